@@ -1,0 +1,1 @@
+{{- define "prewarm.preset.placeholder" -}}{{- end -}}
