@@ -1,0 +1,288 @@
+package v1alpha1
+
+import (
+	"fmt"
+	"path"
+	"reflect"
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/sets"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+// WorkspaceMountPath is where the workspace EmptyDir is mounted in every
+// container; user volumes may sit below it but never replace it.
+const WorkspaceMountPath = "/workspace"
+
+// ReservedContainerNames are the init container names Kelos itself uses.
+var ReservedContainerNames = []string{
+	"workspace", "git-clone", "remote-setup", "branch-setup",
+	"workspace-files", "plugin-setup", "skills-install",
+}
+
+// ReservedPrefix is reserved for names Kelos may add later.
+const ReservedPrefix = "kelos-"
+
+// AllowedVolumeSources are the volume sources a Workspace may use. hostPath
+// is accepted only with ValidationOptions.AllowHostPath.
+var AllowedVolumeSources = []string{"persistentVolumeClaim", "configMap", "secret", "emptyDir", "ephemeral", "csi"}
+
+// Limits shared with the CRD markers in workspace_types.go.
+const (
+	maxSetup   = 16
+	maxVolumes = 16
+	maxEnv     = 64
+	maxFiles   = 64
+)
+
+// ValidationOptions relaxes rules for local development only.
+type ValidationOptions struct {
+	// AllowHostPath accepts hostPath volume sources (local clusters only;
+	// the CRD and the admission policy always refuse them).
+	AllowHostPath bool
+}
+
+// Validate checks the Workspace against the rules the CRD's CEL rules and
+// the admission policy also enforce.
+func (w *Workspace) Validate() field.ErrorList {
+	return w.ValidateWith(ValidationOptions{})
+}
+
+// ValidateWith is Validate with local-development options.
+func (w *Workspace) ValidateWith(o ValidationOptions) field.ErrorList {
+	spec := field.NewPath("spec")
+	var errs field.ErrorList
+	errs = append(errs, validateRepo(w.Spec.Repo, spec.Child("repo"))...)
+	if w.Spec.SecretRef != nil && w.Spec.SecretRef.Name == "" {
+		errs = append(errs, field.Required(spec.Child("secretRef", "name"), "name of a Secret"))
+	}
+	errs = append(errs, validateFiles(w.Spec.Files, spec.Child("files"))...)
+	errs = append(errs, validateSetup(w.Spec.Setup, spec.Child("setup"))...)
+	errs = append(errs, validateVolumes(w.Spec.Volumes, spec.Child("volumes"), o)...)
+	errs = append(errs, validateEnv(w.Spec.Env, spec.Child("env"))...)
+	return errs
+}
+
+func validateRepo(repo string, p *field.Path) field.ErrorList {
+	for _, prefix := range []string{"https://", "http://", "git://", "ssh://", "git@"} {
+		if strings.HasPrefix(repo, prefix) && len(repo) > len(prefix) {
+			return nil
+		}
+	}
+	if repo == "" {
+		return field.ErrorList{field.Required(p, "a git URL (https://, git://, ssh:// or git@)")}
+	}
+	return field.ErrorList{field.Invalid(p, repo, "must start with https://, http://, git://, ssh:// or git@")}
+}
+
+func validateFiles(files []WorkspaceFile, p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	if len(files) > maxFiles {
+		errs = append(errs, field.TooMany(p, len(files), maxFiles))
+	}
+	seen := sets.New[string]()
+	for i, f := range files {
+		fp := p.Index(i).Child("path")
+		errs = append(errs, validateRelativePath(f.Path, fp, true)...)
+		if seen.Has(f.Path) {
+			errs = append(errs, field.Duplicate(fp, f.Path))
+		}
+		seen.Insert(f.Path)
+	}
+	return errs
+}
+
+// validateRelativePath refuses absolute paths and ".." components, the two
+// ways a value could escape the directory it is meant for.
+func validateRelativePath(v string, p *field.Path, required bool) field.ErrorList {
+	switch {
+	case v == "" && required:
+		return field.ErrorList{field.Required(p, "a relative path")}
+	case strings.HasPrefix(v, "/"):
+		return field.ErrorList{field.Invalid(p, v, "must be a relative path")}
+	case hasDotDot(v):
+		return field.ErrorList{field.Invalid(p, v, "must not contain '..'")}
+	}
+	return nil
+}
+
+func hasDotDot(v string) bool {
+	for _, part := range strings.Split(v, "/") {
+		if part == ".." {
+			return true
+		}
+	}
+	return false
+}
+
+func validateSetup(setup []SetupContainer, p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	if len(setup) > maxSetup {
+		errs = append(errs, field.TooMany(p, len(setup), maxSetup))
+	}
+	seen := sets.New[string]()
+	for i, c := range setup {
+		cp := p.Index(i)
+		errs = append(errs, validateName(c.Name, cp.Child("name"), seen, true)...)
+		if c.Image == "" {
+			errs = append(errs, field.Required(cp.Child("image"), "a container image"))
+		}
+		if c.WorkingDir != "" && !strings.HasPrefix(c.WorkingDir, "/") {
+			errs = append(errs, field.Invalid(cp.Child("workingDir"), c.WorkingDir, "must be an absolute path"))
+		}
+		errs = append(errs, validateEnv(c.Env, cp.Child("env"))...)
+		errs = append(errs, validateResources(c.Resources, cp.Child("resources"))...)
+	}
+	return errs
+}
+
+// validateName checks a setup or volume name: DNS-1123 label, unique, not
+// reserved. Reserved container names only apply to setup entries.
+func validateName(name string, p *field.Path, seen sets.Set[string], container bool) field.ErrorList {
+	var errs field.ErrorList
+	for _, msg := range validation.IsDNS1123Label(name) {
+		errs = append(errs, field.Invalid(p, name, msg))
+	}
+	switch {
+	case strings.HasPrefix(name, ReservedPrefix):
+		errs = append(errs, field.Invalid(p, name, "names starting with kelos- are reserved"))
+	case name == "workspace" || (container && sets.New(ReservedContainerNames...).Has(name)):
+		errs = append(errs, field.Invalid(p, name, fmt.Sprintf("name is reserved (reserved: %s, kelos-*)", strings.Join(ReservedContainerNames, ", "))))
+	}
+	if seen.Has(name) {
+		errs = append(errs, field.Duplicate(p, name))
+	}
+	seen.Insert(name)
+	return errs
+}
+
+func validateEnv(env []corev1.EnvVar, p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	if len(env) > maxEnv {
+		errs = append(errs, field.TooMany(p, len(env), maxEnv))
+	}
+	seen := sets.New[string]()
+	for i, e := range env {
+		np := p.Index(i).Child("name")
+		switch {
+		case e.Name == "":
+			errs = append(errs, field.Required(np, "an environment variable name"))
+		case strings.Contains(e.Name, "="):
+			errs = append(errs, field.Invalid(np, e.Name, "must not contain '='"))
+		case seen.Has(e.Name):
+			errs = append(errs, field.Duplicate(np, e.Name))
+		}
+		seen.Insert(e.Name)
+	}
+	return errs
+}
+
+func validateResources(r corev1.ResourceRequirements, p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	names := make([]string, 0, len(r.Requests))
+	for n := range r.Requests {
+		names = append(names, string(n))
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		req := r.Requests[corev1.ResourceName(n)]
+		lim, ok := r.Limits[corev1.ResourceName(n)]
+		if ok && req.Cmp(lim) > 0 {
+			errs = append(errs, field.Invalid(p.Child("requests").Key(n), req.String(), "must not exceed resources.limits"))
+		}
+	}
+	return errs
+}
+
+func validateVolumes(vols []WorkspaceVolume, p *field.Path, o ValidationOptions) field.ErrorList {
+	var errs field.ErrorList
+	if len(vols) > maxVolumes {
+		errs = append(errs, field.TooMany(p, len(vols), maxVolumes))
+	}
+	names, mounts := sets.New[string](), sets.New[string]()
+	for i, v := range vols {
+		vp := p.Index(i)
+		errs = append(errs, validateName(v.Name, vp.Child("name"), names, false)...)
+		errs = append(errs, validateMountPath(v.MountPath, vp.Child("mountPath"), mounts)...)
+		errs = append(errs, validateRelativePath(v.SubPath, vp.Child("subPath"), false)...)
+		errs = append(errs, validateSource(v.Source, vp.Child("source"), o)...)
+	}
+	return errs
+}
+
+func validateMountPath(mp string, p *field.Path, seen sets.Set[string]) field.ErrorList {
+	var errs field.ErrorList
+	clean := path.Clean(mp)
+	switch {
+	case mp == "":
+		errs = append(errs, field.Required(p, "an absolute path"))
+	case !strings.HasPrefix(mp, "/"):
+		errs = append(errs, field.Invalid(p, mp, "must be an absolute path"))
+	case clean == WorkspaceMountPath:
+		errs = append(errs, field.Invalid(p, mp, "must not be /workspace, which holds the workspace volume"))
+	case hasDotDot(mp):
+		errs = append(errs, field.Invalid(p, mp, "must not contain '..'"))
+	case clean == "/":
+		errs = append(errs, field.Invalid(p, mp, "must not be /"))
+	}
+	if mp != "" && seen.Has(mp) {
+		errs = append(errs, field.Duplicate(p, mp))
+	}
+	seen.Insert(mp)
+	return errs
+}
+
+// setSources lists the json names of the volume sources that are set.
+func setSources(src corev1.VolumeSource) []string {
+	var set []string
+	v := reflect.ValueOf(src)
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		if !v.Field(i).IsNil() {
+			set = append(set, strings.Split(t.Field(i).Tag.Get("json"), ",")[0])
+		}
+	}
+	return set
+}
+
+func validateSource(src corev1.VolumeSource, p *field.Path, o ValidationOptions) field.ErrorList {
+	set := setSources(src)
+	if len(set) != 1 {
+		return field.ErrorList{field.Invalid(p, strings.Join(set, ","),
+			fmt.Sprintf("must set exactly one volume source (allowed: %s)", strings.Join(AllowedVolumeSources, ", ")))}
+	}
+	name := set[0]
+	switch {
+	case name == "hostPath" && o.AllowHostPath:
+		return nil
+	case name == "hostPath":
+		return field.ErrorList{field.Forbidden(p.Child(name), "hostPath is not allowed; use --allow-host-path for local development only")}
+	case !sets.New(AllowedVolumeSources...).Has(name):
+		return field.ErrorList{field.Forbidden(p.Child(name), fmt.Sprintf("volume source %s is not allowed (allowed: %s)", name, strings.Join(AllowedVolumeSources, ", ")))}
+	}
+	return validateSourceFields(src, p)
+}
+
+// validateSourceFields checks the names a source refers to; the pod would be
+// rejected without them, so the CRD refuses them too.
+func validateSourceFields(src corev1.VolumeSource, p *field.Path) field.ErrorList {
+	missing := func(child ...string) field.ErrorList {
+		return field.ErrorList{field.Required(p.Child(child[0], child[1:]...), "must name what it mounts")}
+	}
+	switch {
+	case src.PersistentVolumeClaim != nil && src.PersistentVolumeClaim.ClaimName == "":
+		return missing("persistentVolumeClaim", "claimName")
+	case src.ConfigMap != nil && src.ConfigMap.Name == "":
+		return missing("configMap", "name")
+	case src.Secret != nil && src.Secret.SecretName == "":
+		return missing("secret", "secretName")
+	case src.CSI != nil && src.CSI.Driver == "":
+		return missing("csi", "driver")
+	case src.Ephemeral != nil && src.Ephemeral.VolumeClaimTemplate == nil:
+		return missing("ephemeral", "volumeClaimTemplate")
+	}
+	return nil
+}
