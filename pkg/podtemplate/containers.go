@@ -1,0 +1,129 @@
+package podtemplate
+
+import (
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha1"
+)
+
+// Scripts read every value from the environment, so repository URLs,
+// branches and file paths never become shell source.
+const (
+	gitCloneScript = `set -eu
+auth=""
+if [ -n "${GITHUB_TOKEN:-}" ]; then
+  auth='!f() { echo username=x-access-token; echo "password=${GITHUB_TOKEN}"; }; f'
+fi
+if [ -n "${GIT_REF:-}" ]; then
+  git -c credential.helper="$auth" clone --depth 1 --branch "$GIT_REF" -- "$GIT_REPO" /workspace/repo
+else
+  git -c credential.helper="$auth" clone --depth 1 -- "$GIT_REPO" /workspace/repo
+fi
+mkdir -p /workspace/.home`
+	branchScript = `set -eu
+cd /workspace/repo
+if git fetch --depth 1 origin "refs/heads/$KELOS_BRANCH" 2>/dev/null; then
+  git checkout -B "$KELOS_BRANCH" FETCH_HEAD
+else
+  git checkout -b "$KELOS_BRANCH"
+fi`
+	filesScript = `set -eu
+i=0
+while [ "$i" -lt "$KELOS_FILE_COUNT" ]; do
+  eval "path=\${KELOS_FILE_${i}_PATH}; content=\${KELOS_FILE_${i}_CONTENT}"
+  mkdir -p "$(dirname -- "/workspace/repo/$path")"
+  printf '%s' "$content" > "/workspace/repo/$path"
+  i=$((i + 1))
+done`
+)
+
+func builtinContainer(name, image, script string, env []corev1.EnvVar) corev1.Container {
+	return corev1.Container{
+		Name:            name,
+		Image:           image,
+		Command:         []string{"sh", "-c", script},
+		Env:             env,
+		VolumeMounts:    workspaceMounts(),
+		SecurityContext: containerSecurityContext(),
+	}
+}
+
+func gitCloneContainer(ws *v1alpha1.Workspace, o Options) corev1.Container {
+	env := []corev1.EnvVar{{Name: "GIT_REPO", Value: ws.Spec.Repo}}
+	if ws.Spec.Ref != "" {
+		env = append(env, corev1.EnvVar{Name: "GIT_REF", Value: ws.Spec.Ref})
+	}
+	env = append(env, corev1.EnvVar{Name: "HOME", Value: HomeDir})
+	return builtinContainer(GitCloneContainer, o.GitImage, gitCloneScript, append(env, gitCredentialEnv(ws)...))
+}
+
+// branchContainer is nil when the Task names no branch.
+func branchContainer(ws *v1alpha1.Workspace, task *v1alpha1.Task, o Options) *corev1.Container {
+	if task.Spec.Branch == "" {
+		return nil
+	}
+	env := []corev1.EnvVar{{Name: "KELOS_BRANCH", Value: task.Spec.Branch}, {Name: "HOME", Value: HomeDir}}
+	c := builtinContainer(BranchContainer, o.GitImage, branchScript, append(env, gitCredentialEnv(ws)...))
+	return &c
+}
+
+// filesContainer is nil when the Workspace has no files.
+func filesContainer(ws *v1alpha1.Workspace, o Options) *corev1.Container {
+	if len(ws.Spec.Files) == 0 {
+		return nil
+	}
+	env := []corev1.EnvVar{{Name: "KELOS_FILE_COUNT", Value: fmt.Sprint(len(ws.Spec.Files))}}
+	for i, f := range ws.Spec.Files {
+		env = append(env,
+			corev1.EnvVar{Name: fmt.Sprintf("KELOS_FILE_%d_PATH", i), Value: f.Path},
+			corev1.EnvVar{Name: fmt.Sprintf("KELOS_FILE_%d_CONTENT", i), Value: f.Content})
+	}
+	c := builtinContainer(FilesContainer, o.GitImage, filesScript, env)
+	return &c
+}
+
+// setupContainers turns spec.setup into init containers that see the
+// workspace, every user volume and spec.env, and start in the checkout.
+func setupContainers(ws *v1alpha1.Workspace) []corev1.Container {
+	var out []corev1.Container
+	for _, s := range ws.Spec.Setup {
+		wd := s.WorkingDir
+		if wd == "" {
+			wd = RepoDir
+		}
+		out = append(out, corev1.Container{
+			Name:            s.Name,
+			Image:           s.Image,
+			Command:         s.Command,
+			Args:            s.Args,
+			WorkingDir:      wd,
+			Env:             mergeEnv(ws.Spec.Env, s.Env),
+			Resources:       *s.Resources.DeepCopy(),
+			VolumeMounts:    userMounts(ws),
+			SecurityContext: containerSecurityContext(),
+		})
+	}
+	return out
+}
+
+func agentContainer(ws *v1alpha1.Workspace, task *v1alpha1.Task, o Options) corev1.Container {
+	image := o.AgentImage
+	if task.Spec.Image != "" {
+		image = task.Spec.Image
+	}
+	env := []corev1.EnvVar{
+		{Name: "KELOS_AGENT_TYPE", Value: task.Spec.Type},
+		{Name: "KELOS_PROMPT", Value: task.Spec.Prompt},
+		{Name: "HOME", Value: HomeDir},
+	}
+	return corev1.Container{
+		Name:            AgentContainer,
+		Image:           image,
+		WorkingDir:      RepoDir,
+		Env:             mergeEnv(env, ws.Spec.Env),
+		VolumeMounts:    userMounts(ws),
+		SecurityContext: containerSecurityContext(),
+	}
+}

@@ -1,0 +1,51 @@
+package podtemplate
+
+import "fmt"
+
+// Fixed identities of the Task pod.
+const (
+	AgentUID          int64 = 61100
+	WorkspaceVolume         = "workspace"
+	WorkspaceMount          = "/workspace"
+	RepoDir                 = "/workspace/repo"
+	HomeDir                 = "/workspace/.home"
+	AgentContainer          = "agent"
+	GitCloneContainer       = "git-clone"
+	BranchContainer         = "branch-setup"
+	FilesContainer          = "workspace-files"
+)
+
+// Default images, pinned so renders are reproducible.
+const (
+	DefaultGitImage   = "alpine/git:v2.47.2"
+	DefaultAgentImage = "ghcr.io/kelos-dev/claude-code:v0.9.0"
+)
+
+// Options are the inputs Kelos takes from its own configuration.
+type Options struct {
+	// AgentImage overrides the agent image; Task.spec.image wins over it.
+	AgentImage string
+	// GitImage runs git-clone and branch-setup.
+	GitImage string
+	// AllowHostPath accepts hostPath volumes (local development only).
+	AllowHostPath bool
+	// ActiveDeadlineSeconds bounds the whole pod, setup included; 0 = none.
+	ActiveDeadlineSeconds int64
+}
+
+func (o Options) withDefaults() Options {
+	if o.GitImage == "" {
+		o.GitImage = DefaultGitImage
+	}
+	if o.AgentImage == "" {
+		o.AgentImage = DefaultAgentImage
+	}
+	return o
+}
+
+// InputError reports a Workspace or Task that cannot be rendered.
+type InputError struct{ Msg string }
+
+func (e *InputError) Error() string { return e.Msg }
+
+func inputErrorf(format string, a ...any) error { return &InputError{Msg: fmt.Sprintf(format, a...)} }

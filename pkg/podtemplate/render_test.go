@@ -1,0 +1,140 @@
+package podtemplate
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"sigs.k8s.io/yaml"
+
+	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha1"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/render/*.want.yaml from the renderer")
+
+type renderCase struct {
+	Options   Options            `json:"options"`
+	Workspace v1alpha1.Workspace `json:"workspace"`
+	Task      v1alpha1.Task      `json:"task"`
+	WantError string             `json:"wantError"`
+}
+
+func loadRenderCase(t *testing.T, file string) renderCase {
+	t.Helper()
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rc renderCase
+	if err := yaml.UnmarshalStrict(raw, &rc); err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	return rc
+}
+
+func renderYAML(t *testing.T, rc renderCase) ([]byte, error) {
+	t.Helper()
+	job, err := Render(&rc.Workspace, &rc.Task, rc.Options)
+	if err != nil {
+		return nil, err
+	}
+	return yaml.Marshal(job)
+}
+
+func TestRenderGolden(t *testing.T) {
+	inputs, _ := filepath.Glob("testdata/render/*.input.yaml")
+	if len(inputs) == 0 {
+		t.Fatal("no render cases")
+	}
+	for _, in := range inputs {
+		name := strings.TrimSuffix(filepath.Base(in), ".input.yaml")
+		t.Run(name, func(t *testing.T) {
+			rc := loadRenderCase(t, in)
+			got, err := renderYAML(t, rc)
+			if rc.WantError != "" {
+				if err == nil || !regexp.MustCompile(rc.WantError).MatchString(err.Error()) {
+					t.Fatalf("want error matching %q, got %v", rc.WantError, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Render: %v", err)
+			}
+			wantFile := strings.TrimSuffix(in, ".input.yaml") + ".want.yaml"
+			if *update {
+				if err := os.WriteFile(wantFile, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(wantFile)
+			if err != nil {
+				t.Fatalf("%v (run go test ./pkg/podtemplate -update to create it)", err)
+			}
+			if diff := cmp.Diff(string(want), string(got)); diff != "" {
+				t.Errorf("rendered Job differs (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestExtensionFreeWorkspaceRendersPreExtensionPod strips the extension
+// fields from the full case and requires the exact pre-extension bytes for
+// the same repo, files and branch.
+func TestExtensionFreeWorkspaceRendersPreExtensionPod(t *testing.T) {
+	rc := loadRenderCase(t, "testdata/render/full.input.yaml")
+	rc.Workspace.Spec.Setup, rc.Workspace.Spec.Volumes, rc.Workspace.Spec.Env = nil, nil, nil
+	got, err := renderYAML(t, rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *update {
+		if err := os.WriteFile("testdata/pre-extension.yaml", got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile("testdata/pre-extension.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("extension-free render changed (-want +got):\n%s", diff)
+	}
+}
+
+func TestInitContainerOrder(t *testing.T) {
+	rc := loadRenderCase(t, "testdata/render/full.input.yaml")
+	job, err := Render(&rc.Workspace, &rc.Task, rc.Options)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range job.Spec.Template.Spec.InitContainers {
+		got = append(got, c.Name)
+	}
+	want := []string{"git-clone", "branch-setup", "workspace-files", "install-deps", "generate"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("init order (-want +got):\n%s", diff)
+	}
+}
+
+func TestRenderIsDeterministic(t *testing.T) {
+	rc := loadRenderCase(t, "testdata/render/full.input.yaml")
+	a, errA := renderYAML(t, rc)
+	b, errB := renderYAML(t, rc)
+	if errA != nil || errB != nil || string(a) != string(b) {
+		t.Fatalf("two renders differ or failed: %v %v", errA, errB)
+	}
+}
+
+func TestRenderRejectsNilInputs(t *testing.T) {
+	if _, err := Render(nil, &v1alpha1.Task{}, Options{}); err == nil {
+		t.Error("nil workspace accepted")
+	}
+	if _, err := Render(&v1alpha1.Workspace{}, nil, Options{}); err == nil {
+		t.Error("nil task accepted")
+	}
+}
