@@ -1,0 +1,122 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/yaml"
+
+	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha1"
+)
+
+// document is one YAML document of an input file.
+type document struct {
+	source string // "file.yaml" or "file.yaml (document 2)"
+	raw    []byte
+}
+
+// readDocuments splits a file (or "-" for stdin) into its non-empty YAML
+// documents.
+func readDocuments(path string, stdin io.Reader) ([]document, error) {
+	var r io.Reader = stdin
+	name := "<stdin>"
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		r, name = f, path
+	}
+	reader := utilyaml.NewYAMLReader(bufio.NewReader(r))
+	var docs []document
+	for n := 1; ; n++ {
+		raw, err := reader.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		if len(bytes.TrimSpace(stripComments(raw))) == 0 {
+			continue
+		}
+		docs = append(docs, document{source: fmt.Sprintf("%s (document %d)", name, n), raw: raw})
+	}
+	if len(docs) == 1 {
+		docs[0].source = name
+	}
+	return docs, nil
+}
+
+func stripComments(raw []byte) []byte {
+	var out []string
+	for _, l := range strings.Split(string(raw), "\n") {
+		if !strings.HasPrefix(strings.TrimSpace(l), "#") {
+			out = append(out, l)
+		}
+	}
+	return []byte(strings.Join(out, "\n"))
+}
+
+type typeHeader struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+}
+
+// decodeKind decodes doc strictly into out after checking apiVersion/kind,
+// so a typo'd field is an error rather than silently dropped.
+func decodeKind(doc document, kind string, out any) error {
+	h, err := parseHeader(doc)
+	if err != nil {
+		return err
+	}
+	want := v1alpha1.GroupVersion.String()
+	if h.Kind != kind || h.APIVersion != want {
+		return fmt.Errorf("%s: want apiVersion %s kind %s, got apiVersion %q kind %q", doc.source, want, kind, h.APIVersion, h.Kind)
+	}
+	if err := yaml.UnmarshalStrict(doc.raw, out); err != nil {
+		return fmt.Errorf("%s: %s %w", doc.source, kind, cleanYAMLError(err))
+	}
+	return nil
+}
+
+// cleanYAMLError drops the JSON-decoder layers from sigs.k8s.io/yaml errors.
+func cleanYAMLError(err error) error {
+	msg := err.Error()
+	for _, p := range []string{"error unmarshaling JSON: while decoding JSON: ", "error unmarshaling JSON: "} {
+		msg = strings.TrimPrefix(msg, p)
+	}
+	return errors.New(strings.Replace(msg, "json: unknown field", "has unknown field", 1))
+}
+
+// loadOne reads exactly one object of kind from path.
+func loadOne(path, kind string, stdin io.Reader, out any) error {
+	docs, err := readDocuments(path, stdin)
+	if err != nil {
+		return err
+	}
+	if len(docs) != 1 {
+		return fmt.Errorf("%s: want exactly one %s document, found %d", path, kind, len(docs))
+	}
+	return decodeKind(docs[0], kind, out)
+}
+
+// parseHeader reads apiVersion and kind; a document without them is not a
+// Kubernetes object and is reported rather than skipped.
+func parseHeader(doc document) (typeHeader, error) {
+	var h typeHeader
+	if err := yaml.Unmarshal(doc.raw, &h); err != nil {
+		return h, fmt.Errorf("%s: not valid YAML: %w", doc.source, cleanYAMLError(err))
+	}
+	if h.APIVersion == "" || h.Kind == "" {
+		return h, fmt.Errorf("%s: not a Kubernetes object: apiVersion and kind are required", doc.source)
+	}
+	return h, nil
+}
