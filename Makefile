@@ -11,7 +11,7 @@ KUBE_VERSION := v1.37.2
 CONTROLPLANE_DIR := $(CACHE)/controlplane/$(KUBE_VERSION)
 export PREWARM_CONTROLPLANE_DIR := $(CONTROLPLANE_DIR)
 
-.PHONY: all build demo test unit live generate verify-generate controlplane clean help
+.PHONY: all build demo deps test unit live generate verify-generate controlplane clean help
 
 all: build
 
@@ -24,10 +24,15 @@ build: ## build bin/prewarm
 demo: build ## render the example Workspace and the Task pod it produces
 	./examples/demo.sh
 
-test: verify-generate unit controlplane live ## everything CI runs
+GOTESTSUM := $(TOOL) gotestsum --format testname --format-hide-empty-pkg
+
+test: deps verify-generate unit controlplane live ## everything CI runs
+
+deps: ## system tools the script tests run (apt-get when root)
+	./tests/install-deps.sh
 
 unit: ## Go unit tests (YAML case tables)
-	$(GO) test -count=1 ./...
+	$(GOTESTSUM) -- -count=1 ./...
 
 generate: ## regenerate deepcopy and the CRDs from pkg/api
 	$(TOOL) controller-gen object paths=./pkg/api/...
@@ -39,8 +44,8 @@ verify-generate: generate ## fail when generated files differ from what is commi
 controlplane: ## build etcd + kube-apiserver $(KUBE_VERSION) into .cache (once)
 	./tests/controlplane/build.sh "$(CONTROLPLANE_DIR)"
 
-live: controlplane ## tests against a real etcd + kube-apiserver
-	cd tests && $(GO) test -count=1 ./...
+live: controlplane ## tests against a real etcd + kube-apiserver, real npm/go/pip/cargo/maven
+	cd tests && $(GOTESTSUM) -- -count=1 -timeout 30m ./...
 
 clean:
 	rm -rf $(BIN)

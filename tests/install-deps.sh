@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the system tools the script tests run for real. Debian packages
+# only; as root it installs what is missing, otherwise it names what to do.
+set -euo pipefail
+need=()
+command -v busybox >/dev/null || need+=(busybox)
+command -v dash >/dev/null || need+=(dash)
+command -v shellcheck >/dev/null || need+=(shellcheck)
+for pkg in ${PREWARM_EXTRA_APT_PACKAGES:-}; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+if [ ${#need[@]} -eq 0 ]; then
+  echo "deps: system tools present"
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "deps: missing ${need[*]}; install them with: sudo apt-get install -y ${need[*]}" >&2
+  exit 1
+fi
+echo "deps: installing ${need[*]} (apt-get)"
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
