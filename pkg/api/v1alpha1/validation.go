@@ -36,6 +36,10 @@ const (
 	maxVolumes = 16
 	maxEnv     = 64
 	maxFiles   = 64
+	// Bounds the CRD gets from internal/crdbounds (corev1 types carry no
+	// markers); the CEL cost budget needs them.
+	maxEnvNameLength   = 253
+	maxResourceEntries = 16
 )
 
 // ValidationOptions relaxes rules for local development only.
@@ -170,6 +174,8 @@ func validateEnv(env []corev1.EnvVar, p *field.Path) field.ErrorList {
 		switch {
 		case e.Name == "":
 			errs = append(errs, field.Required(np, "an environment variable name"))
+		case len(e.Name) > maxEnvNameLength:
+			errs = append(errs, field.TooLong(np, "", maxEnvNameLength))
 		case strings.Contains(e.Name, "="):
 			errs = append(errs, field.Invalid(np, e.Name, "must not contain '='"))
 		case seen.Has(e.Name):
@@ -182,6 +188,12 @@ func validateEnv(env []corev1.EnvVar, p *field.Path) field.ErrorList {
 
 func validateResources(r corev1.ResourceRequirements, p *field.Path) field.ErrorList {
 	var errs field.ErrorList
+	if len(r.Requests) > maxResourceEntries {
+		errs = append(errs, field.TooMany(p.Child("requests"), len(r.Requests), maxResourceEntries))
+	}
+	if len(r.Limits) > maxResourceEntries {
+		errs = append(errs, field.TooMany(p.Child("limits"), len(r.Limits), maxResourceEntries))
+	}
 	names := make([]string, 0, len(r.Requests))
 	for n := range r.Requests {
 		names = append(names, string(n))
