@@ -9,26 +9,9 @@ import (
 )
 
 // Scripts read every value from the environment, so repository URLs,
-// branches and file paths never become shell source.
+// branches and file paths never become shell source. The git scripts live
+// in templates-go, shared with the chart's warmer job.
 const (
-	gitCloneScript = `set -eu
-auth=""
-if [ -n "${GITHUB_TOKEN:-}" ]; then
-  auth='!f() { echo username=x-access-token; echo "password=${GITHUB_TOKEN}"; }; f'
-fi
-if [ -n "${GIT_REF:-}" ]; then
-  git -c credential.helper="$auth" clone --depth 1 --branch "$GIT_REF" -- "$GIT_REPO" /workspace/repo
-else
-  git -c credential.helper="$auth" clone --depth 1 -- "$GIT_REPO" /workspace/repo
-fi
-mkdir -p /workspace/.home`
-	branchScript = `set -eu
-cd /workspace/repo
-if git fetch --depth 1 origin "refs/heads/$KELOS_BRANCH" 2>/dev/null; then
-  git checkout -B "$KELOS_BRANCH" FETCH_HEAD
-else
-  git checkout -b "$KELOS_BRANCH"
-fi`
 	filesScript = `set -eu
 i=0
 while [ "$i" -lt "$KELOS_FILE_COUNT" ]; do
@@ -56,7 +39,7 @@ func gitCloneContainer(ws *v1alpha1.Workspace, o Options) corev1.Container {
 		env = append(env, corev1.EnvVar{Name: "GIT_REF", Value: ws.Spec.Ref})
 	}
 	env = append(env, corev1.EnvVar{Name: "HOME", Value: HomeDir})
-	return builtinContainer(GitCloneContainer, o.GitImage, gitCloneScript, append(env, gitCredentialEnv(ws)...))
+	return builtinContainer(GitCloneContainer, o.GitImage, builtinScript("prewarm.script.git-clone"), append(env, gitCredentialEnv(ws)...))
 }
 
 // branchContainer is nil when the Task names no branch.
@@ -65,7 +48,7 @@ func branchContainer(ws *v1alpha1.Workspace, task *v1alpha1.Task, o Options) *co
 		return nil
 	}
 	env := []corev1.EnvVar{{Name: "KELOS_BRANCH", Value: task.Spec.Branch}, {Name: "HOME", Value: HomeDir}}
-	c := builtinContainer(BranchContainer, o.GitImage, branchScript, append(env, gitCredentialEnv(ws)...))
+	c := builtinContainer(BranchContainer, o.GitImage, builtinScript("prewarm.script.branch-setup"), append(env, gitCredentialEnv(ws)...))
 	return &c
 }
 

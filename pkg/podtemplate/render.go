@@ -1,6 +1,7 @@
 package podtemplate
 
 import (
+	"fmt"
 	"strings"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -16,6 +17,9 @@ import (
 func Render(ws *v1alpha1.Workspace, task *v1alpha1.Task, o Options) (*batchv1.Job, error) {
 	if err := checkInputs(ws, task, o); err != nil {
 		return nil, err
+	}
+	if _, err := builtinScripts(); err != nil {
+		return nil, fmt.Errorf("embedded scripts: %w", err)
 	}
 	o = o.withDefaults()
 	return &batchv1.Job{

@@ -1,0 +1,28 @@
+{{- /*
+Built-in git steps of the Task pod, shared by pkg/podtemplate and the
+prewarm-workspace chart's warmer. Values arrive only through the
+environment (GIT_REPO, GIT_REF, KELOS_BRANCH, GITHUB_TOKEN), never as shell
+source.
+*/ -}}
+{{- define "prewarm.script.git-clone" -}}
+set -eu
+auth=""
+if [ -n "${GITHUB_TOKEN:-}" ]; then
+  auth='!f() { echo username=x-access-token; echo "password=${GITHUB_TOKEN}"; }; f'
+fi
+if [ -n "${GIT_REF:-}" ]; then
+  git -c credential.helper="$auth" clone --depth 1 --branch "$GIT_REF" -- "$GIT_REPO" /workspace/repo
+else
+  git -c credential.helper="$auth" clone --depth 1 -- "$GIT_REPO" /workspace/repo
+fi
+mkdir -p /workspace/.home
+{{- end -}}
+{{- define "prewarm.script.branch-setup" -}}
+set -eu
+cd /workspace/repo
+if git fetch --depth 1 origin "refs/heads/$KELOS_BRANCH" 2>/dev/null; then
+  git checkout -B "$KELOS_BRANCH" FETCH_HEAD
+else
+  git checkout -b "$KELOS_BRANCH"
+fi
+{{- end -}}
