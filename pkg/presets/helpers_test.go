@@ -1,0 +1,165 @@
+package presets
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"text/template"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"sigs.k8s.io/yaml"
+
+	templatesgo "github.com/prewarm-dev/prewarm/templates-go"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// cmpOpts compares API objects: quantities by value, nil and empty alike.
+var cmpOpts = []cmp.Option{
+	cmp.Comparer(func(a, b resource.Quantity) bool { return a.Cmp(b) == 0 }),
+	cmpopts.EquateEmpty(),
+}
+
+// stubbed are templates with a stub for every script define that is not
+// written yet, so preset goldens stay testable while scripts change.
+var stubbed = sync.OnceValues(func() (*template.Template, error) {
+	t, err := templatesgo.Parse()
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range names {
+		if t.Lookup(scriptName(n)) == nil {
+			if _, err := t.New(scriptName(n)).Parse("# stub: " + scriptName(n) + " is not written yet\n"); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return t, nil
+})
+
+// scriptOrStub returns the real script of a preset or, when its define is
+// missing, the stub text (and logs that it used the stub).
+func scriptOrStub(t *testing.T, name string) string {
+	t.Helper()
+	if s, err := Script(name); err == nil {
+		return s
+	}
+	t.Logf("%s is not defined yet; using a stub script", scriptName(name))
+	tpl, err := stubbed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := execute(tpl, scriptName(name), map[string]any{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// render is Render, falling back to stub scripts for missing defines.
+func render(t *testing.T, name string, o Options) (Additions, error) {
+	t.Helper()
+	if _, err := Script(name); err == nil || !Known(name) {
+		return Render(name, o)
+	}
+	if errs := o.Validate(name, field.NewPath("presets", name)); len(errs) > 0 {
+		return Render(name, o)
+	}
+	tpl, err := stubbed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return renderWith(tpl, name, o)
+}
+
+// placeholder replaces the script text (command[2]) of every setup
+// container, after checking it is the preset's script, so goldens do not
+// embed scripts that other work changes.
+func placeholder(t *testing.T, name string, a *Additions) {
+	t.Helper()
+	want := scriptOrStub(t, name)
+	for i := range a.Setup {
+		c := &a.Setup[i]
+		if len(c.Command) != 4 {
+			t.Fatalf("setup %s: command has %d elements, want 4 (sh -c SCRIPT NAME)", c.Name, len(c.Command))
+		}
+		if c.Command[2] != want {
+			t.Errorf("setup %s: command[2] is not the text of %s", c.Name, scriptName(name))
+		}
+		c.Command[2] = "<script " + scriptName(name) + ">"
+	}
+}
+
+// cases lists testdata/<dir>/*.yaml, skipping golden files.
+func cases(t *testing.T, dir string) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("testdata", dir, "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, f := range files {
+		if !strings.HasSuffix(f, ".golden.yaml") {
+			out = append(out, f)
+		}
+	}
+	sort.Strings(out)
+	if len(out) == 0 {
+		t.Fatalf("no cases in testdata/%s", dir)
+	}
+	return out
+}
+
+func readYAML(t *testing.T, file string, v any) {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.UnmarshalStrict(data, v); err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+}
+
+// golden compares got with the YAML golden file (or rewrites it with
+// -update) by decoding the golden into a value of the same type.
+func golden[T any](t *testing.T, file string, got T) {
+	t.Helper()
+	if *update {
+		data, err := yaml.Marshal(got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(file, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	var want T
+	readYAML(t, file, &want)
+	if diff := cmp.Diff(want, got, cmpOpts...); diff != "" {
+		t.Errorf("%s mismatch (-want +got):\n%s", file, diff)
+	}
+}
+
+// matchErrors checks that errs match the regexps in want, in order.
+func matchErrors(t *testing.T, errs []string, want []string) {
+	t.Helper()
+	if len(errs) != len(want) {
+		t.Errorf("got %d errors, want %d:\n  %s", len(errs), len(want), strings.Join(errs, "\n  "))
+		return
+	}
+	for i, w := range want {
+		if !regexp.MustCompile(w).MatchString(errs[i]) {
+			t.Errorf("error %d = %q, want match for %q", i, errs[i], w)
+		}
+	}
+}

@@ -1,0 +1,186 @@
+package presets
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"text/template"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha1"
+	templatesgo "github.com/prewarm-dev/prewarm/templates-go"
+)
+
+// Additions are what one preset adds to a Workspace spec.
+type Additions struct {
+	Setup   []v1alpha1.SetupContainer  `json:"setup"`
+	Volumes []v1alpha1.WorkspaceVolume `json:"volumes"`
+	Env     []corev1.EnvVar            `json:"env"`
+}
+
+// Defaults are a preset's built-in settings, read from the
+// "prewarm.preset.defaults" template so Go and the charts agree.
+type Defaults struct {
+	Image Image `json:"image"`
+	// Mode is the default cache mode.
+	Mode string `json:"mode"`
+	// SingleWriter presets accept cache.mode readWrite only with
+	// trustedWriter: true.
+	SingleWriter bool `json:"singleWriter"`
+	// SecretKey is the default registrySecret key.
+	SecretKey string `json:"secretKey"`
+}
+
+// parsed holds the embedded templates; they never change at run time.
+var parsed = sync.OnceValues(templatesgo.Parse)
+
+// execute renders the define block name with data, after checking that it
+// exists so a missing template gives a clear error.
+func execute(t *template.Template, name string, data any) (string, error) {
+	if t.Lookup(name) == nil {
+		return "", fmt.Errorf("template %q is not defined in templates-go", name)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, name, data); err != nil {
+		return "", fmt.Errorf("render %s: %w", name, err)
+	}
+	return buf.String(), nil
+}
+
+// decodeStrict decodes JSON into v, refusing unknown fields and trailing data.
+func decodeStrict(data string, v any) error {
+	dec := json.NewDecoder(strings.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return fmt.Errorf("unexpected data after the JSON value")
+	}
+	return nil
+}
+
+// AllDefaults returns the defaults of every preset.
+func AllDefaults() (map[string]Defaults, error) {
+	t, err := parsed()
+	if err != nil {
+		return nil, err
+	}
+	out, err := execute(t, "prewarm.preset.defaults", map[string]any{})
+	if err != nil {
+		return nil, err
+	}
+	var d map[string]Defaults
+	if err := decodeStrict(out, &d); err != nil {
+		return nil, fmt.Errorf("decode prewarm.preset.defaults: %w", err)
+	}
+	return d, nil
+}
+
+// DefaultsFor returns the defaults of one preset.
+func DefaultsFor(name string) (Defaults, error) {
+	all, err := AllDefaults()
+	if err != nil {
+		return Defaults{}, err
+	}
+	d, ok := all[name]
+	if !ok {
+		return Defaults{}, unknownPreset(name)
+	}
+	return d, nil
+}
+
+func unknownPreset(name string) error {
+	return fmt.Errorf("unknown preset %q (known: %s)", name, strings.Join(names, ", "))
+}
+
+// scriptName is the define block holding a preset's setup script.
+func scriptName(name string) string { return "prewarm.script." + name }
+
+// Script returns the shell script a preset's setup container runs. The text
+// is the same for every Workspace: settings reach it only through env.
+func Script(name string) (string, error) {
+	if !Known(name) {
+		return "", unknownPreset(name)
+	}
+	t, err := parsed()
+	if err != nil {
+		return "", err
+	}
+	if t.Lookup(scriptName(name)) == nil {
+		return "", fmt.Errorf("preset %s: script template %q is not defined (expected in templates-go/scripts/%s.sh.tpl)", name, scriptName(name), name)
+	}
+	return execute(t, scriptName(name), map[string]any{})
+}
+
+// Render validates o and renders preset name into Workspace additions.
+func Render(name string, o Options) (Additions, error) {
+	if errs := o.Validate(name, field.NewPath("presets", name)); len(errs) > 0 {
+		return Additions{}, errs.ToAggregate()
+	}
+	t, err := parsed()
+	if err != nil {
+		return Additions{}, err
+	}
+	return renderWith(t, name, o)
+}
+
+// renderWith executes "prewarm.preset.<name>" from t with o as data.
+func renderWith(t *template.Template, name string, o Options) (Additions, error) {
+	if t.Lookup(scriptName(name)) == nil {
+		return Additions{}, fmt.Errorf("preset %s: script template %q is not defined (expected in templates-go/scripts/%s.sh.tpl)", name, scriptName(name), name)
+	}
+	data, err := toData(o)
+	if err != nil {
+		return Additions{}, err
+	}
+	out, err := execute(t, "prewarm.preset."+name, data)
+	if err != nil {
+		return Additions{}, fmt.Errorf("preset %s: %w", name, err)
+	}
+	var a Additions
+	if err := decodeStrict(out, &a); err != nil {
+		return Additions{}, fmt.Errorf("preset %s: decode rendered JSON: %w", name, err)
+	}
+	if err := checkUniqueEnv(name, a); err != nil {
+		return Additions{}, err
+	}
+	return a, nil
+}
+
+// toData turns Options into the plain map the templates (and Helm) see.
+func toData(o Options) (map[string]any, error) {
+	raw, err := json.Marshal(o)
+	if err != nil {
+		return nil, err
+	}
+	data := map[string]any{}
+	if err := json.Unmarshal(raw, &data); err != nil {
+		return nil, err
+	}
+	return data, nil
+}
+
+// checkUniqueEnv refuses a preset whose tokenSecretRef.env repeats a
+// variable the preset sets itself.
+func checkUniqueEnv(name string, a Additions) error {
+	seen := map[string]bool{}
+	for _, e := range a.Env {
+		if seen[e.Name] {
+			return fmt.Errorf("preset %s: env %s is set twice (is tokenSecretRef.env one of the variables the preset sets?)", name, e.Name)
+		}
+		seen[e.Name] = true
+	}
+	for _, c := range a.Setup {
+		for _, e := range c.Env {
+			if seen[e.Name] {
+				return fmt.Errorf("preset %s: env %s is set in spec.env and on setup container %s", name, e.Name, c.Name)
+			}
+		}
+	}
+	return nil
+}

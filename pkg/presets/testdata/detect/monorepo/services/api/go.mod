@@ -1,0 +1,3 @@
+module example.com/platform/services/api
+
+go 1.26

@@ -1,0 +1,124 @@
+{{- /*
+Shared preset parts. Rendered by Go (pkg/presets) and, from a generated copy,
+by the prewarm-workspace chart, so only text/template, sprig, include and
+required are used here.
+
+Each "prewarm.preset.<eco>" takes the options map of presets.<eco> (the
+chart's values, or the Go Options marshalled to JSON) and emits one JSON
+object: {"setup": [SetupContainer], "volumes": [WorkspaceVolume],
+"env": [EnvVar]}. "env" goes into the Workspace's spec.env (setup containers
+and the agent); each setup container carries its own PREWARM_* env.
+*/ -}}
+
+{{- /*
+prewarm.preset.defaults: per-ecosystem defaults as JSON, keyed by preset
+name. singleWriter presets (no safe concurrent writers) default to a
+read-only cache and accept readWrite only with trustedWriter: true.
+secretKey is the default key (and file name) of registrySecret.
+*/ -}}
+{{- define "prewarm.preset.defaults" -}}
+{{- toJson (dict
+  "npm" (dict "image" (dict "repository" "node" "tag" "22-alpine") "mode" "readWrite" "singleWriter" false "secretKey" ".npmrc")
+  "pip" (dict "image" (dict "repository" "python" "tag" "3.12-slim") "mode" "readWrite" "singleWriter" false "secretKey" "pip.conf")
+  "gomod" (dict "image" (dict "repository" "golang" "tag" "1.26-alpine") "mode" "readWrite" "singleWriter" false "secretKey" ".netrc")
+  "cargo" (dict "image" (dict "repository" "rust" "tag" "1.95-slim") "mode" "readOnly" "singleWriter" true "secretKey" "credentials.toml")
+  "maven" (dict "image" (dict "repository" "maven" "tag" "3.9-eclipse-temurin-21") "mode" "readOnly" "singleWriter" true "secretKey" "settings.xml")
+  "gradle" (dict "image" (dict "repository" "gradle" "tag" "8-jdk21") "mode" "readOnly" "singleWriter" true "secretKey" "gradle.properties")
+) -}}
+{{- end -}}
+
+{{- /*
+prewarm.preset.resolve: applies the defaults to .options for preset .eco and
+writes the resolved values into the dict .out (maps are shared, so the
+caller sees them). Output text is empty.
+*/ -}}
+{{- define "prewarm.preset.resolve" -}}
+{{- $eco := .eco -}}
+{{- $o := .options | default dict -}}
+{{- $out := .out -}}
+{{- $d := get (include "prewarm.preset.defaults" (dict) | fromJson) $eco -}}
+{{- $_ := required (printf "unknown preset %q (known: npm, pip, gomod, cargo, maven, gradle)" $eco) ($d | default "") -}}
+{{- $img := get $o "image" | default dict -}}
+{{- $image := get $img "repository" | default $d.image.repository -}}
+{{- $tag := get $img "tag" | default $d.image.tag -}}
+{{- if $tag }}{{ $image = printf "%s:%s" $image $tag }}{{ end -}}
+{{- with get $img "digest" }}{{ $image = printf "%s@%s" $image . }}{{ end -}}
+{{- $cache := get $o "cache" | default dict -}}
+{{- $mode := get $cache "mode" | default $d.mode -}}
+{{- if not (has $mode (list "readWrite" "readOnly")) -}}
+{{- $_ := required (printf "presets.%s.cache.mode: %q is not supported (readWrite, readOnly)" $eco $mode) "" -}}
+{{- end -}}
+{{- if and (eq $mode "readWrite") $d.singleWriter (not (get $o "trustedWriter")) -}}
+{{- $_ := required (printf "presets.%s.cache.mode: readWrite needs trustedWriter: true; %s cannot share a writable cache between pods safely, so only one trusted writer (the warmer job) may write it and every other pod reads it readOnly" $eco $eco) "" -}}
+{{- end -}}
+{{- $snapshots := true -}}
+{{- if hasKey $o "snapshots" }}{{ $snapshots = get $o "snapshots" }}{{ end -}}
+{{- $secret := dict -}}
+{{- with get $o "registrySecret" -}}
+{{- $key := get . "key" | default $d.secretKey -}}
+{{- $mount := get . "mountPath" | default (printf "/etc/prewarm/%s" $eco) -}}
+{{- $secret = dict "name" (get . "name") "key" $key "mountPath" $mount "file" (printf "%s/%s" $mount $key) -}}
+{{- end -}}
+{{- $_ := set $out "eco" $eco -}}
+{{- $_ := set $out "name" (printf "prewarm-%s" $eco) -}}
+{{- $_ := set $out "image" $image -}}
+{{- $_ := set $out "repo" "/workspace/repo" -}}
+{{- $_ := set $out "home" "/workspace/.home" -}}
+{{- $_ := set $out "workdirs" (get $o "workdirs" | default (list ".")) -}}
+{{- $_ := set $out "extraArgs" (get $o "extraArgs" | default list) -}}
+{{- $_ := set $out "claimName" (get $cache "claimName" | default (printf "prewarm-cache-%s" $eco)) -}}
+{{- $_ := set $out "subPath" (get $cache "subPath") -}}
+{{- $_ := set $out "cache" (get $cache "mountPath" | default (printf "/cache/%s" $eco)) -}}
+{{- $_ := set $out "mode" $mode -}}
+{{- $_ := set $out "readWrite" (eq $mode "readWrite") -}}
+{{- $_ := set $out "snapshots" (ternary "true" "false" $snapshots) -}}
+{{- $_ := set $out "keySalt" (get $o "keySalt") -}}
+{{- $_ := set $out "prebuild" (get $o "prebuild" | default "build") -}}
+{{- $_ := set $out "goals" (get $o "goals" | default (list "-DskipTests" "test-compile")) -}}
+{{- $_ := set $out "tasks" (get $o "tasks" | default list) -}}
+{{- $_ := set $out "secret" $secret -}}
+{{- $_ := set $out "token" (get $o "tokenSecretRef" | default dict) -}}
+{{- $_ := set $out "resources" (get $o "resources" | default dict) -}}
+{{- end -}}
+
+{{- /*
+prewarm.preset.emit: writes the preset JSON from the resolved values .c, the
+preset's spec.env entries .env and its extra setup-container env .setupEnv.
+The script is the text of "prewarm.script.<eco>", passed to sh -c with $0
+set to the container name, so extraArgs reach the tool as "$@".
+*/ -}}
+{{- define "prewarm.preset.emit" -}}
+{{- $c := .c -}}
+{{- $script := include (printf "prewarm.script.%s" $c.eco) (dict) -}}
+{{- $setupEnv := list
+  (dict "name" "PREWARM_REPO" "value" $c.repo)
+  (dict "name" "PREWARM_CACHE" "value" $c.cache)
+  (dict "name" "PREWARM_HOME" "value" $c.home)
+  (dict "name" "PREWARM_WORKDIRS" "value" (join "\n" $c.workdirs))
+  (dict "name" "PREWARM_CACHE_MODE" "value" $c.mode)
+  (dict "name" "PREWARM_KEY_SALT" "value" $c.keySalt)
+-}}
+{{- $container := dict
+  "name" $c.name
+  "image" $c.image
+  "command" (list "sh" "-c" $script $c.name)
+  "workingDir" $c.repo
+  "env" (concat $setupEnv .setupEnv)
+  "resources" $c.resources
+-}}
+{{- if $c.extraArgs }}{{ $_ := set $container "args" $c.extraArgs }}{{ end -}}
+{{- $pvc := dict "claimName" $c.claimName -}}
+{{- $cacheVolume := dict "name" (printf "prewarm-cache-%s" $c.eco) "mountPath" $c.cache "source" (dict "persistentVolumeClaim" $pvc) -}}
+{{- if $c.subPath }}{{ $_ := set $cacheVolume "subPath" $c.subPath }}{{ end -}}
+{{- if not $c.readWrite }}{{ $_ := set $cacheVolume "readOnly" true }}{{ end -}}
+{{- $volumes := list $cacheVolume -}}
+{{- $env := .env -}}
+{{- with $c.secret -}}
+{{- $items := list (dict "key" .key "path" .key) -}}
+{{- $volumes = append $volumes (dict "name" (printf "prewarm-registry-%s" $c.eco) "mountPath" .mountPath "readOnly" true "source" (dict "secret" (dict "secretName" .name "items" $items "defaultMode" 288))) -}}
+{{- end -}}
+{{- with $c.token -}}
+{{- $env = append $env (dict "name" .env "valueFrom" (dict "secretKeyRef" (dict "name" .name "key" .key))) -}}
+{{- end -}}
+{{- toPrettyJson (dict "setup" (list $container) "volumes" $volumes "env" $env) -}}
+{{- end -}}

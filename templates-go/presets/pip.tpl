@@ -1,0 +1,28 @@
+{{- /*
+pip: a venv per workdir at <workdir>/.venv. A venv is not relocatable, so the
+agent image needs the same interpreter at the same path as the setup image.
+PATH is set explicitly (Kubernetes cannot append to an image's PATH); it
+keeps the directories the default images of every preset use, because
+spec.env reaches all setup containers.
+*/ -}}
+{{- define "prewarm.preset.pip" -}}
+{{- $c := dict -}}
+{{- $_ := include "prewarm.preset.resolve" (dict "eco" "pip" "options" . "out" $c) -}}
+{{- $bins := list -}}
+{{- range $c.workdirs }}{{ $bins = append $bins (printf "%s/.venv/bin" (clean (printf "%s/%s" $c.repo .))) }}{{ end -}}
+{{- $cacheRoot := ternary $c.cache (printf "%s/.cache" $c.home) $c.readWrite -}}
+{{- $env := list
+  (dict "name" "HOME" "value" $c.home)
+  (dict "name" "PIP_CACHE_DIR" "value" (ternary (printf "%s/store" $c.cache) (printf "%s/.cache/pip" $c.home) $c.readWrite))
+  (dict "name" "PIP_DISABLE_PIP_VERSION_CHECK" "value" "1")
+  (dict "name" "UV_CACHE_DIR" "value" (printf "%s/uv" $cacheRoot))
+  (dict "name" "UV_LINK_MODE" "value" "copy")
+  (dict "name" "POETRY_CACHE_DIR" "value" (printf "%s/poetry" $cacheRoot))
+  (dict "name" "POETRY_VIRTUALENVS_IN_PROJECT" "value" "true")
+  (dict "name" "VIRTUAL_ENV" "value" (dir (first $bins)))
+  (dict "name" "PATH" "value" (join ":" (concat $bins (list "/usr/local/go/bin" "/go/bin" "/usr/local/cargo/bin" "/opt/java/openjdk/bin" "/usr/local/sbin" "/usr/local/bin" "/usr/sbin" "/usr/bin" "/sbin" "/bin"))))
+-}}
+{{- with $c.secret }}{{ $env = append $env (dict "name" "PIP_CONFIG_FILE" "value" .file) }}{{ end -}}
+{{- $setupEnv := list (dict "name" "PREWARM_SNAPSHOTS" "value" $c.snapshots) -}}
+{{- include "prewarm.preset.emit" (dict "c" $c "env" $env "setupEnv" $setupEnv) -}}
+{{- end -}}

@@ -1,1 +1,0 @@
-{{- define "prewarm.preset.placeholder" -}}{{- end -}}

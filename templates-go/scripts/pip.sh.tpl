@@ -1,0 +1,148 @@
+{{- /*
+prewarm.script.pip: creates <workdir>/.venv and installs the locked
+dependencies into it: requirements.txt with pip (--require-hashes when the
+file carries hashes), uv.lock with `uv sync --locked`, poetry.lock with
+`poetry install --no-root`. The tool's cache is on the volume; the venv
+itself is kept as an install snapshot under $PREWARM_CACHE/snapshots.
+
+A venv is not relocatable: it records the interpreter's path and its own.
+The key therefore includes the base interpreter's path and the venv's
+absolute path, and the agent image needs the same interpreter at the same
+path (the script warns about it).
+
+readOnly, or a volume that does not take writes: the tool cache is per pod
+(pip would silently disable a read-only cache, uv fails on one); snapshots
+are still restored but never published.
+*/ -}}
+{{- define "prewarm.script.pip" -}}
+#!/bin/sh
+{{ template "prewarm.script.lib" . }}
+
+pw_init pip
+PW_PIP_FAILED=
+if pw_cache_writable; then
+  : "${PIP_CACHE_DIR:=$PREWARM_CACHE/store}"
+  : "${UV_CACHE_DIR:=$PREWARM_CACHE/uv}"
+  : "${POETRY_CACHE_DIR:=$PREWARM_CACHE/poetry}"
+else
+  [ "$PREWARM_CACHE_MODE" = readWrite ] && PW_PIP_FAILED=1
+  if [ -z "${PIP_CACHE_DIR-}" ] || pw_under_cache "$PIP_CACHE_DIR"; then
+    PIP_CACHE_DIR=$(pw_pod_cache store)
+  fi
+  if [ -z "${UV_CACHE_DIR-}" ] || pw_under_cache "$UV_CACHE_DIR"; then
+    UV_CACHE_DIR=$(pw_pod_cache uv)
+  fi
+  if [ -z "${POETRY_CACHE_DIR-}" ] || pw_under_cache "$POETRY_CACHE_DIR"; then
+    POETRY_CACHE_DIR=$(pw_pod_cache poetry)
+  fi
+fi
+: "${PIP_DISABLE_PIP_VERSION_CHECK:=1}"
+# The cache and the venv are on different volumes: uv must copy.
+: "${UV_LINK_MODE:=copy}"
+: "${POETRY_VIRTUALENVS_IN_PROJECT:=true}"
+export PIP_CACHE_DIR UV_CACHE_DIR POETRY_CACHE_DIR PIP_DISABLE_PIP_VERSION_CHECK UV_LINK_MODE POETRY_VIRTUALENVS_IN_PROJECT
+
+# The base interpreter, resolved once: later workdirs may find an earlier
+# workdir's .venv/bin first on PATH.
+PW_PY=${PREWARM_PYTHON:-}
+if [ -z "$PW_PY" ]; then
+  if pw_has python3; then
+    PW_PY=python3
+  elif pw_has python; then
+    PW_PY=python
+  else
+    pw_die "no python3 or python in this image"
+  fi
+fi
+PW_PY_INFO=$("$PW_PY" -c 'import platform, sys
+base = getattr(sys, "_base_executable", None) or sys.executable
+print(base)
+print(platform.python_implementation(), platform.python_version(), sys.implementation.cache_tag)') ||
+  pw_die "$PW_PY does not run"
+PW_PY=$(printf '%s\n' "$PW_PY_INFO" | sed -n 1p)
+PW_PY_VERSION=$(printf '%s\n' "$PW_PY_INFO" | sed -n 2p)
+pw_warn "a venv is not relocatable: the agent image needs the same interpreter at the same path ($PW_PY, $PW_PY_VERSION)"
+
+pw_pip_workdir() {
+  local tool files f req hashes key rc state result statedir venv
+  venv=$PWD/.venv
+  files=
+  if [ -f uv.lock ]; then
+    tool=uv
+    files="uv.lock pyproject.toml"
+  elif [ -f poetry.lock ]; then
+    tool=poetry
+    files="poetry.lock pyproject.toml"
+  else
+    tool=pip
+    for f in requirements*.txt; do
+      [ -f "$f" ] && files="$files $f"
+    done
+    [ -n "$files" ] || pw_die "workdir '$PW_WORKDIR': no requirements*.txt, uv.lock or poetry.lock"
+  fi
+  case $tool in
+    uv | poetry)
+      pw_has "$tool" || pw_die "workdir '$PW_WORKDIR' has $tool's lockfile but $tool is not installed in this image"
+      ;;
+  esac
+
+  # shellcheck disable=SC2086 # $files holds plain file names
+  key=$(pw_key "python=$PW_PY_VERSION exe=$PW_PY venv=$venv tool=$tool $($tool --version 2>/dev/null | head -n 1) args=$*" $files)
+
+  rc=0
+  pw_snapshot_restore "$key" .venv || rc=$?
+  if [ "$rc" -eq 0 ]; then
+    if .venv/bin/python -c '' 2>/dev/null; then
+      pw_summary pip "$key" snapshot "tool=$tool"
+      return 0
+    fi
+    pw_warn "the restored venv does not run; installing instead"
+    rm -rf .venv
+    rc=2
+  fi
+  result=
+  [ "$rc" -eq 2 ] && result=fallback
+  [ -n "$PW_PIP_FAILED" ] && result=fallback
+  case $tool in
+    pip) statedir=$PIP_CACHE_DIR ;;
+    uv) statedir=$UV_CACHE_DIR ;;
+    poetry) statedir=$POETRY_CACHE_DIR ;;
+  esac
+  state=$(pw_store_state "$statedir")
+  : "${result:=$state}"
+
+  rc=0
+  case $tool in
+    pip)
+      "$PW_PY" -m venv .venv >&2 || pw_die "python -m venv failed in workdir '$PW_WORKDIR' (Debian needs python3-venv)"
+      # requirements.txt, else every requirements*.txt through one file.
+      if [ -f requirements.txt ]; then
+        req=requirements.txt
+      else
+        req=$HOME/.tmp-prewarm-requirements-$$.txt
+        pw_track "$req"
+        for f in $files; do
+          printf '%s %s/%s\n' -r "$PWD" "$f"
+        done >"$req" || pw_die "cannot write $req"
+      fi
+      hashes=
+      # shellcheck disable=SC2086 # $files holds plain file names
+      grep -q -e '--hash[=[:space:]]' $files && hashes=--require-hashes
+      .venv/bin/python -m pip install -r "$req" ${hashes:+"$hashes"} "$@" >&2 || rc=$?
+      ;;
+    uv)
+      UV_PYTHON=${UV_PYTHON:-$PW_PY} uv sync --locked "$@" >&2 || rc=$?
+      ;;
+    poetry)
+      poetry env use "$PW_PY" >&2 || :
+      poetry install --no-root --no-interaction "$@" >&2 || rc=$?
+      ;;
+  esac
+  [ "$rc" -eq 0 ] || pw_die "$tool install failed (exit $rc) in workdir '$PW_WORKDIR'"
+
+  pw_snapshot_publish "$key" .venv
+  pw_summary pip "$key" "$result" "tool=$tool"
+}
+
+pw_each_workdir pw_pip_workdir "$@"
+{{- end -}}

@@ -1,0 +1,222 @@
+{{- /*
+prewarm.script.prune: keeps one cache volume under its byte budget. Run by
+the pruner CronJobs of the prewarm-caches and prewarm-workspace charts as
+`sh -c <script> prune` in a busybox image. POSIX sh only: it must run under
+dash and busybox ash and pass `shellcheck -s sh`.
+
+Configuration, from the environment only:
+  PREWARM_CACHE            the cache root (absolute; never empty or "/")
+  PREWARM_PRUNE_MAX_BYTES  the budget in bytes (a positive integer)
+
+What it does, in this order:
+  1. removes temporaries that crashed writers left: every name starting with
+     ".tmp-" anywhere under PREWARM_CACHE (publish temps in snapshots/, the
+     write probe, atomic-copy temps; see prewarm.script.lib) whose mtime is
+     more than 60 minutes old and, for a directory, with nothing inside it
+     modified in the last 60 minutes. A younger temp may be a publish in
+     progress and is kept;
+  2. while the volume uses more than the budget, removes install snapshots
+     (snapshots/<key>.tar.gz plus any snapshots/<key>.* sidecar, always
+     together, the data file first so a reader never sees a sidecar-only
+     snapshot as valid) least recently used first. "Used" is the mtime: the
+     library's pw_snapshot_restore touches a snapshot after every restore on
+     a writable cache; read-only consumers cannot, so there it is the
+     publish time. A temp name (".tmp-*") is never a snapshot, so a
+     snapshot being published is never removed;
+  3. prints one line on stdout:
+     prewarm: prune cache=<path> before=<bytes> after=<bytes> removed=<n> budget=<bytes>
+     (bytes as counted by `du -s -k`, so file system blocks; removed counts
+     snapshots). Details go to stderr.
+
+Only names below PREWARM_CACHE are ever removed: find does not follow
+symbolic links and stays on one file system (-xdev), rm -rf removes a link,
+not its target. The tool stores (npm cache, GOMODCACHE, ...) are never
+touched; when they alone exceed the budget the script warns. It exits 1 when
+something could not be removed, so the Job shows the problem.
+*/ -}}
+{{- define "prewarm.script.prune" -}}
+#!/bin/sh
+{{ template "prewarm.script.lib" . }}
+
+# ---- prewarm prune ----
+# Temporaries younger than this many minutes may belong to a live writer.
+PW_PRUNE_TMP_MINUTES=60
+
+# pw_prune_root prints the physical path of PREWARM_CACHE after refusing an
+# empty, relative or "/" value, "." or ".." components and a non-directory.
+pw_prune_root() {
+  local c real
+  c=${PREWARM_CACHE-}
+  [ -n "$c" ] || pw_die "PREWARM_CACHE is empty; refusing to prune"
+  case $c in
+    /*) ;;
+    *) pw_die "PREWARM_CACHE must be an absolute path, not '$c'; refusing to prune" ;;
+  esac
+  c=$(pw_strip_slash "$c")
+  [ "$c" != / ] || pw_die "PREWARM_CACHE is '/'; refusing to prune"
+  case /$c/ in
+    */./* | */../*) pw_die "PREWARM_CACHE must not contain '.' or '..' components, not '$c'; refusing to prune" ;;
+  esac
+  [ -d "$c" ] || pw_die "PREWARM_CACHE=$c is not a directory; refusing to prune"
+  real=$(cd "$c" && pwd -P) || pw_die "cannot enter PREWARM_CACHE=$c"
+  case $real in
+    / | '') pw_die "PREWARM_CACHE=$c resolves to '/'; refusing to prune" ;;
+  esac
+  printf '%s\n' "$real"
+}
+
+# pw_prune_budget prints PREWARM_PRUNE_MAX_BYTES as a decimal integer > 0.
+pw_prune_budget() {
+  local b
+  b=${PREWARM_PRUNE_MAX_BYTES-}
+  case $b in
+    '' | *[!0-9]*) pw_die "PREWARM_PRUNE_MAX_BYTES must be a positive integer (bytes), not '$b'" ;;
+  esac
+  # no octal: drop leading zeros
+  b=${b#"${b%%[!0]*}"}
+  [ -n "$b" ] || pw_die "PREWARM_PRUNE_MAX_BYTES must be greater than 0"
+  [ ${#b} -le 18 ] || pw_die "PREWARM_PRUNE_MAX_BYTES is too large: '$b'"
+  printf '%s\n' "$b"
+}
+
+# pw_prune_bytes PATH...: bytes used by the existing PATHs (du -s -k * 1024).
+pw_prune_bytes() {
+  local p k sum
+  sum=0
+  for p in "$@"; do
+    [ -e "$p" ] || [ -L "$p" ] || continue
+    k=$(du -s -k "$p" 2>/dev/null | awk 'NR == 1 { print $1 }') || k=
+    case $k in '' | *[!0-9]*) k=0 ;; esac
+    sum=$((sum + k * 1024))
+  done
+  printf '%s\n' "$sum"
+}
+
+# pw_prune_temps ROOT: removes stale ".tmp-*" names below ROOT; prints how
+# many. Every ".tmp-*" is pruned from the walk, so nothing inside a live
+# temp tree is ever touched; a stale temp directory is kept when anything
+# inside it changed recently (a long copy still running).
+pw_prune_temps() {
+  # The inner script's variables belong to that child shell.
+  # shellcheck disable=SC2016
+  find "$1" -xdev -name '.tmp-*' -prune -mmin "+$PW_PRUNE_TMP_MINUTES" -exec sh -c '
+    m=$1
+    shift
+    for p do
+      if [ -d "$p" ] && [ ! -L "$p" ]; then
+        if [ -n "$(find "$p" -xdev -mmin "-$m" 2>/dev/null | head -n 1)" ]; then
+          printf "prewarm: keeping %s: something inside changed in the last %s minutes\n" "$p" "$m" >&2
+          continue
+        fi
+        chmod -R u+w "$p" 2>/dev/null || :
+      fi
+      if rm -rf "$p" 2>/dev/null && [ ! -e "$p" ] && [ ! -L "$p" ]; then
+        printf "prewarm: removed stale temporary %s\n" "$p" >&2
+        echo removed
+      else
+        printf "prewarm: warning: cannot remove stale temporary %s\n" "$p" >&2
+        echo failed
+      fi
+    done
+  ' sh "$PW_PRUNE_TMP_MINUTES" {} + || pw_warn "prune: find reported errors while looking for stale temporaries under $1"
+}
+
+# pw_prune_lru DIR: snapshot keys in DIR, least recently used first, one per
+# line. A key's entries are <key> and <key>.*; its last use is its newest
+# entry's mtime. Names outside [A-Za-z0-9._+-] and dot names are skipped.
+pw_prune_lru() {
+  local names n key seen order
+  if [ ! -d "$1" ] || [ -L "$1" ]; then return 0; fi
+  names=$(cd "$1" && ls -A -t) || return 0
+  seen=' '
+  order=
+  while IFS= read -r n; do
+    case $n in
+      '' | .* | *[!A-Za-z0-9._+-]*) continue ;;
+    esac
+    key=${n%%.*}
+    case $seen in
+      *" $key "*) continue ;;
+    esac
+    seen="$seen$key "
+    # newest first in, so prepending leaves the oldest first
+    order="$key
+$order"
+  done <<EOF
+$names
+EOF
+  printf '%s' "$order"
+}
+
+# pw_prune_entries DIR KEY: the existing entries of snapshot KEY, the data
+# file (<key>.tar.gz, or <key> itself) first, one per line.
+pw_prune_entries() {
+  local dir key f
+  dir=$1
+  key=$2
+  for f in "$dir/$key.tar.gz" "$dir/$key"; do
+    if [ -e "$f" ] || [ -L "$f" ]; then printf '%s\n' "$f"; fi
+  done
+  for f in "$dir/$key".*; do
+    [ "$f" = "$dir/$key.tar.gz" ] && continue
+    if [ -e "$f" ] || [ -L "$f" ]; then printf '%s\n' "$f"; fi
+  done
+}
+
+pw_prune() {
+  local root budget before cur after removed failed temps key size f entries snapdir
+  root=$(pw_prune_root) || exit 1
+  budget=$(pw_prune_budget) || exit 1
+  failed=0
+  before=$(pw_prune_bytes "$root")
+
+  temps=$(pw_prune_temps "$root") || temps=failed
+  if printf '%s\n' "$temps" | grep -q '^failed$'; then failed=1; fi
+  temps=$(printf '%s\n' "$temps" | grep -c '^removed$') || :
+  if [ "$temps" -gt 0 ]; then pw_log "prune: removed $temps stale temporaries"; fi
+
+  removed=0
+  cur=$(pw_prune_bytes "$root")
+  snapdir=$root/snapshots
+  if [ "$cur" -gt "$budget" ]; then
+    while IFS= read -r key <&4; do
+      [ -n "$key" ] || continue
+      [ "$cur" -gt "$budget" ] || break
+      entries=$(pw_prune_entries "$snapdir" "$key")
+      [ -n "$entries" ] || continue
+      size=0
+      while IFS= read -r f; do
+        size=$((size + $(pw_prune_bytes "$f")))
+      done <<EOF
+$entries
+EOF
+      # all files of the snapshot in one go, the data file first
+      while IFS= read -r f; do
+        rm -rf "$f" 2>/dev/null || :
+      done <<EOF
+$entries
+EOF
+      if [ -z "$(pw_prune_entries "$snapdir" "$key")" ]; then
+        removed=$((removed + 1))
+        cur=$((cur - size))
+        pw_log "prune: removed snapshot $key ($size bytes)"
+      else
+        failed=1
+        pw_warn "prune: cannot remove every file of snapshot $key in $snapdir"
+      fi
+    done 4<<EOF
+$(pw_prune_lru "$snapdir")
+EOF
+  fi
+
+  after=$(pw_prune_bytes "$root")
+  if [ "$after" -gt "$budget" ]; then
+    pw_warn "prune: $root still uses $after bytes, over the budget of $budget bytes, with $(pw_prune_lru "$snapdir" | grep -c .) snapshots left; the tool stores need a bigger volume or budget"
+  fi
+  printf 'prewarm: prune cache=%s before=%s after=%s removed=%s budget=%s\n' \
+    "$(pw_strip_slash "$PREWARM_CACHE")" "$before" "$after" "$removed" "$budget"
+  [ "$failed" -eq 0 ] || exit 1
+}
+
+pw_prune
+{{- end -}}
