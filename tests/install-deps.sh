@@ -6,6 +6,14 @@ need=()
 command -v busybox >/dev/null || need+=(busybox)
 command -v dash >/dev/null || need+=(dash)
 command -v shellcheck >/dev/null || need+=(shellcheck)
+# Real package managers for the offline pip/cargo/maven/gradle fixtures:
+# Debian ships crate sources and jars that tests serve on 127.0.0.1.
+for pkg in maven openjdk-17-jdk-headless libmaven-compiler-plugin-java \
+  libmaven-resources-plugin-java junit5 libcommons-cli-java libcommons-io-java gradle \
+  librust-itoa-dev librust-ryu-dev librust-cfg-if-dev librust-fnv-dev librust-either-dev \
+  librust-scopeguard-dev librust-static-assertions-dev; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
 for pkg in ${PREWARM_EXTRA_APT_PACKAGES:-}; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done

@@ -3,6 +3,7 @@ maven: Maven's default lock works inside one JVM only. Consumers (readOnly)
 write to a per-pod head repository and read the shared one as
 maven.repo.local.tail; the trusted writer writes <cache>/repository with
 file locks. MAVEN_ARGS (Maven 3.9+) carries this to setup and agent alike.
+MAVEN_OPTS repeats -Duser.home for Maven 3.8, which ignores MAVEN_ARGS.
 MAVEN_CONFIG is cleared: the maven image sets it to /root/.m2 and mvnw
 passes it as arguments.
 */ -}}
@@ -20,6 +21,7 @@ passes it as arguments.
   (dict "name" "HOME" "value" $c.home)
   (dict "name" "MAVEN_ARGS" "value" (join " " $args))
   (dict "name" "MAVEN_CONFIG" "value" "")
+  (dict "name" "MAVEN_OPTS" "value" (printf "-Duser.home=%s" $c.home))
 -}}
 {{- $setupEnv := list (dict "name" "PREWARM_MAVEN_GOALS" "value" (join " " $c.goals)) -}}
 {{- with $c.secret }}{{ $setupEnv = append $setupEnv (dict "name" "PREWARM_MAVEN_SETTINGS" "value" .file) }}{{ end -}}
