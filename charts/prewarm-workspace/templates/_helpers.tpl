@@ -1,0 +1,112 @@
+{{/* Chart name, truncated to 63 characters. */}}
+{{- define "prewarm-workspace.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/*
+Full name: release-chart unless the release name already contains the chart
+name; truncated to 63 characters because Kubernetes names are DNS labels.
+*/}}
+{{- define "prewarm-workspace.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+A name with a suffix: the prefix is cut first so the suffix survives
+truncation and two suffixes never collapse into one name.
+*/}}
+{{- define "prewarm-workspace.suffixed" -}}
+{{- $prefix := include "prewarm-workspace.fullname" .root | trunc (int (sub 62 (len .suffix))) | trimSuffix "-" -}}
+{{- printf "%s-%s" $prefix .suffix -}}
+{{- end -}}
+
+{{- define "prewarm-workspace.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Selector labels: name and instance only, so they never change on upgrade. */}}
+{{- define "prewarm-workspace.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "prewarm-workspace.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "prewarm-workspace.labels" -}}
+helm.sh/chart: {{ include "prewarm-workspace.chart" . }}
+{{ include "prewarm-workspace.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: prewarm
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/* Labels plus app.kubernetes.io/component; ctx: (dict "root" $ "component" "x"). */}}
+{{- define "prewarm-workspace.componentLabels" -}}
+{{ include "prewarm-workspace.labels" .root }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{- define "prewarm-workspace.annotations" -}}
+{{- with .Values.commonAnnotations }}{{ toYaml . }}{{ end -}}
+{{- end -}}
+
+{{/* image dict {repository, tag, digest} -> reference string. */}}
+{{- define "prewarm-workspace.image" -}}
+{{- $ref := .repository -}}
+{{- if .tag }}{{ $ref = printf "%s:%s" $ref .tag }}{{ end -}}
+{{- if .digest }}{{ $ref = printf "%s@%s" $ref .digest }}{{ end -}}
+{{- $ref -}}
+{{- end -}}
+
+{{/* The presets in render order; must match pkg/presets.Names(). */}}
+{{- define "prewarm-workspace.presetNames" -}}
+{{- toJson (list "npm" "pip" "gomod" "cargo" "maven" "gradle") -}}
+{{- end -}}
+
+{{/*
+The cache claim of preset .eco: presets.<eco>.cache.claimName, else
+caches.<eco>.existingClaim, else the PVC this release creates.
+*/}}
+{{- define "prewarm-workspace.cacheClaim" -}}
+{{- $preset := get .root.Values.presets .eco -}}
+{{- $cache := get .root.Values.caches .eco | default dict -}}
+{{- $explicit := (get $preset "cache" | default dict).claimName -}}
+{{- if $explicit -}}{{ $explicit }}
+{{- else if $cache.existingClaim -}}{{ $cache.existingClaim }}
+{{- else -}}{{ include "prewarm-workspace.suffixed" (dict "root" .root "suffix" (printf "%s-cache" .eco)) }}
+{{- end -}}
+{{- end -}}
+
+{{/* "true" when this release creates the cache PVC of preset .eco. */}}
+{{- define "prewarm-workspace.createsCache" -}}
+{{- $preset := get .root.Values.presets .eco -}}
+{{- $cache := get .root.Values.caches .eco | default dict -}}
+{{- if and $preset.enabled (not $cache.existingClaim) (not (get $preset "cache" | default dict).claimName) }}true{{ end -}}
+{{- end -}}
+
+{{/*
+Options handed to the shared preset template: the values of presets.<eco>
+with the claim resolved. For the warmer (.warmer true) the cache is
+writable and the preset is told it is the trusted writer.
+*/}}
+{{- define "prewarm-workspace.presetOptions" -}}
+{{- $o := deepCopy (get .root.Values.presets .eco) -}}
+{{- $cache := get $o "cache" | default dict -}}
+{{- $_ := set $cache "claimName" (include "prewarm-workspace.cacheClaim" .) -}}
+{{- if .warmer -}}
+{{- $_ := set $cache "mode" "readWrite" -}}
+{{- $_ := set $o "trustedWriter" true -}}
+{{- end -}}
+{{- $_ := set $o "cache" $cache -}}
+{{- toJson $o -}}
+{{- end -}}
