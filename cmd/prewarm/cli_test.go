@@ -2,10 +2,13 @@ package main
 
 import (
 	"bytes"
+	"flag"
 	"os"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"sigs.k8s.io/yaml"
 )
@@ -18,7 +21,11 @@ type cliCase struct {
 	Stdout    []string `json:"stdout"`
 	Stderr    []string `json:"stderr"`
 	NotStderr []string `json:"notStderr"`
+	// Golden is a file stdout must equal byte for byte (-update rewrites).
+	Golden string `json:"golden"`
 }
+
+var updateGolden = flag.Bool("update-cli", false, "rewrite CLI golden files")
 
 func TestCLICases(t *testing.T) {
 	raw, err := os.ReadFile("testdata/cli/cases.yaml")
@@ -39,7 +46,26 @@ func TestCLICases(t *testing.T) {
 			expectAll(t, "stdout", stdout.String(), tc.Stdout, true)
 			expectAll(t, "stderr", stderr.String(), tc.Stderr, true)
 			expectAll(t, "stderr", stderr.String(), tc.NotStderr, false)
+			if tc.Golden != "" {
+				compareGoldenFile(t, tc.Golden, stdout.String())
+			}
 		})
+	}
+}
+
+func compareGoldenFile(t *testing.T, file, got string) {
+	t.Helper()
+	if *updateGolden {
+		if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("%v (run go test ./cmd/prewarm -update-cli)", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("stdout differs from %s (-want +got):\n%s", file, diff)
 	}
 }
 

@@ -18,10 +18,10 @@ import (
 func init() { subcommands = append(subcommands, newRenderCmd) }
 
 type renderFlags struct {
-	chart, release, namespace, kubeVersion, taskFile string
-	pod                                              bool
-	values                                           values.Options
-	podOpts                                          podtemplate.Options
+	chart, release, namespace, kubeVersion, taskFile, target string
+	pod                                                      bool
+	values                                                   values.Options
+	podOpts                                                  podtemplate.Options
 }
 
 func newRenderCmd() *cobra.Command {
@@ -36,7 +36,8 @@ that each rendered Workspace produces.`,
 		Example: `  prewarm render --set workspace.repo=https://github.com/org/app.git --set presets.npm.enabled=true
   prewarm render -f values.yaml --release web --namespace agents
   prewarm render -f values.yaml --pod --task examples/task.yaml
-  prewarm render --chart prewarm-caches --set caches.gomod.size=100Gi`,
+  prewarm render --chart prewarm-caches --set caches.gomod.size=100Gi
+  prewarm render -f values.yaml --target kelos-podoverrides   # released Kelos`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runRender(cmd.OutOrStdout(), cmd.InOrStdin(), rf)
@@ -54,8 +55,14 @@ that each rendered Workspace produces.`,
 	f.BoolVar(&rf.pod, "pod", false, "also print the Task pod of each rendered Workspace (needs --task)")
 	f.StringVar(&rf.taskFile, "task", "", "Task YAML file for --pod")
 	f.StringVar(&rf.podOpts.AgentImage, "agent-image", "", "agent image for --pod when the Task sets none")
+	f.StringVar(&rf.target, "target", targetWorkspace, "output for: "+targetWorkspace+" (Kelos with the Workspace setup extension) or "+targetPodOverrides+" (released Kelos: a plain Workspace plus a Task podOverrides block)")
 	return cmd
 }
+
+const (
+	targetWorkspace    = "workspace"
+	targetPodOverrides = "kelos-podoverrides"
+)
 
 func chartNames() []string { return []string{"prewarm-workspace", "prewarm-caches", "prewarm-policy"} }
 
@@ -77,7 +84,15 @@ func runRender(out io.Writer, stdin io.Reader, rf renderFlags) error {
 	if err != nil {
 		return fmt.Errorf("render %s: %w", rf.chart, err)
 	}
-	if _, err := io.WriteString(out, manifest); err != nil {
+	switch rf.target {
+	case targetWorkspace:
+		_, err = io.WriteString(out, manifest)
+	case targetPodOverrides:
+		err = writePodOverrides(out, manifest, rf)
+	default:
+		err = fmt.Errorf("--target %q is not supported (%s, %s)", rf.target, targetWorkspace, targetPodOverrides)
+	}
+	if err != nil {
 		return err
 	}
 	if !rf.pod {
