@@ -11,7 +11,7 @@ KUBE_VERSION := v1.37.2
 CONTROLPLANE_DIR := $(CACHE)/controlplane/$(KUBE_VERSION)
 export PREWARM_CONTROLPLANE_DIR := $(CONTROLPLANE_DIR)
 
-.PHONY: all build demo deps test unit charts verify-charts live generate verify-generate controlplane clean help
+.PHONY: all build demo deps test unit charts verify-charts charts-test examples verify-examples live generate verify-generate controlplane clean help
 
 all: build
 
@@ -26,7 +26,7 @@ demo: build ## render the example Workspace and the Task pod it produces
 
 GOTESTSUM := $(TOOL) gotestsum --format testname --format-hide-empty-pkg
 
-test: deps verify-generate unit controlplane live ## everything CI runs
+test: deps verify-generate verify-charts verify-examples charts-test unit controlplane live ## everything CI runs
 
 deps: ## system tools the script tests run (apt-get when root)
 	./tests/install-deps.sh
@@ -56,6 +56,23 @@ charts: ## regenerate chart copies of templates-go and chart READMEs
 
 verify-charts: charts ## fail when generated chart files differ from what is committed
 	@git diff --exit-code -- charts || { echo "chart copies or READMEs are stale: run 'make charts' and commit" >&2; exit 1; }
+
+examples: build ## render every examples/*/values.yaml into its rendered.yaml
+	./examples/render.sh
+
+verify-examples: examples ## fail when a committed example render is stale
+	@git diff --exit-code -- examples || { echo "example renders are stale: run 'make examples' and commit" >&2; exit 1; }
+
+HELM := $(TOOL) helm
+charts-test: ## helm lint --strict with every ci/*-values.yaml, then helm-unittest --strict
+	@for c in charts/prewarm-*; do \
+	  for v in $$c/ci/*-values.yaml; do \
+	    out=$$($(HELM) lint --strict --kube-version $(KUBE_VERSION) $$c -f $$v 2>&1) \
+	      || { echo "$$out"; echo "helm lint failed: $$c with $$v" >&2; exit 1; }; \
+	    echo "helm lint --strict $$c -f $$v: ok"; \
+	  done; \
+	done
+	$(TOOL) helm-unittest --strict --color=false -f 'tests/*_test.yaml' charts/prewarm-workspace charts/prewarm-caches charts/prewarm-policy
 
 controlplane: ## build etcd + kube-apiserver $(KUBE_VERSION) into .cache (once)
 	./tests/controlplane/build.sh "$(CONTROLPLANE_DIR)"

@@ -37,6 +37,9 @@ ctx: (dict "root" $ "warmer" bool)
 {{- range $name, $v := .Values.workspace.env -}}
 {{- if kindIs "map" $v -}}
 {{- $out = append $out (merge (dict "name" $name) $v) -}}
+{{- else if kindIs "float64" $v -}}
+{{- /* YAML numbers arrive as float64: toJson keeps 1000000 (toString gives 1e+06). */ -}}
+{{- $out = append $out (dict "name" $name "value" (toJson $v)) -}}
 {{- else -}}
 {{- $out = append $out (dict "name" $name "value" (toString $v)) -}}
 {{- end -}}
