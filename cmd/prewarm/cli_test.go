@@ -21,6 +21,7 @@ type cliCase struct {
 	Stdout    []string `json:"stdout"`
 	Stderr    []string `json:"stderr"`
 	NotStderr []string `json:"notStderr"`
+	NotStdout []string `json:"notStdout"`
 	// Golden is a file stdout must equal byte for byte (-update rewrites).
 	Golden string `json:"golden"`
 }
@@ -46,6 +47,7 @@ func TestCLICases(t *testing.T) {
 			expectAll(t, "stdout", stdout.String(), tc.Stdout, true)
 			expectAll(t, "stderr", stderr.String(), tc.Stderr, true)
 			expectAll(t, "stderr", stderr.String(), tc.NotStderr, false)
+			expectAll(t, "stdout", stdout.String(), tc.NotStdout, false)
 			if tc.Golden != "" {
 				compareGoldenFile(t, tc.Golden, stdout.String())
 			}

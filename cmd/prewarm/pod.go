@@ -21,7 +21,7 @@ func newPodCmd() *cobra.Command {
 		Long: `Render the batch/v1 Job (and so the pod) for a Task on a Workspace, with
 init containers in the order git-clone, branch-setup, workspace-files, then
 each spec.setup entry, then the agent. The Workspace is validated first.`,
-		Example: `  prewarm pod --workspace examples/npm/workspace.yaml --task examples/task.yaml
+		Example: `  prewarm pod --workspace examples/workspace-setup/workspace.yaml --task examples/task.yaml
   prewarm render -f values.yaml | prewarm pod --workspace - --task task.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -84,15 +85,21 @@ func runRender(out io.Writer, stdin io.Reader, rf renderFlags) error {
 	if err != nil {
 		return fmt.Errorf("render %s: %w", rf.chart, err)
 	}
+	// Buffer the target's output so a failure never leaves half a stream
+	// on stdout for a pipe into kubectl apply.
+	var buf bytes.Buffer
 	switch rf.target {
 	case targetWorkspace:
-		_, err = io.WriteString(out, manifest)
+		buf.WriteString(manifest)
 	case targetPodOverrides:
-		err = writePodOverrides(out, manifest, rf)
+		err = writePodOverrides(&buf, manifest, rf)
 	default:
 		err = fmt.Errorf("--target %q is not supported (%s, %s)", rf.target, targetWorkspace, targetPodOverrides)
 	}
 	if err != nil {
+		return err
+	}
+	if _, err := buf.WriteTo(out); err != nil {
 		return err
 	}
 	if !rf.pod {

@@ -105,9 +105,27 @@ func (m *merger) addVolume(owner string, v v1alpha1.WorkspaceVolume) error {
 	if prev, ok := m.owners["mountPath "+v.MountPath]; ok {
 		return fmt.Errorf("mountPath %s: used by %s and by volume %s of %s", v.MountPath, prev, v.Name, owner)
 	}
+	if err := m.claimDirFree(owner, v); err != nil {
+		return err
+	}
 	m.owners["volume "+v.Name] = owner
 	m.owners["mountPath "+v.MountPath] = owner
 	m.spec.Volumes = append(m.spec.Volumes, v)
+	return nil
+}
+
+// claimDirFree refuses two presets on the same directory of one claim:
+// their scripts use the same layout (store/, snapshots/) and would mix.
+func (m *merger) claimDirFree(owner string, v v1alpha1.WorkspaceVolume) error {
+	pvc := v.Source.PersistentVolumeClaim
+	if pvc == nil || !strings.HasPrefix(owner, "preset ") {
+		return nil
+	}
+	key := "claimDir " + pvc.ClaimName + "/" + v.SubPath
+	if prev, ok := m.owners[key]; ok {
+		return fmt.Errorf("claim %s subPath %q: used by %s and %s; give each preset its own cache.subPath", pvc.ClaimName, v.SubPath, prev, owner)
+	}
+	m.owners[key] = owner
 	return nil
 }
 

@@ -9,12 +9,21 @@ ctx: (dict "root" $ "warmer" bool)
 {{- $volumes := list -}}
 {{- $env := list -}}
 {{- $envFrom := dict -}}
+{{- $claimDirs := dict -}}
 {{- range $eco := include "prewarm-workspace.presetNames" . | fromJsonArray -}}
 {{- $preset := get $.root.Values.presets $eco -}}
 {{- if $preset.enabled -}}
 {{- $opts := include "prewarm-workspace.presetOptions" (dict "root" $.root "eco" $eco "warmer" $.warmer) | fromJson -}}
 {{- $add := include (printf "prewarm.preset.%s" $eco) $opts | fromJson -}}
 {{- if hasKey $add "Error" }}{{ fail (printf "presets.%s: %s" $eco $add.Error) }}{{ end -}}
+{{- range $v := $add.volumes -}}
+{{- with $v.source.persistentVolumeClaim -}}
+{{- $claim := .claimName -}}
+{{- $dir := printf "%s/%s" $claim ($v.subPath | default "") -}}
+{{- with get $claimDirs $dir }}{{ fail (printf "presets.%s.cache: claim %s subPath %q is already used by presets.%s; give each preset its own cache.subPath" $eco $claim ($v.subPath | default "") .) }}{{ end -}}
+{{- $_ := set $claimDirs $dir $eco -}}
+{{- end -}}
+{{- end -}}
 {{- $setup = concat $setup $add.setup -}}
 {{- $volumes = concat $volumes $add.volumes -}}
 {{- range $e := $add.env -}}

@@ -13,7 +13,7 @@ type WorkspaceSpec struct {
 	// +kubebuilder:validation:MaxLength=2048
 	Repo string `json:"repo"`
 
-	// Ref is the branch, tag or commit to check out; empty means the
+	// Ref is the branch or tag to check out (git clone --branch); empty means the
 	// repository's default branch.
 	// +kubebuilder:validation:MaxLength=255
 	// +optional
