@@ -65,6 +65,10 @@ verify-examples: examples ## fail when a committed example render is stale
 
 HELM := $(TOOL) helm
 charts-test: ## helm lint --strict with every ci/*-values.yaml, then helm-unittest --strict
+	@for c in charts/prewarm-caches charts/prewarm-policy; do \
+	  $(HELM) lint --strict --kube-version $(KUBE_VERSION) $$c >/dev/null || { $(HELM) lint --strict --kube-version $(KUBE_VERSION) $$c; exit 1; }; \
+	  echo "helm lint --strict $$c (defaults): ok"; \
+	done
 	@for c in charts/prewarm-*; do \
 	  for v in $$c/ci/*-values.yaml; do \
 	    out=$$($(HELM) lint --strict --kube-version $(KUBE_VERSION) $$c -f $$v 2>&1) \

@@ -99,7 +99,7 @@ pw_prune_bytes() {
 pw_prune_temps() {
   # The inner script's variables belong to that child shell.
   # shellcheck disable=SC2016
-  find "$1" -xdev -name '.tmp-*' -prune -mmin "+$PW_PRUNE_TMP_MINUTES" -exec sh -c '
+  find "$1" -xdev -mindepth 1 -name '.tmp-*' -prune -mmin "+$PW_PRUNE_TMP_MINUTES" -exec sh -c '
     m=$1
     shift
     for p do
@@ -176,7 +176,10 @@ pw_prune() {
   if [ "$temps" -gt 0 ]; then pw_log "prune: removed $temps stale temporaries"; fi
 
   removed=0
-  cur=$(pw_prune_bytes "$root")
+  # du walks the whole volume (a Go module cache holds millions of files):
+  # measure again only when something was removed.
+  cur=$before
+  if [ "$temps" -gt 0 ]; then cur=$(pw_prune_bytes "$root"); fi
   snapdir=$root/snapshots
   if [ "$cur" -gt "$budget" ]; then
     while IFS= read -r key <&4; do
@@ -209,7 +212,8 @@ $(pw_prune_lru "$snapdir")
 EOF
   fi
 
-  after=$(pw_prune_bytes "$root")
+  after=$cur
+  if [ "$removed" -gt 0 ]; then after=$(pw_prune_bytes "$root"); fi
   if [ "$after" -gt "$budget" ]; then
     pw_warn "prune: $root still uses $after bytes, over the budget of $budget bytes, with $(pw_prune_lru "$snapdir" | grep -c .) snapshots left; the tool stores need a bigger volume or budget"
   fi
