@@ -21,7 +21,7 @@ help: ## list targets
 build: ## build bin/prewarm
 	$(GO) build -o $(BIN)/prewarm ./cmd/prewarm
 
-demo: build ## render the example Workspace and the Task pod it produces
+demo: build controlplane ## real kube-apiserver: install the chart, admit the Task pod under restricted, run npm/Go setup cold then warm
 	./examples/demo.sh
 
 GOTESTSUM := $(TOOL) gotestsum --format testname --format-hide-empty-pkg
