@@ -82,7 +82,7 @@ func decodeKind(doc document, kind string, out any) error {
 		return fmt.Errorf("%s: want apiVersion %s kind %s, got apiVersion %q kind %q", doc.source, want, kind, h.APIVersion, h.Kind)
 	}
 	if err := yaml.UnmarshalStrict(doc.raw, out); err != nil {
-		return fmt.Errorf("%s: %s %w", doc.source, kind, cleanYAMLError(err))
+		return fmt.Errorf("%s: %s %w", doc.source, kind, explainQuantityError(doc.raw, cleanYAMLError(err)))
 	}
 	return nil
 }

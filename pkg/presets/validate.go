@@ -7,7 +7,6 @@ import (
 	"sort"
 	"strings"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
@@ -54,7 +53,7 @@ func (o Options) Validate(name string, p *field.Path) field.ErrorList {
 	errs = append(errs, validateText(o.KeySalt, p.Child("keySalt"))...)
 	errs = append(errs, validateSecrets(name, o, p)...)
 	if o.Resources != nil {
-		errs = append(errs, validateResources(*o.Resources, p.Child("resources"))...)
+		errs = append(errs, v1alpha1.ValidateResources(*o.Resources, p.Child("resources"))...)
 	}
 	return errs
 }
@@ -286,22 +285,6 @@ func validateSecretKey(v string, p *field.Path, required bool) field.ErrorList {
 	var errs field.ErrorList
 	for _, msg := range validation.IsConfigMapKey(v) {
 		errs = append(errs, field.Invalid(p, v, msg))
-	}
-	return errs
-}
-
-func validateResources(r corev1.ResourceRequirements, p *field.Path) field.ErrorList {
-	keys := make([]string, 0, len(r.Requests))
-	for k := range r.Requests {
-		keys = append(keys, string(k))
-	}
-	sort.Strings(keys)
-	var errs field.ErrorList
-	for _, k := range keys {
-		req := r.Requests[corev1.ResourceName(k)]
-		if lim, ok := r.Limits[corev1.ResourceName(k)]; ok && req.Cmp(lim) > 0 {
-			errs = append(errs, field.Invalid(p.Child("requests").Key(k), req.String(), "must not exceed resources.limits"))
-		}
 	}
 	return errs
 }

@@ -17,6 +17,7 @@ Functions (names are a stable interface; other preset scripts build on them):
                            arch, libc, salt); pass FILEs relative to the
                            workdir so the key does not depend on the path
   pw_cache_writable        0 if mode readWrite and PREWARM_CACHE is writable
+                           (and not nearly full: PREWARM_CACHE_MIN_FREE_MB)
   pw_store_state DIR       prints cold (absent/empty) or warm
   pw_snapshot_restore KEY TARGET   0 restored, 1 miss, 2 corrupt/failed
   pw_snapshot_publish KEY SRC      never fails; no-op unless writable
@@ -25,6 +26,8 @@ Functions (names are a stable interface; other preset scripts build on them):
   pw_under_cache PATH      0 if PATH is PREWARM_CACHE or below it
   pw_pod_cache NAME        prints (and creates) a per-pod writable cache dir
   pw_has CMD               0 if CMD is on PATH
+  pw_strip_slash PATH      PATH without trailing slashes
+  pw_track / pw_untrack / pw_cleanup   temp paths removed at exit
 
 Snapshot format: $PREWARM_CACHE/snapshots/<key>.tar, an uncompressed tar
 of the tree's contents followed by a 92-byte trailer line
@@ -267,16 +270,31 @@ pw_probe_dir() {
   rm -f "$p" 2>/dev/null || return 1
 }
 
+# pw_free_mb DIR: MiB available on DIR's file system (empty if unknown).
+pw_free_mb() {
+  df -Pk "$1" 2>/dev/null | awk 'NR == 2 && $4 ~ /^[0-9]+$/ { print int($4 / 1024) }'
+}
+
 # pw_cache_writable: 0 if PREWARM_CACHE_MODE=readWrite and the cache takes
-# writes. The answer is remembered; the warning is printed once.
+# writes and has PREWARM_CACHE_MIN_FREE_MB (default 256) MiB free: a full
+# cache would fail the install, so it counts as unwritable. The answer is
+# remembered; the warning is printed once.
 pw_cache_writable() {
+  local free min
   if [ -z "$PW_WRITABLE" ]; then
     PW_WRITABLE=no
     if [ "$PREWARM_CACHE_MODE" = readWrite ]; then
-      if pw_probe_dir "$PREWARM_CACHE"; then
-        PW_WRITABLE=yes
-      else
+      min=${PREWARM_CACHE_MIN_FREE_MB:-256}
+      case $min in '' | *[!0-9]*) min=256 ;; esac
+      if ! pw_probe_dir "$PREWARM_CACHE"; then
         pw_warn "cache $PREWARM_CACHE is absent or not writable; installing with a per-pod cache"
+      else
+        free=$(pw_free_mb "$PREWARM_CACHE") || free=
+        if [ -n "$free" ] && [ "$free" -lt "$min" ]; then
+          pw_warn "cache $PREWARM_CACHE has $free MiB free (less than PREWARM_CACHE_MIN_FREE_MB=$min); installing with a per-pod cache"
+        else
+          PW_WRITABLE=yes
+        fi
       fi
     fi
   fi
@@ -354,17 +372,17 @@ pw_snapshot_bad() {
 # snapshots off), 2 the snapshot failed (warned; TARGET untouched, no temp
 # left; a corrupt snapshot is removed when the cache is writable).
 pw_snapshot_restore() {
-  local key target snap parent base tmp err st old size trailer rec algo want got n
+  local key target snap parent base tmp err st old size trailer rec algo want got n sumf pid tarok
   key=$1
   target=$2
   [ "$PREWARM_SNAPSHOTS" = true ] || return 1
-  snap=$(pw_snapshot_file "$key")
+  snap="$PREWARM_CACHE/snapshots/$key.tar"
   [ -e "$snap" ] || return 1
   if ! size=$(wc -c <"$snap" 2>/dev/null); then
     pw_warn "cannot read snapshot $snap; installing instead"
     return 2
   fi
-  size=$(printf '%s' "$size" | tr -d ' ')
+  size=${size##*[!0-9]}
   case $size in '' | *[!0-9]*) size=0 ;; esac
   if [ "$size" -le "$PW_TRAILER_LEN" ]; then
     pw_snapshot_bad "$snap" "only $size bytes"
@@ -393,8 +411,12 @@ pw_snapshot_restore() {
     return 2
   fi
   n=$((size - PW_TRAILER_LEN))
-  parent=$(dirname "$target")
-  base=$(basename "$target")
+  target=$(pw_strip_slash "$target")
+  case $target in
+    */*) parent=${target%/*} base=${target##*/} ;;
+    *) parent=. base=$target ;;
+  esac
+  : "${parent:=/}"
   tmp="$parent/.tmp-prewarm-$base-$$"
   err="$tmp.err"
   st="$tmp.failed"
@@ -407,7 +429,18 @@ pw_snapshot_restore() {
     pw_cleanup
     return 2
   fi
-  got=$({ head -c "$n" "$snap" 2>>"$err" || : >"$st"; } | pw_sum "$algo") || got=
+  # The checksum pass runs beside the extraction (both read the file, on
+  # two cores this costs little over tar alone); nothing is renamed into
+  # place before the checksum matched. tar stops at the archive's
+  # end-of-archive blocks, before the trailer.
+  sumf="$tmp.sum"
+  pw_track "$sumf"
+  ({ head -c "$n" "$snap" 2>>"$err" || : >"$st"; } | pw_sum "$algo" >"$sumf") &
+  pid=$!
+  tarok=yes
+  tar -xf "$snap" -C "$tmp" 2>>"$err" || tarok=no
+  wait "$pid" || :
+  got=$(cat "$sumf" 2>/dev/null) || got=
   if [ -e "$st" ]; then
     pw_warn "cannot read snapshot $snap ($(tr '\n' ' ' <"$err" 2>/dev/null | cut -c1-200)); installing instead"
     pw_cleanup
@@ -418,8 +451,7 @@ pw_snapshot_restore() {
     pw_cleanup
     return 2
   fi
-  # tar stops at the archive's end-of-archive blocks, before the trailer.
-  if ! tar -xf "$snap" -C "$tmp" 2>>"$err"; then
+  if [ "$tarok" != yes ]; then
     pw_warn "restoring snapshot $snap failed ($(tr '\n' ' ' <"$err" 2>/dev/null | cut -c1-200)); installing instead"
     pw_cleanup
     return 2

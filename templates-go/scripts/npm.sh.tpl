@@ -58,8 +58,20 @@ pw_npm_workdir() {
   pw_has node || pw_die "node is not installed in this image"
   pw_has "$pm" || pw_die "workdir '$PW_WORKDIR' has a $pm lockfile but $pm is not installed in this image (corepack enable provides pnpm and yarn)"
 
-  # Everything that changes the installed tree goes into the key.
-  tool="node=$(node --version) $pm=$("$pm" --version 2>/dev/null) args=$* NODE_ENV=${NODE_ENV-} omit=${npm_config_omit-} include=${npm_config_include-} production=${npm_config_production-} ignore_scripts=${npm_config_ignore_scripts-}"
+  # Everything that changes the installed tree goes into the key. node
+  # reads npm's version from its package.json (faster than npm --version).
+  if [ "$pm" = npm ]; then
+    tool=$(node -e 'const fs = require("fs"), p = require("path"); let v = "";
+try { const j = require(p.join(p.dirname(fs.realpathSync(process.argv[1])), "..", "package.json")); if (j.name === "npm") v = j.version; } catch (e) {}
+console.log("node=" + process.version + " npm=" + v);' "$(command -v npm)" 2>/dev/null) || tool=
+    case $tool in
+      *npm=) tool="${tool}$(npm --version 2>/dev/null)" ;;
+      '') tool="node=$(node --version) npm=$(npm --version 2>/dev/null)" ;;
+    esac
+  else
+    tool="node=$(node --version) $pm=$("$pm" --version 2>/dev/null)"
+  fi
+  tool="$tool args=$* NODE_ENV=${NODE_ENV-} omit=${npm_config_omit-} include=${npm_config_include-} production=${npm_config_production-} ignore_scripts=${npm_config_ignore_scripts-}"
   # shellcheck disable=SC2086 # $files holds plain lockfile names
   key=$(pw_key "$tool" $files)
 
@@ -83,26 +95,62 @@ pw_npm_workdir() {
   : "${result:=$state}"
 
   rc=0
-  case $pm in
-    npm)
-      npm ci --prefer-offline --no-audit --no-fund "$@" >&2 || rc=$?
-      ;;
-    pnpm)
-      pnpm install --frozen-lockfile --prefer-offline --store-dir "$PW_PNPM_STORE" "$@" >&2 || rc=$?
-      ;;
-    yarn)
-      case $(yarn --version 2>/dev/null) in
-        1.*) yarn install --frozen-lockfile --prefer-offline --non-interactive "$@" >&2 || rc=$? ;;
-        *) yarn install --immutable "$@" >&2 || rc=$? ;;
-      esac
-      ;;
-  esac
+  pw_npm_install "$pm" "$@" || rc=$?
+  if [ "$rc" -ne 0 ] && pw_npm_cache_filled; then
+    # The shared store filled up during the install: a full cache costs a
+    # warning and a per-pod install, never the step.
+    pw_warn "$pm install failed (exit $rc) after cache $PREWARM_CACHE filled up; retrying with a per-pod cache"
+    pw_npm_use_pod_cache
+    result=fallback
+    rc=0
+    pw_npm_install "$pm" "$@" || rc=$?
+  fi
   [ "$rc" -eq 0 ] || pw_die "$pm install failed (exit $rc) in workdir '$PW_WORKDIR'"
 
   # Yarn PnP leaves no node_modules; publish skips a missing tree.
   pw_snapshot_publish "$key" node_modules
   count=$(pw_npm_count)
   pw_summary npm "$key" "$result" "pm=$pm" ${count:+"packages=$count"}
+}
+
+# pw_npm_install PM ARGS...: one install with the current store settings.
+pw_npm_install() {
+  local pm
+  pm=$1
+  shift
+  case $pm in
+    npm) npm ci --prefer-offline --no-audit --no-fund "$@" >&2 ;;
+    pnpm) pnpm install --frozen-lockfile --prefer-offline --store-dir "$PW_PNPM_STORE" "$@" >&2 ;;
+    yarn)
+      case $(yarn --version 2>/dev/null) in
+        1.*) yarn install --frozen-lockfile --prefer-offline --non-interactive "$@" >&2 ;;
+        *) yarn install --immutable "$@" >&2 ;;
+      esac
+      ;;
+  esac
+}
+
+# pw_npm_cache_filled: 0 when the store is on the cache volume and that
+# volume is now below its free-space floor (it filled during the install).
+pw_npm_cache_filled() {
+  local free min
+  [ -z "$PW_NPM_CACHE_FAILED" ] || return 1
+  pw_under_cache "$npm_config_cache" || return 1
+  min=${PREWARM_CACHE_MIN_FREE_MB:-256}
+  case $min in '' | *[!0-9]*) min=256 ;; esac
+  free=$(pw_free_mb "$PREWARM_CACHE") || return 1
+  [ -n "$free" ] && [ "$free" -lt "$min" ]
+}
+
+# pw_npm_use_pod_cache: move every package-manager store off the volume and
+# stop publishing snapshots to it.
+pw_npm_use_pod_cache() {
+  PW_NPM_CACHE_FAILED=1
+  PW_WRITABLE=no
+  npm_config_cache=$(pw_pod_cache store)
+  PW_PNPM_STORE=$(pw_pod_cache pnpm-store)
+  YARN_CACHE_FOLDER=$(pw_pod_cache yarn)
+  export npm_config_cache YARN_CACHE_FOLDER
 }
 
 # pw_npm_count: installed packages per npm's hidden lockfile (npm only).

@@ -64,7 +64,7 @@ PW_PY_VERSION=$(printf '%s\n' "$PW_PY_INFO" | sed -n 2p)
 pw_warn "a venv is not relocatable: the agent image needs the same interpreter at the same path ($PW_PY, $PW_PY_VERSION)"
 
 pw_pip_workdir() {
-  local tool files f req hashes key rc state result statedir venv
+  local tool toolver files f req hashes key rc state result statedir venv
   venv=$PWD/.venv
   files=
   if [ -f uv.lock ]; then
@@ -86,8 +86,13 @@ pw_pip_workdir() {
       ;;
   esac
 
+  # pip: the venv's pip is the interpreter's bundled (ensurepip) one.
+  case $tool in
+    pip) toolver=$("$PW_PY" -c 'import ensurepip; print(ensurepip.version())' 2>/dev/null) || toolver= ;;
+    *) toolver=$("$tool" --version 2>/dev/null | head -n 1) || toolver= ;;
+  esac
   # shellcheck disable=SC2086 # $files holds plain file names
-  key=$(pw_key "python=$PW_PY_VERSION exe=$PW_PY venv=$venv tool=$tool $($tool --version 2>/dev/null | head -n 1) args=$*" $files)
+  key=$(pw_key "python=$PW_PY_VERSION exe=$PW_PY venv=$venv tool=$tool $toolver args=$*" $files)
 
   rc=0
   pw_snapshot_restore "$key" .venv || rc=$?
@@ -115,19 +120,21 @@ pw_pip_workdir() {
   case $tool in
     pip)
       "$PW_PY" -m venv .venv >&2 || pw_die "python -m venv failed in workdir '$PW_WORKDIR' (Debian needs python3-venv)"
-      # requirements.txt, else every requirements*.txt through one file.
+      # requirements.txt, else every requirements*.txt through one file;
+      # --require-hashes when what is installed carries hashes.
+      hashes=
       if [ -f requirements.txt ]; then
         req=requirements.txt
+        grep -q -e '--hash[=[:space:]]' requirements.txt && hashes=--require-hashes
       else
         req=$HOME/.tmp-prewarm-requirements-$$.txt
         pw_track "$req"
         for f in $files; do
           printf '%s %s/%s\n' -r "$PWD" "$f"
         done >"$req" || pw_die "cannot write $req"
+        # shellcheck disable=SC2086 # $files holds plain file names
+        grep -q -e '--hash[=[:space:]]' $files && hashes=--require-hashes
       fi
-      hashes=
-      # shellcheck disable=SC2086 # $files holds plain file names
-      grep -q -e '--hash[=[:space:]]' $files && hashes=--require-hashes
       .venv/bin/python -m pip install -r "$req" ${hashes:+"$hashes"} "$@" >&2 || rc=$?
       ;;
     uv)

@@ -697,6 +697,7 @@ Functions (names are a stable interface; other preset scripts build on them):
                            arch, libc, salt); pass FILEs relative to the
                            workdir so the key does not depend on the path
   pw_cache_writable        0 if mode readWrite and PREWARM_CACHE is writable
+                           (and not nearly full: PREWARM_CACHE_MIN_FREE_MB)
   pw_store_state DIR       prints cold (absent/empty) or warm
   pw_snapshot_restore KEY TARGET   0 restored, 1 miss, 2 corrupt/failed
   pw_snapshot_publish KEY SRC      never fails; no-op unless writable
@@ -705,6 +706,8 @@ Functions (names are a stable interface; other preset scripts build on them):
   pw_under_cache PATH      0 if PATH is PREWARM_CACHE or below it
   pw_pod_cache NAME        prints (and creates) a per-pod writable cache dir
   pw_has CMD               0 if CMD is on PATH
+  pw_strip_slash PATH      PATH without trailing slashes
+  pw_track / pw_untrack / pw_cleanup   temp paths removed at exit
 
 Snapshot format: $PREWARM_CACHE/snapshots/<key>.tar, an uncompressed tar
 of the tree's contents followed by a 92-byte trailer line
@@ -947,16 +950,31 @@ pw_probe_dir() {
   rm -f "$p" 2>/dev/null || return 1
 }
 
+# pw_free_mb DIR: MiB available on DIR's file system (empty if unknown).
+pw_free_mb() {
+  df -Pk "$1" 2>/dev/null | awk 'NR == 2 && $4 ~ /^[0-9]+$/ { print int($4 / 1024) }'
+}
+
 # pw_cache_writable: 0 if PREWARM_CACHE_MODE=readWrite and the cache takes
-# writes. The answer is remembered; the warning is printed once.
+# writes and has PREWARM_CACHE_MIN_FREE_MB (default 256) MiB free: a full
+# cache would fail the install, so it counts as unwritable. The answer is
+# remembered; the warning is printed once.
 pw_cache_writable() {
+  local free min
   if [ -z "$PW_WRITABLE" ]; then
     PW_WRITABLE=no
     if [ "$PREWARM_CACHE_MODE" = readWrite ]; then
-      if pw_probe_dir "$PREWARM_CACHE"; then
-        PW_WRITABLE=yes
-      else
+      min=${PREWARM_CACHE_MIN_FREE_MB:-256}
+      case $min in '' | *[!0-9]*) min=256 ;; esac
+      if ! pw_probe_dir "$PREWARM_CACHE"; then
         pw_warn "cache $PREWARM_CACHE is absent or not writable; installing with a per-pod cache"
+      else
+        free=$(pw_free_mb "$PREWARM_CACHE") || free=
+        if [ -n "$free" ] && [ "$free" -lt "$min" ]; then
+          pw_warn "cache $PREWARM_CACHE has $free MiB free (less than PREWARM_CACHE_MIN_FREE_MB=$min); installing with a per-pod cache"
+        else
+          PW_WRITABLE=yes
+        fi
       fi
     fi
   fi
@@ -1034,17 +1052,17 @@ pw_snapshot_bad() {
 # snapshots off), 2 the snapshot failed (warned; TARGET untouched, no temp
 # left; a corrupt snapshot is removed when the cache is writable).
 pw_snapshot_restore() {
-  local key target snap parent base tmp err st old size trailer rec algo want got n
+  local key target snap parent base tmp err st old size trailer rec algo want got n sumf pid tarok
   key=$1
   target=$2
   [ "$PREWARM_SNAPSHOTS" = true ] || return 1
-  snap=$(pw_snapshot_file "$key")
+  snap="$PREWARM_CACHE/snapshots/$key.tar"
   [ -e "$snap" ] || return 1
   if ! size=$(wc -c <"$snap" 2>/dev/null); then
     pw_warn "cannot read snapshot $snap; installing instead"
     return 2
   fi
-  size=$(printf '%s' "$size" | tr -d ' ')
+  size=${size##*[!0-9]}
   case $size in '' | *[!0-9]*) size=0 ;; esac
   if [ "$size" -le "$PW_TRAILER_LEN" ]; then
     pw_snapshot_bad "$snap" "only $size bytes"
@@ -1073,8 +1091,12 @@ pw_snapshot_restore() {
     return 2
   fi
   n=$((size - PW_TRAILER_LEN))
-  parent=$(dirname "$target")
-  base=$(basename "$target")
+  target=$(pw_strip_slash "$target")
+  case $target in
+    */*) parent=${target%/*} base=${target##*/} ;;
+    *) parent=. base=$target ;;
+  esac
+  : "${parent:=/}"
   tmp="$parent/.tmp-prewarm-$base-$$"
   err="$tmp.err"
   st="$tmp.failed"
@@ -1087,7 +1109,18 @@ pw_snapshot_restore() {
     pw_cleanup
     return 2
   fi
-  got=$({ head -c "$n" "$snap" 2>>"$err" || : >"$st"; } | pw_sum "$algo") || got=
+  # The checksum pass runs beside the extraction (both read the file, on
+  # two cores this costs little over tar alone); nothing is renamed into
+  # place before the checksum matched. tar stops at the archive's
+  # end-of-archive blocks, before the trailer.
+  sumf="$tmp.sum"
+  pw_track "$sumf"
+  ({ head -c "$n" "$snap" 2>>"$err" || : >"$st"; } | pw_sum "$algo" >"$sumf") &
+  pid=$!
+  tarok=yes
+  tar -xf "$snap" -C "$tmp" 2>>"$err" || tarok=no
+  wait "$pid" || :
+  got=$(cat "$sumf" 2>/dev/null) || got=
   if [ -e "$st" ]; then
     pw_warn "cannot read snapshot $snap ($(tr '\n' ' ' <"$err" 2>/dev/null | cut -c1-200)); installing instead"
     pw_cleanup
@@ -1098,8 +1131,7 @@ pw_snapshot_restore() {
     pw_cleanup
     return 2
   fi
-  # tar stops at the archive's end-of-archive blocks, before the trailer.
-  if ! tar -xf "$snap" -C "$tmp" 2>>"$err"; then
+  if [ "$tarok" != yes ]; then
     pw_warn "restoring snapshot $snap failed ($(tr '\n' ' ' <"$err" 2>/dev/null | cut -c1-200)); installing instead"
     pw_cleanup
     return 2
@@ -1537,8 +1569,20 @@ pw_npm_workdir() {
   pw_has node || pw_die "node is not installed in this image"
   pw_has "$pm" || pw_die "workdir '$PW_WORKDIR' has a $pm lockfile but $pm is not installed in this image (corepack enable provides pnpm and yarn)"
 
-  # Everything that changes the installed tree goes into the key.
-  tool="node=$(node --version) $pm=$("$pm" --version 2>/dev/null) args=$* NODE_ENV=${NODE_ENV-} omit=${npm_config_omit-} include=${npm_config_include-} production=${npm_config_production-} ignore_scripts=${npm_config_ignore_scripts-}"
+  # Everything that changes the installed tree goes into the key. node
+  # reads npm's version from its package.json (faster than npm --version).
+  if [ "$pm" = npm ]; then
+    tool=$(node -e 'const fs = require("fs"), p = require("path"); let v = "";
+try { const j = require(p.join(p.dirname(fs.realpathSync(process.argv[1])), "..", "package.json")); if (j.name === "npm") v = j.version; } catch (e) {}
+console.log("node=" + process.version + " npm=" + v);' "$(command -v npm)" 2>/dev/null) || tool=
+    case $tool in
+      *npm=) tool="${tool}$(npm --version 2>/dev/null)" ;;
+      '') tool="node=$(node --version) npm=$(npm --version 2>/dev/null)" ;;
+    esac
+  else
+    tool="node=$(node --version) $pm=$("$pm" --version 2>/dev/null)"
+  fi
+  tool="$tool args=$* NODE_ENV=${NODE_ENV-} omit=${npm_config_omit-} include=${npm_config_include-} production=${npm_config_production-} ignore_scripts=${npm_config_ignore_scripts-}"
   # shellcheck disable=SC2086 # $files holds plain lockfile names
   key=$(pw_key "$tool" $files)
 
@@ -1562,26 +1606,62 @@ pw_npm_workdir() {
   : "${result:=$state}"
 
   rc=0
-  case $pm in
-    npm)
-      npm ci --prefer-offline --no-audit --no-fund "$@" >&2 || rc=$?
-      ;;
-    pnpm)
-      pnpm install --frozen-lockfile --prefer-offline --store-dir "$PW_PNPM_STORE" "$@" >&2 || rc=$?
-      ;;
-    yarn)
-      case $(yarn --version 2>/dev/null) in
-        1.*) yarn install --frozen-lockfile --prefer-offline --non-interactive "$@" >&2 || rc=$? ;;
-        *) yarn install --immutable "$@" >&2 || rc=$? ;;
-      esac
-      ;;
-  esac
+  pw_npm_install "$pm" "$@" || rc=$?
+  if [ "$rc" -ne 0 ] && pw_npm_cache_filled; then
+    # The shared store filled up during the install: a full cache costs a
+    # warning and a per-pod install, never the step.
+    pw_warn "$pm install failed (exit $rc) after cache $PREWARM_CACHE filled up; retrying with a per-pod cache"
+    pw_npm_use_pod_cache
+    result=fallback
+    rc=0
+    pw_npm_install "$pm" "$@" || rc=$?
+  fi
   [ "$rc" -eq 0 ] || pw_die "$pm install failed (exit $rc) in workdir '$PW_WORKDIR'"
 
   # Yarn PnP leaves no node_modules; publish skips a missing tree.
   pw_snapshot_publish "$key" node_modules
   count=$(pw_npm_count)
   pw_summary npm "$key" "$result" "pm=$pm" ${count:+"packages=$count"}
+}
+
+# pw_npm_install PM ARGS...: one install with the current store settings.
+pw_npm_install() {
+  local pm
+  pm=$1
+  shift
+  case $pm in
+    npm) npm ci --prefer-offline --no-audit --no-fund "$@" >&2 ;;
+    pnpm) pnpm install --frozen-lockfile --prefer-offline --store-dir "$PW_PNPM_STORE" "$@" >&2 ;;
+    yarn)
+      case $(yarn --version 2>/dev/null) in
+        1.*) yarn install --frozen-lockfile --prefer-offline --non-interactive "$@" >&2 ;;
+        *) yarn install --immutable "$@" >&2 ;;
+      esac
+      ;;
+  esac
+}
+
+# pw_npm_cache_filled: 0 when the store is on the cache volume and that
+# volume is now below its free-space floor (it filled during the install).
+pw_npm_cache_filled() {
+  local free min
+  [ -z "$PW_NPM_CACHE_FAILED" ] || return 1
+  pw_under_cache "$npm_config_cache" || return 1
+  min=${PREWARM_CACHE_MIN_FREE_MB:-256}
+  case $min in '' | *[!0-9]*) min=256 ;; esac
+  free=$(pw_free_mb "$PREWARM_CACHE") || return 1
+  [ -n "$free" ] && [ "$free" -lt "$min" ]
+}
+
+# pw_npm_use_pod_cache: move every package-manager store off the volume and
+# stop publishing snapshots to it.
+pw_npm_use_pod_cache() {
+  PW_NPM_CACHE_FAILED=1
+  PW_WRITABLE=no
+  npm_config_cache=$(pw_pod_cache store)
+  PW_PNPM_STORE=$(pw_pod_cache pnpm-store)
+  YARN_CACHE_FOLDER=$(pw_pod_cache yarn)
+  export npm_config_cache YARN_CACHE_FOLDER
 }
 
 # pw_npm_count: installed packages per npm's hidden lockfile (npm only).
@@ -1661,7 +1741,7 @@ PW_PY_VERSION=$(printf '%s\n' "$PW_PY_INFO" | sed -n 2p)
 pw_warn "a venv is not relocatable: the agent image needs the same interpreter at the same path ($PW_PY, $PW_PY_VERSION)"
 
 pw_pip_workdir() {
-  local tool files f req hashes key rc state result statedir venv
+  local tool toolver files f req hashes key rc state result statedir venv
   venv=$PWD/.venv
   files=
   if [ -f uv.lock ]; then
@@ -1683,8 +1763,13 @@ pw_pip_workdir() {
       ;;
   esac
 
+  # pip: the venv's pip is the interpreter's bundled (ensurepip) one.
+  case $tool in
+    pip) toolver=$("$PW_PY" -c 'import ensurepip; print(ensurepip.version())' 2>/dev/null) || toolver= ;;
+    *) toolver=$("$tool" --version 2>/dev/null | head -n 1) || toolver= ;;
+  esac
   # shellcheck disable=SC2086 # $files holds plain file names
-  key=$(pw_key "python=$PW_PY_VERSION exe=$PW_PY venv=$venv tool=$tool $($tool --version 2>/dev/null | head -n 1) args=$*" $files)
+  key=$(pw_key "python=$PW_PY_VERSION exe=$PW_PY venv=$venv tool=$tool $toolver args=$*" $files)
 
   rc=0
   pw_snapshot_restore "$key" .venv || rc=$?
@@ -1712,19 +1797,21 @@ pw_pip_workdir() {
   case $tool in
     pip)
       "$PW_PY" -m venv .venv >&2 || pw_die "python -m venv failed in workdir '$PW_WORKDIR' (Debian needs python3-venv)"
-      # requirements.txt, else every requirements*.txt through one file.
+      # requirements.txt, else every requirements*.txt through one file;
+      # --require-hashes when what is installed carries hashes.
+      hashes=
       if [ -f requirements.txt ]; then
         req=requirements.txt
+        grep -q -e '--hash[=[:space:]]' requirements.txt && hashes=--require-hashes
       else
         req=$HOME/.tmp-prewarm-requirements-$$.txt
         pw_track "$req"
         for f in $files; do
           printf '%s %s/%s\n' -r "$PWD" "$f"
         done >"$req" || pw_die "cannot write $req"
+        # shellcheck disable=SC2086 # $files holds plain file names
+        grep -q -e '--hash[=[:space:]]' $files && hashes=--require-hashes
       fi
-      hashes=
-      # shellcheck disable=SC2086 # $files holds plain file names
-      grep -q -e '--hash[=[:space:]]' $files && hashes=--require-hashes
       .venv/bin/python -m pip install -r "$req" ${hashes:+"$hashes"} "$@" >&2 || rc=$?
       ;;
     uv)

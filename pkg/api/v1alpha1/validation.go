@@ -20,7 +20,7 @@ const WorkspaceMountPath = "/workspace"
 // ReservedContainerNames are the init container names Kelos itself uses.
 var ReservedContainerNames = []string{
 	"workspace", "git-clone", "remote-setup", "branch-setup",
-	"workspace-files", "plugin-setup", "skills-install",
+	"workspace-files", "plugin-setup", "skills-install", "agent",
 }
 
 // ReservedPrefix is reserved for names Kelos may add later.
@@ -40,6 +40,14 @@ const (
 	// markers); the CEL cost budget needs them.
 	maxEnvNameLength   = 253
 	maxResourceEntries = 16
+	// String limits, the same as the CRD's MaxLength markers.
+	maxRepoLength    = 2048
+	maxRefLength     = 255
+	maxImageLength   = 512
+	maxPathLength    = 1024
+	maxContentLength = 262144
+	// The Workspace name becomes a label value of the Task pod.
+	maxWorkspaceName = 63
 )
 
 // ValidationOptions relaxes rules for local development only.
@@ -59,7 +67,9 @@ func (w *Workspace) Validate() field.ErrorList {
 func (w *Workspace) ValidateWith(o ValidationOptions) field.ErrorList {
 	spec := field.NewPath("spec")
 	var errs field.ErrorList
+	errs = append(errs, validateWorkspaceName(w.Name, field.NewPath("metadata", "name"))...)
 	errs = append(errs, validateRepo(w.Spec.Repo, spec.Child("repo"))...)
+	errs = append(errs, maxLen(w.Spec.Ref, maxRefLength, spec.Child("ref"))...)
 	if w.Spec.SecretRef != nil && w.Spec.SecretRef.Name == "" {
 		errs = append(errs, field.Required(spec.Child("secretRef", "name"), "name of a Secret"))
 	}
@@ -70,7 +80,34 @@ func (w *Workspace) ValidateWith(o ValidationOptions) field.ErrorList {
 	return errs
 }
 
+// validateWorkspaceName allows an empty name (a file not yet applied) but
+// otherwise requires a DNS subdomain short enough to be a label value.
+func validateWorkspaceName(name string, p *field.Path) field.ErrorList {
+	if name == "" {
+		return nil
+	}
+	var errs field.ErrorList
+	for _, msg := range validation.IsDNS1123Subdomain(name) {
+		errs = append(errs, field.Invalid(p, name, msg))
+	}
+	if len(name) > maxWorkspaceName {
+		errs = append(errs, field.TooLong(p, "", maxWorkspaceName))
+	}
+	return errs
+}
+
+// maxLen reports a string longer than the CRD allows.
+func maxLen(v string, n int, p *field.Path) field.ErrorList {
+	if len(v) > n {
+		return field.ErrorList{field.TooLong(p, "", n)}
+	}
+	return nil
+}
+
 func validateRepo(repo string, p *field.Path) field.ErrorList {
+	if len(repo) > maxRepoLength {
+		return field.ErrorList{field.TooLong(p, "", maxRepoLength)}
+	}
 	for _, prefix := range []string{"https://", "http://", "git://", "ssh://", "git@"} {
 		if strings.HasPrefix(repo, prefix) && len(repo) > len(prefix) {
 			return nil
@@ -91,6 +128,8 @@ func validateFiles(files []WorkspaceFile, p *field.Path) field.ErrorList {
 	for i, f := range files {
 		fp := p.Index(i).Child("path")
 		errs = append(errs, validateRelativePath(f.Path, fp, true)...)
+		errs = append(errs, maxLen(f.Path, maxPathLength, fp)...)
+		errs = append(errs, maxLen(f.Content, maxContentLength, p.Index(i).Child("content"))...)
 		if seen.Has(f.Path) {
 			errs = append(errs, field.Duplicate(fp, f.Path))
 		}
@@ -134,11 +173,12 @@ func validateSetup(setup []SetupContainer, p *field.Path) field.ErrorList {
 		if c.Image == "" {
 			errs = append(errs, field.Required(cp.Child("image"), "a container image"))
 		}
+		errs = append(errs, maxLen(c.Image, maxImageLength, cp.Child("image"))...)
 		if c.WorkingDir != "" && !strings.HasPrefix(c.WorkingDir, "/") {
 			errs = append(errs, field.Invalid(cp.Child("workingDir"), c.WorkingDir, "must be an absolute path"))
 		}
 		errs = append(errs, validateEnv(c.Env, cp.Child("env"))...)
-		errs = append(errs, validateResources(c.Resources, cp.Child("resources"))...)
+		errs = append(errs, ValidateResources(c.Resources, cp.Child("resources"))...)
 	}
 	return errs
 }
@@ -176,6 +216,8 @@ func validateEnv(env []corev1.EnvVar, p *field.Path) field.ErrorList {
 			errs = append(errs, field.Required(np, "an environment variable name"))
 		case len(e.Name) > maxEnvNameLength:
 			errs = append(errs, field.TooLong(np, "", maxEnvNameLength))
+		case !printableASCII(e.Name):
+			errs = append(errs, field.Invalid(np, e.Name, "must consist of printable ASCII characters"))
 		case strings.Contains(e.Name, "="):
 			errs = append(errs, field.Invalid(np, e.Name, "must not contain '='"))
 		case seen.Has(e.Name):
@@ -186,7 +228,18 @@ func validateEnv(env []corev1.EnvVar, p *field.Path) field.ErrorList {
 	return errs
 }
 
-func validateResources(r corev1.ResourceRequirements, p *field.Path) field.ErrorList {
+func printableASCII(s string) bool {
+	for _, r := range s {
+		if r < 0x20 || r > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidateResources checks a container's requests and limits: at most 16
+// entries each, none negative, no request above its limit. Presets reuse it.
+func ValidateResources(r corev1.ResourceRequirements, p *field.Path) field.ErrorList {
 	var errs field.ErrorList
 	if len(r.Requests) > maxResourceEntries {
 		errs = append(errs, field.TooMany(p.Child("requests"), len(r.Requests), maxResourceEntries))
@@ -199,6 +252,8 @@ func validateResources(r corev1.ResourceRequirements, p *field.Path) field.Error
 		names = append(names, string(n))
 	}
 	sort.Strings(names)
+	errs = append(errs, nonNegative(r.Requests, p.Child("requests"))...)
+	errs = append(errs, nonNegative(r.Limits, p.Child("limits"))...)
 	for _, n := range names {
 		req := r.Requests[corev1.ResourceName(n)]
 		lim, ok := r.Limits[corev1.ResourceName(n)]
@@ -207,6 +262,25 @@ func validateResources(r corev1.ResourceRequirements, p *field.Path) field.Error
 		}
 	}
 	return errs
+}
+
+func nonNegative(list corev1.ResourceList, p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	for _, n := range sortedNames(list) {
+		if q := list[corev1.ResourceName(n)]; q.Sign() < 0 {
+			errs = append(errs, field.Invalid(p.Key(n), q.String(), "must be greater than or equal to 0"))
+		}
+	}
+	return errs
+}
+
+func sortedNames(list corev1.ResourceList) []string {
+	names := make([]string, 0, len(list))
+	for n := range list {
+		names = append(names, string(n))
+	}
+	sort.Strings(names)
+	return names
 }
 
 func validateVolumes(vols []WorkspaceVolume, p *field.Path, o ValidationOptions) field.ErrorList {
@@ -219,7 +293,9 @@ func validateVolumes(vols []WorkspaceVolume, p *field.Path, o ValidationOptions)
 		vp := p.Index(i)
 		errs = append(errs, validateName(v.Name, vp.Child("name"), names, false)...)
 		errs = append(errs, validateMountPath(v.MountPath, vp.Child("mountPath"), mounts)...)
+		errs = append(errs, maxLen(v.MountPath, maxPathLength, vp.Child("mountPath"))...)
 		errs = append(errs, validateRelativePath(v.SubPath, vp.Child("subPath"), false)...)
+		errs = append(errs, maxLen(v.SubPath, maxPathLength, vp.Child("subPath"))...)
 		errs = append(errs, validateSource(v.Source, vp.Child("source"), o)...)
 	}
 	return errs
@@ -295,6 +371,8 @@ func validateSourceFields(src corev1.VolumeSource, p *field.Path) field.ErrorLis
 		return missing("csi", "driver")
 	case src.Ephemeral != nil && src.Ephemeral.VolumeClaimTemplate == nil:
 		return missing("ephemeral", "volumeClaimTemplate")
+	case src.EmptyDir != nil && src.EmptyDir.SizeLimit != nil && src.EmptyDir.SizeLimit.Sign() < 0:
+		return field.ErrorList{field.Invalid(p.Child("emptyDir", "sizeLimit"), src.EmptyDir.SizeLimit.String(), "must be greater than or equal to 0")}
 	}
 	return nil
 }

@@ -34,7 +34,7 @@ type WorkspaceSpec struct {
 	// checkout and file injection, before the agent, in list order. Each
 	// mounts the workspace at /workspace and every entry of volumes.
 	// +kubebuilder:validation:MaxItems=16
-	// +kubebuilder:validation:XValidation:rule="self.all(c, !(c.name in ['workspace', 'git-clone', 'remote-setup', 'branch-setup', 'workspace-files', 'plugin-setup', 'skills-install']) && !c.name.startsWith('kelos-'))",message="setup names workspace, git-clone, remote-setup, branch-setup, workspace-files, plugin-setup, skills-install and kelos-* are reserved"
+	// +kubebuilder:validation:XValidation:rule="self.all(c, !(c.name in ['workspace', 'git-clone', 'remote-setup', 'branch-setup', 'workspace-files', 'plugin-setup', 'skills-install', 'agent']) && !c.name.startsWith('kelos-'))",message="setup names workspace, git-clone, remote-setup, branch-setup, workspace-files, plugin-setup, skills-install, agent and kelos-* are reserved"
 	// +listType=map
 	// +listMapKey=name
 	// +optional
@@ -148,6 +148,7 @@ type WorkspaceVolume struct {
 
 // +kubebuilder:object:root=true
 // +kubebuilder:resource:shortName=ws
+// +kubebuilder:validation:XValidation:rule="self.metadata.name.size() <= 63",message="metadata.name must be at most 63 characters: Task pods carry it as a label value"
 
 // Workspace is a repository and the preparation its Task pods get.
 type Workspace struct {

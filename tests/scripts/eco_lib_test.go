@@ -1,0 +1,597 @@
+package scripts
+
+// Tests of prewarm.script.lib's functions, called one at a time through a
+// driver script (`lib; pw_init ECO; "$@"`) under dash and busybox sh.
+
+import (
+	"archive/tar"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// ecoLibDriver calls one library function the way the ecosystem scripts do
+// (`fn args || rc=$?`, so set -e does not apply inside) and exits with its
+// status.
+func ecoLibDriver(t *testing.T) string {
+	return "#!/bin/sh\n" + ecoScript(t, "lib") + "\npw_init \"${PW_TEST_ECO:-npm}\"\nrc=0\n\"$@\" || rc=$?\nexit \"$rc\"\n"
+}
+
+func ecoLib(t *testing.T, sh ecoShell, dir string, env []string, args ...string) ecoRun {
+	t.Helper()
+	return ecoRunScript(t, sh, ecoLibDriver(t), "prewarm-libtest", dir, env, time.Minute, args...)
+}
+
+// ecoLibEnv points cache, home and repo into base.
+func ecoLibEnv(base string, extra ...string) []string {
+	return append([]string{
+		"PREWARM_CACHE=" + filepath.Join(base, "cache"),
+		"PREWARM_HOME=" + filepath.Join(base, "home"),
+		"PREWARM_REPO=" + filepath.Join(base, "repo"),
+	}, extra...)
+}
+
+// ecoSampleTree writes a tree with the shapes node_modules and venvs have.
+func ecoSampleTree(t *testing.T, root string, variant string) {
+	t.Helper()
+	long := filepath.Join(root, strings.Repeat("l", 90), strings.Repeat("m", 90))
+	files := map[string]string{
+		"a/index.js":                    "module.exports = 1 // " + variant,
+		"a/package.json":                `{"name":"a"}`,
+		"@scope/b/lib/x.js":             strings.Repeat("x", 70000),
+		"with space/file.txt":           "spaces",
+		".bin-target/tool":              "#!/bin/sh\necho tool\n",
+		".hidden/.dotfile":              "dot",
+		"variant.txt":                   variant,
+		filepath.Join(long, "deep.txt"): "deep",
+	}
+	for p, c := range files {
+		full := p
+		if !filepath.IsAbs(p) {
+			full = filepath.Join(root, p)
+		}
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(filepath.Join(root, ".bin-target/tool"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(root, ".bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../.bin-target/tool", filepath.Join(root, ".bin/tool")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(root, "empty-dir"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// ecoSnapshotValid checks a snapshot file independently of the scripts: the
+// 92-byte trailer's checksum (POSIX cksum or sha256) covers every byte
+// before it, and those bytes are a complete tar archive.
+func ecoSnapshotValid(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	const n = 92
+	if len(b) <= n {
+		return fmt.Errorf("only %d bytes", len(b))
+	}
+	data, trailer := b[:len(b)-n], string(b[len(b)-n:])
+	rec, ok := strings.CutPrefix(trailer, "prewarm-snapshot-v1 ")
+	if !ok || !strings.HasSuffix(trailer, "\n") {
+		return fmt.Errorf("no trailer: %q", trailer)
+	}
+	rec = strings.Fields(rec)[0]
+	var want string
+	switch {
+	case strings.HasPrefix(rec, "cksum="):
+		want = fmt.Sprintf("cksum=%d-%d", ecoPosixCksum(data), len(data))
+	case strings.HasPrefix(rec, "sha256="):
+		sum := sha256.Sum256(data)
+		want = "sha256=" + hex.EncodeToString(sum[:])
+	}
+	if rec != want {
+		return fmt.Errorf("trailer records %q, data has %q", rec, want)
+	}
+	tr := tar.NewReader(bytes.NewReader(data))
+	for {
+		_, err := tr.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := io.Copy(io.Discard, tr); err != nil {
+			return err
+		}
+	}
+}
+
+// ecoPosixCksum is POSIX cksum's CRC: polynomial 0x04C11DB7, MSB first,
+// over the data and then its length in the fewest bytes, complemented.
+func ecoPosixCksum(data []byte) uint32 {
+	var table [256]uint32
+	for i := range table {
+		c := uint32(i) << 24
+		for j := 0; j < 8; j++ {
+			if c&0x80000000 != 0 {
+				c = c<<1 ^ 0x04C11DB7
+			} else {
+				c <<= 1
+			}
+		}
+		table[i] = c
+	}
+	var crc uint32
+	add := func(b byte) { crc = crc<<8 ^ table[byte(crc>>24)^b] }
+	for _, b := range data {
+		add(b)
+	}
+	for l := len(data); l > 0; l >>= 8 {
+		add(byte(l))
+	}
+	return ^crc
+}
+
+const ecoTestKey = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+func TestLibWorkdirsAcceptRelativeAndRejectAbsoluteOrDotDot(t *testing.T) {
+	for _, sh := range ecoShells(t) {
+		t.Run(sh.name, func(t *testing.T) {
+			base := ecoTempDir(t)
+			ok := []struct{ in, want string }{
+				{"a\n\n  b/c  \n./d\n", "a\nb/c\n./d\n"},
+				{"", ".\n"},
+				{"\n \n", ".\n"},
+				{"pkg/a..b", "pkg/a..b\n"},
+			}
+			for _, c := range ok {
+				r := ecoLib(t, sh, base, ecoLibEnv(base, "PREWARM_WORKDIRS="+c.in), "pw_workdirs")
+				if r.exitCode != 0 || r.stdout != c.want {
+					t.Errorf("PREWARM_WORKDIRS=%q: got %q, want %q\n%s", c.in, r.stdout, c.want, r)
+				}
+			}
+			bad := []struct{ in, msg string }{
+				{"/etc", "must be relative"},
+				{"a\n/abs/b", "must be relative"},
+				{"..", "'..' is not allowed"},
+				{"a/../../x", "'..' is not allowed"},
+				{"a/..", "'..' is not allowed"},
+			}
+			for _, c := range bad {
+				r := ecoLib(t, sh, base, ecoLibEnv(base, "PREWARM_WORKDIRS="+c.in), "pw_workdirs")
+				if r.exitCode == 0 || !strings.Contains(r.stderr, c.msg) {
+					t.Errorf("PREWARM_WORKDIRS=%q: want a failure saying %q\n%s", c.in, c.msg, r)
+				}
+			}
+		})
+	}
+}
+
+func TestLibInitRejectsInvalidSettings(t *testing.T) {
+	for _, sh := range ecoShells(t) {
+		t.Run(sh.name, func(t *testing.T) {
+			base := ecoTempDir(t)
+			for _, c := range []struct{ env, msg string }{
+				{"PREWARM_CACHE_MODE=rw", "PREWARM_CACHE_MODE must be readWrite or readOnly"},
+				{"PREWARM_SNAPSHOTS=yes", "PREWARM_SNAPSHOTS must be true or false"},
+				{"PREWARM_CACHE=relative/cache", "PREWARM_CACHE must be an absolute path"},
+				{"PREWARM_REPO=repo", "PREWARM_REPO must be an absolute path"},
+			} {
+				r := ecoLib(t, sh, base, ecoLibEnv(base, c.env), "true")
+				if r.exitCode == 0 || !strings.Contains(r.stderr, c.msg) {
+					t.Errorf("%s: want a failure saying %q\n%s", c.env, c.msg, r)
+				}
+			}
+			// HOME is created and exported.
+			r := ecoLib(t, sh, base, ecoLibEnv(base), "sh", "-c", `printf '%s\n' "$HOME"`)
+			if r.exitCode != 0 || strings.TrimSpace(r.stdout) != filepath.Join(base, "home") {
+				t.Errorf("HOME: %s", r)
+			}
+			if _, err := os.Stat(filepath.Join(base, "home")); err != nil {
+				t.Errorf("HOME not created: %v", err)
+			}
+		})
+	}
+}
+
+func TestLibKeyIsIdenticalAcrossShellsAndChangesWithEveryInput(t *testing.T) {
+	base := ecoTempDir(t)
+	lock := filepath.Join(base, "package-lock.json")
+	key := func(sh ecoShell, content string, env []string, args ...string) string {
+		t.Helper()
+		if err := os.WriteFile(lock, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r := ecoLib(t, sh, base, ecoLibEnv(base, env...), append([]string{"pw_key"}, args...)...)
+		k := strings.TrimSpace(r.stdout)
+		if r.exitCode != 0 || !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(k) {
+			t.Fatalf("%s: pw_key gave %q\n%s", sh.name, k, r)
+		}
+		return k
+	}
+	keys := map[string]string{}
+	for _, sh := range ecoShells(t) {
+		keys[sh.name] = key(sh, "lock-v1", nil, "node=v20", "package-lock.json")
+	}
+	if keys["dash"] != keys["busybox"] {
+		t.Fatalf("same inputs, different keys: dash %s, busybox %s", keys["dash"], keys["busybox"])
+	}
+	sh := ecoShellNamed(t, "busybox")
+	variants := map[string]string{
+		"lockfile content":  key(sh, "lock-v2", nil, "node=v20", "package-lock.json"),
+		"toolchain":         key(sh, "lock-v1", nil, "node=v22", "package-lock.json"),
+		"salt":              key(sh, "lock-v1", []string{"PREWARM_KEY_SALT=s1"}, "node=v20", "package-lock.json"),
+		"ecosystem":         key(sh, "lock-v1", []string{"PW_TEST_ECO=pip"}, "node=v20", "package-lock.json"),
+		"extra lockfile":    key(sh, "lock-v1", nil, "node=v20", "package-lock.json", "npm-shrinkwrap.json"),
+		"no lockfile names": key(sh, "lock-v1", nil, "node=v20"),
+	}
+	seen := map[string]string{keys["dash"]: "base"}
+	for what, k := range variants {
+		if prev, dup := seen[k]; dup {
+			t.Errorf("changing the %s gives the same key as %s (%s)", what, prev, k)
+		}
+		seen[k] = what
+	}
+}
+
+func TestLibSnapshotPublishThenRestoreGivesIdenticalTree(t *testing.T) {
+	for _, sh := range ecoShells(t) {
+		for _, algo := range []string{"cksum", "sha256"} {
+			t.Run(sh.name+"/"+algo, func(t *testing.T) {
+				base := ecoTempDir(t)
+				src := filepath.Join(base, "src")
+				ecoSampleTree(t, src, "one")
+				env := ecoLibEnv(base, "PREWARM_SNAPSHOT_CHECKSUM="+algo)
+				if r := ecoLib(t, sh, base, env, "pw_snapshot_publish", ecoTestKey, src); r.exitCode != 0 {
+					t.Fatalf("publish: %s", r)
+				}
+				final, temps := ecoSnapshots(t, filepath.Join(base, "cache"))
+				if len(final) != 1 || final[0] != ecoTestKey+".tar" || len(temps) != 0 {
+					t.Fatalf("snapshots/ holds %v, temps %v; want exactly %s.tar", final, temps, ecoTestKey)
+				}
+				if err := ecoSnapshotValid(filepath.Join(base, "cache", "snapshots", final[0])); err != nil {
+					t.Fatalf("published snapshot fails the independent check: %v", err)
+				}
+				// Restore over an existing tree: it is replaced, not merged.
+				target := filepath.Join(base, "repo", "node_modules")
+				if err := os.MkdirAll(filepath.Join(target, "stale"), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				r := ecoLib(t, sh, base, env, "pw_snapshot_restore", ecoTestKey, target)
+				if r.exitCode != 0 {
+					t.Fatalf("restore: want 0\n%s", r)
+				}
+				if d := ecoDiffLists(ecoTreeDigest(t, src), ecoTreeDigest(t, target)); d != "" {
+					t.Fatalf("restored tree differs from the published one:\n%s", d)
+				}
+				if tmp := ecoTempsUnder(t, base); len(tmp) != 0 {
+					t.Fatalf("temporary names left: %v", tmp)
+				}
+				// Miss, and snapshots switched off, both return 1.
+				if r := ecoLib(t, sh, base, env, "pw_snapshot_restore", strings.Repeat("f", 64), target); r.exitCode != 1 {
+					t.Errorf("restore of an unknown key: exit %d, want 1\n%s", r.exitCode, r)
+				}
+				if r := ecoLib(t, sh, base, append(env, "PREWARM_SNAPSHOTS=false"), "pw_snapshot_restore", ecoTestKey, target); r.exitCode != 1 {
+					t.Errorf("restore with PREWARM_SNAPSHOTS=false: exit %d, want 1\n%s", r.exitCode, r)
+				}
+				// readOnly never publishes.
+				if r := ecoLib(t, sh, base, append(env, "PREWARM_CACHE_MODE=readOnly"), "pw_snapshot_publish", strings.Repeat("e", 64), src); r.exitCode != 0 {
+					t.Fatalf("readOnly publish must not fail: %s", r)
+				}
+				if final, _ := ecoSnapshots(t, filepath.Join(base, "cache")); len(final) != 1 {
+					t.Errorf("readOnly publish wrote a snapshot: %v", final)
+				}
+			})
+		}
+	}
+}
+
+func TestLibSnapshotRestoreDetectsTruncatedBitFlippedAndChecksumMismatch(t *testing.T) {
+	for _, sh := range ecoShells(t) {
+		for _, algo := range []string{"cksum", "sha256"} {
+			for _, c := range ecoCorruptions {
+				t.Run(sh.name+"/"+algo+"/"+c.name, func(t *testing.T) {
+					ecoCorruptionCase(t, sh, algo, c)
+				})
+			}
+		}
+	}
+}
+
+func ecoCorruptionCase(t *testing.T, sh ecoShell, algo string, c ecoCorruption) {
+	base := ecoTempDir(t)
+	src := filepath.Join(base, "src")
+	ecoSampleTree(t, src, "one")
+	env := ecoLibEnv(base, "PREWARM_SNAPSHOT_CHECKSUM="+algo)
+	if r := ecoLib(t, sh, base, env, "pw_snapshot_publish", ecoTestKey, src); r.exitCode != 0 {
+		t.Fatalf("publish: %s", r)
+	}
+	snap := filepath.Join(base, "cache", "snapshots", ecoTestKey+".tar")
+	c.apply(t, snap)
+	target := filepath.Join(base, "repo", "node_modules")
+	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+		t.Fatal(err)
+	}
+
+	// A read-only consumer detects it but cannot remove it.
+	r := ecoLib(t, sh, base, append(env, "PREWARM_CACHE_MODE=readOnly"), "pw_snapshot_restore", ecoTestKey, target)
+	if r.exitCode != 2 || !strings.Contains(r.stderr, "prewarm: warning: snapshot") || !strings.Contains(r.stderr, "corrupt") {
+		t.Fatalf("readOnly restore of a %s snapshot: want exit 2 and a corrupt warning\n%s", c.name, r)
+	}
+	if _, err := os.Stat(snap); err != nil {
+		t.Fatalf("readOnly restore removed the snapshot: %v", err)
+	}
+
+	r = ecoLib(t, sh, base, env, "pw_snapshot_restore", ecoTestKey, target)
+	if r.exitCode != 2 || !strings.Contains(r.stderr, "corrupt") {
+		t.Fatalf("restore of a %s snapshot: want exit 2 and a corrupt warning\n%s", c.name, r)
+	}
+	if _, err := os.Lstat(target); !os.IsNotExist(err) {
+		t.Errorf("a failed restore left %s (err %v)", target, err)
+	}
+	if tmp := ecoTempsUnder(t, base); len(tmp) != 0 {
+		t.Errorf("temporary names left: %v", tmp)
+	}
+	if _, err := os.Stat(snap); !os.IsNotExist(err) {
+		t.Errorf("the corrupt snapshot is still in place (err %v)", err)
+	}
+}
+
+func TestLibConcurrentPublishersLeaveExactlyOneCompleteSnapshot(t *testing.T) {
+	base := ecoTempDir(t)
+	env := ecoLibEnv(base)
+	const n = 6
+	digests := map[string]bool{}
+	for i := 0; i < n; i++ {
+		src := filepath.Join(base, fmt.Sprintf("src%d", i))
+		ecoSampleTree(t, src, fmt.Sprintf("variant-%d", i))
+		ecoBigTree(t, filepath.Join(src, "blobs"), 8)
+		digests[strings.Join(ecoTreeDigest(t, src), "\n")] = true
+	}
+	shells := ecoShells(t)
+	var wg sync.WaitGroup
+	runs := make([]ecoRun, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			runs[i] = ecoLib(t, shells[i%len(shells)], base, env, "pw_snapshot_publish", ecoTestKey, filepath.Join(base, fmt.Sprintf("src%d", i)))
+		}(i)
+	}
+	wg.Wait()
+	for i, r := range runs {
+		if r.exitCode != 0 {
+			t.Errorf("publisher %d failed: %s", i, r)
+		}
+	}
+	final, temps := ecoSnapshots(t, filepath.Join(base, "cache"))
+	if len(final) != 1 || len(temps) != 0 {
+		t.Fatalf("after %d concurrent publishers snapshots/ holds %v and temps %v; want one snapshot, no temps", n, final, temps)
+	}
+	target := filepath.Join(base, "repo", "node_modules")
+	if r := ecoLib(t, shells[0], base, env, "pw_snapshot_restore", ecoTestKey, target); r.exitCode != 0 {
+		t.Fatalf("restore: %s", r)
+	}
+	if !digests[strings.Join(ecoTreeDigest(t, target), "\n")] {
+		t.Fatal("the surviving snapshot is not exactly one publisher's tree")
+	}
+}
+
+// ecoBigTree writes incompressible files so gzip and tar take a while.
+func ecoBigTree(t *testing.T, root string, mb int) {
+	t.Helper()
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 1<<20)
+	x := uint64(88172645463325252)
+	for i := 0; i < mb; i++ {
+		for j := 0; j < len(buf); j += 8 {
+			x ^= x << 13
+			x ^= x >> 7
+			x ^= x << 17
+			for k := 0; k < 8; k++ {
+				buf[j+k] = byte(x >> (8 * k))
+			}
+		}
+		if err := os.WriteFile(filepath.Join(root, fmt.Sprintf("blob%03d", i)), buf, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// ecoKillWhen starts the driver, waits until started() reports that the
+// operation is under way (its temp name exists), lets it run for d more,
+// SIGKILLs its process group and waits. It reports whether the run was
+// still going when killed.
+func ecoKillWhen(t *testing.T, sh ecoShell, dir string, env []string, started func() bool, d time.Duration, args ...string) bool {
+	t.Helper()
+	done := make(chan ecoRun, 1)
+	pidc := make(chan int, 1)
+	go func() {
+		done <- ecoRunScriptPid(t, sh, ecoLibDriver(t), dir, env, pidc, args...)
+	}()
+	pid := <-pidc
+	deadline := time.Now().Add(30 * time.Second)
+	for !started() {
+		select {
+		case r := <-done:
+			t.Logf("finished before the kill: %s", r)
+			return false
+		case <-time.After(2 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			_ = syscall.Kill(-pid, syscall.SIGKILL)
+			<-done
+			t.Fatal("the operation never created its temp name")
+		}
+	}
+	select {
+	case r := <-done:
+		t.Logf("finished before the kill: %s", r)
+		return false
+	case <-time.After(d):
+	}
+	_ = syscall.Kill(-pid, syscall.SIGKILL)
+	<-done
+	return true
+}
+
+// ecoHasTemp reports whether dir holds a name starting with prefix.
+func ecoHasTemp(dir, prefix string) func() bool {
+	return func() bool {
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if strings.HasPrefix(e.Name(), prefix) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+func TestLibKilledPublishOrRestoreLeavesOnlyTempNames(t *testing.T) {
+	for _, sh := range ecoShells(t) {
+		t.Run(sh.name, func(t *testing.T) {
+			base := ecoTempDir(t)
+			env := ecoLibEnv(base, "PREWARM_SNAPSHOT_CHECKSUM=sha256")
+			src := filepath.Join(base, "src")
+			ecoBigTree(t, src, 96)
+			cache := filepath.Join(base, "cache")
+			snapdir := filepath.Join(cache, "snapshots")
+			if !ecoKillWhen(t, sh, base, env, ecoHasTemp(snapdir, ".tmp-"+ecoTestKey), 20*time.Millisecond, "pw_snapshot_publish", ecoTestKey, src) {
+				t.Skip("publish finished before the kill; cannot observe a crash on this machine")
+			}
+			final, temps := ecoSnapshots(t, cache)
+			for _, f := range final {
+				if err := ecoSnapshotValid(filepath.Join(cache, "snapshots", f)); err != nil {
+					t.Errorf("a killed publisher left an incomplete snapshot under its final name %s: %v", f, err)
+				}
+			}
+			if len(temps) == 0 {
+				t.Errorf("expected the killed publisher's .tmp-* file, found none (finals %v)", final)
+			}
+			// Publish for real, then kill a restore half-way.
+			for _, tmp := range temps {
+				os.Remove(filepath.Join(cache, "snapshots", tmp))
+			}
+			if r := ecoLib(t, sh, base, env, "pw_snapshot_publish", ecoTestKey, src); r.exitCode != 0 {
+				t.Fatal(r)
+			}
+			target := filepath.Join(base, "repo", "node_modules")
+			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if ecoKillWhen(t, sh, base, env, ecoHasTemp(filepath.Dir(target), ".tmp-prewarm-node_modules-"), 20*time.Millisecond, "pw_snapshot_restore", ecoTestKey, target) {
+				if _, err := os.Lstat(target); err == nil {
+					if d := ecoDiffLists(ecoTreeDigest(t, src), ecoTreeDigest(t, target)); d != "" {
+						t.Errorf("a killed restore left a partial %s:\n%s", target, d)
+					}
+				}
+				for _, p := range ecoTempsUnder(t, filepath.Dir(target)) {
+					if !strings.HasPrefix(filepath.Base(p), ".tmp-prewarm-") {
+						t.Errorf("unexpected leftover %s", p)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestLibCacheWritableAndStoreState(t *testing.T) {
+	for _, sh := range ecoShells(t) {
+		t.Run(sh.name, func(t *testing.T) {
+			base := ecoTempDir(t)
+			if r := ecoLib(t, sh, base, ecoLibEnv(base), "pw_cache_writable"); r.exitCode != 0 {
+				t.Errorf("readWrite, writable dir: want 0\n%s", r)
+			}
+			if r := ecoLib(t, sh, base, ecoLibEnv(base, "PREWARM_CACHE_MODE=readOnly"), "pw_cache_writable"); r.exitCode == 0 || r.stderr != "" {
+				t.Errorf("readOnly: want non-zero and no warning\n%s", r)
+			}
+			file := filepath.Join(base, "a-file")
+			if err := os.WriteFile(file, nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r := ecoLib(t, sh, base, ecoLibEnv(base, "PREWARM_CACHE="+file+"/cache"), "pw_cache_writable")
+			if r.exitCode == 0 || !strings.Contains(r.stderr, "prewarm: warning: cache") {
+				t.Errorf("cache below a regular file: want non-zero and a warning\n%s", r)
+			}
+			r = ecoLib(t, sh, base, ecoLibEnv(base, "PREWARM_CACHE_MIN_FREE_MB=999999999"), "pw_cache_writable")
+			if r.exitCode == 0 || !strings.Contains(r.stderr, "MiB free (less than PREWARM_CACHE_MIN_FREE_MB=999999999)") {
+				t.Errorf("a (nearly) full cache: want non-zero and a warning\n%s", r)
+			}
+			for _, c := range []struct {
+				setup func(d string)
+				want  string
+			}{
+				{func(d string) {}, "cold"},
+				{func(d string) { os.MkdirAll(d, 0o755) }, "cold"},
+				{func(d string) { os.MkdirAll(d, 0o755); os.WriteFile(filepath.Join(d, ".only-dotfile"), nil, 0o644) }, "warm"},
+				{func(d string) { os.MkdirAll(filepath.Join(d, "_cacache"), 0o755) }, "warm"},
+			} {
+				d := filepath.Join(ecoTempDir(t), "store")
+				c.setup(d)
+				r := ecoLib(t, sh, base, ecoLibEnv(base), "pw_store_state", d)
+				if strings.TrimSpace(r.stdout) != c.want {
+					t.Errorf("pw_store_state: got %q, want %s\n%s", r.stdout, c.want, r)
+				}
+			}
+		})
+	}
+}
+
+func TestLibAtomicCopyTreeReplacesDestinationCompletely(t *testing.T) {
+	for _, sh := range ecoShells(t) {
+		t.Run(sh.name, func(t *testing.T) {
+			base := ecoTempDir(t)
+			src := filepath.Join(base, "pod-cache")
+			ecoSampleTree(t, src, "new")
+			dst := filepath.Join(base, "cache", "repo")
+			ecoSampleTree(t, dst, "old")
+			if err := os.WriteFile(filepath.Join(dst, "only-in-old"), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if r := ecoLib(t, sh, base, ecoLibEnv(base), "pw_atomic_copy_tree", src, dst); r.exitCode != 0 {
+				t.Fatal(r)
+			}
+			if d := ecoDiffLists(ecoTreeDigest(t, src), ecoTreeDigest(t, dst)); d != "" {
+				t.Fatalf("destination differs from source:\n%s", d)
+			}
+			if tmp := ecoTempsUnder(t, base); len(tmp) != 0 {
+				t.Fatalf("temporary names left: %v", tmp)
+			}
+		})
+	}
+}
+
+func TestLibSummaryLineIsParseable(t *testing.T) {
+	for _, sh := range ecoShells(t) {
+		t.Run(sh.name, func(t *testing.T) {
+			base := ecoTempDir(t)
+			r := ecoLib(t, sh, base, ecoLibEnv(base), "pw_summary", "npm", ecoTestKey, "cold", "packages=3")
+			s := ecoSummaries(t, r, 1)[0]
+			if s["key"] != ecoTestKey[:20] || s["result"] != "cold" || s["packages"] != "3" || s["workdir"] != "." {
+				t.Fatalf("summary fields %v", s)
+			}
+		})
+	}
+}

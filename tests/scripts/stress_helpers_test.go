@@ -1,0 +1,451 @@
+package scripts
+
+// Helpers of the stress, crash and secrets tests: a local npm registry
+// (real npm, real HTTP, packages generated in the test), the stress knobs
+// (PREWARM_STRESS=1), parallel script runs and snapshot-directory checks.
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha512"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// stressFull reports PREWARM_STRESS=1: more concurrent npm runs and a
+// longer crash loop (see docs/reliability.md for the split).
+func stressFull() bool { return os.Getenv("PREWARM_STRESS") == "1" }
+
+// stressPick returns full under PREWARM_STRESS=1, else quick.
+func stressPick(quick, full int) int {
+	if stressFull() {
+		return full
+	}
+	return quick
+}
+
+// stressNpmPkg is one generated package.
+type stressNpmPkg struct {
+	name, version string
+	tgz           []byte
+	integrity     string
+}
+
+// stressNpmRegistry serves generated packages the way registry.npmjs.org
+// does (packument at /<name>, tarball at /<name>/-/<name>-<v>.tgz), and
+// records the Authorization headers it sees. With token set, every request
+// without "Bearer <token>" gets 401, so a run that succeeds proves npm sent
+// the token.
+type stressNpmRegistry struct {
+	url      string
+	pkgs     []stressNpmPkg
+	token    string
+	failing  atomic.Bool // 500 for every tarball
+	tarballs atomic.Int64
+	mu       sync.Mutex
+	auths    map[string]int
+}
+
+// newStressNpmRegistry generates n packages, each with a data file of
+// size bytes (incompressible, so snapshots take measurable time to write).
+func newStressNpmRegistry(t *testing.T, n, size int, token string) *stressNpmRegistry {
+	t.Helper()
+	reg := &stressNpmRegistry{token: token, auths: map[string]int{}}
+	rng := rand.New(rand.NewPCG(uint64(n), uint64(size)))
+	for i := 0; i < n; i++ {
+		name := fmt.Sprintf("pw-stress-%02d", i)
+		data := make([]byte, size)
+		for j := range data {
+			data[j] = byte(rng.Uint32())
+		}
+		files := map[string][]byte{
+			"package/package.json": []byte(fmt.Sprintf(`{"name":%q,"version":"1.0.0","main":"index.js"}`, name)),
+			"package/index.js":     []byte(fmt.Sprintf("module.exports = %q;\n", name)),
+			"package/data.bin":     data,
+		}
+		var buf bytes.Buffer
+		gz := gzip.NewWriter(&buf)
+		tw := tar.NewWriter(gz)
+		for _, fn := range []string{"package/package.json", "package/index.js", "package/data.bin"} {
+			hdr := &tar.Header{Name: fn, Mode: 0o644, Size: int64(len(files[fn])), ModTime: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), Typeflag: tar.TypeReg}
+			if err := tw.WriteHeader(hdr); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tw.Write(files[fn]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := tw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := gz.Close(); err != nil {
+			t.Fatal(err)
+		}
+		sum := sha512.Sum512(buf.Bytes())
+		reg.pkgs = append(reg.pkgs, stressNpmPkg{name: name, version: "1.0.0", tgz: buf.Bytes(), integrity: "sha512-" + base64.StdEncoding.EncodeToString(sum[:])})
+	}
+	srv := httptest.NewServer(http.HandlerFunc(reg.serve))
+	t.Cleanup(srv.Close)
+	reg.url = srv.URL + "/"
+	return reg
+}
+
+func (reg *stressNpmRegistry) serve(w http.ResponseWriter, r *http.Request) {
+	auth := r.Header.Get("Authorization")
+	reg.mu.Lock()
+	reg.auths[auth]++
+	reg.mu.Unlock()
+	if reg.token != "" && auth != "Bearer "+reg.token {
+		http.Error(w, `{"error":"authentication required"}`, http.StatusUnauthorized)
+		return
+	}
+	path := strings.TrimPrefix(r.URL.Path, "/")
+	for _, p := range reg.pkgs {
+		tarball := p.name + "/-/" + p.name + "-" + p.version + ".tgz"
+		switch path {
+		case tarball:
+			if reg.failing.Load() {
+				http.Error(w, "registry is down", http.StatusInternalServerError)
+				return
+			}
+			reg.tarballs.Add(1)
+			w.Header().Set("Content-Type", "application/octet-stream")
+			_, _ = w.Write(p.tgz)
+			return
+		case p.name:
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(map[string]any{
+				"name": p.name, "dist-tags": map[string]string{"latest": p.version},
+				"versions": map[string]any{p.version: map[string]any{
+					"name": p.name, "version": p.version,
+					"dist": map[string]string{"tarball": reg.url + tarball, "integrity": p.integrity},
+				}},
+			})
+			return
+		}
+	}
+	http.NotFound(w, r)
+}
+
+// authorizations returns how often each Authorization header was seen.
+func (reg *stressNpmRegistry) authorizations() map[string]int {
+	reg.mu.Lock()
+	defer reg.mu.Unlock()
+	out := map[string]int{}
+	for k, v := range reg.auths {
+		out[k] = v
+	}
+	return out
+}
+
+// writeProject writes package.json and a lockfile v3 that depends on
+// every package, resolved to this registry.
+func (reg *stressNpmRegistry) writeProject(t *testing.T, dir string) {
+	t.Helper()
+	deps := map[string]string{}
+	pkgs := map[string]any{}
+	for _, p := range reg.pkgs {
+		deps[p.name] = p.version
+		pkgs["node_modules/"+p.name] = map[string]any{
+			"version": p.version, "resolved": reg.url + p.name + "/-/" + p.name + "-" + p.version + ".tgz", "integrity": p.integrity,
+		}
+	}
+	pkgs[""] = map[string]any{"name": "stress-app", "version": "1.0.0", "dependencies": deps}
+	files := map[string]any{
+		"package.json":      map[string]any{"name": "stress-app", "version": "1.0.0", "private": true, "dependencies": deps},
+		"package-lock.json": map[string]any{"name": "stress-app", "version": "1.0.0", "lockfileVersion": 3, "requires": true, "packages": pkgs},
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, v := range files {
+		b, err := json.MarshalIndent(v, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), append(b, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// stressNpmEnv is the env of a prewarm-npm run against reg (no auth).
+func stressNpmEnv(reg *stressNpmRegistry, repo, home, cache string, extra ...string) []string {
+	return append([]string{
+		"PREWARM_REPO=" + repo,
+		"PREWARM_HOME=" + home,
+		"PREWARM_CACHE=" + cache,
+		"npm_config_registry=" + reg.url,
+		"npm_config_fetch_retries=0",
+		"npm_config_fetch_timeout=30000",
+	}, extra...)
+}
+
+// stressParallel runs f(0..n-1) at once and waits.
+func stressParallel(n int, f func(i int)) {
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			<-start
+			f(i)
+		}(i)
+	}
+	close(start)
+	wg.Wait()
+}
+
+// stressSnapshotsDir checks <cache>/snapshots: every name is a final
+// "<64 hex>.tar" that ecoSnapshotValid accepts or a ".tmp-*" temp; at most
+// one final per key (trivially, names are keys) and, when wantKeys is
+// given, exactly those finals. It returns the finals and the temps.
+func stressSnapshotsDir(t *testing.T, cache string, wantKeys ...string) (final, temps []string) {
+	t.Helper()
+	final, temps = ecoSnapshots(t, cache)
+	for _, f := range final {
+		key, ok := strings.CutSuffix(f, ".tar")
+		if !ok || len(key) != 64 || strings.Trim(key, "0123456789abcdef") != "" {
+			t.Errorf("snapshots/ holds %q, neither <sha256>.tar nor .tmp-*", f)
+			continue
+		}
+		if err := ecoSnapshotValid(filepath.Join(cache, "snapshots", f)); err != nil {
+			t.Errorf("partially written snapshot under its final name %s: %v", f, err)
+		}
+	}
+	if wantKeys != nil {
+		want := map[string]bool{}
+		for _, k := range wantKeys {
+			want[k+".tar"] = true
+		}
+		if len(final) != len(want) {
+			t.Errorf("snapshots/ holds %v, want exactly one per key %v", final, wantKeys)
+		}
+		for _, f := range final {
+			if !want[f] {
+				t.Errorf("unexpected snapshot %s (want keys %v)", f, wantKeys)
+			}
+		}
+	}
+	return final, temps
+}
+
+// stressFullKey returns the one final snapshot whose name starts with the
+// summary's (20-character) key.
+func stressFullKey(t *testing.T, cache, short string) string {
+	t.Helper()
+	final, _ := ecoSnapshots(t, cache)
+	var keys []string
+	for _, f := range final {
+		if strings.HasPrefix(f, short) {
+			keys = append(keys, strings.TrimSuffix(f, ".tar"))
+		}
+	}
+	if len(keys) != 1 {
+		t.Fatalf("want one snapshot for key %s, have %v", short, final)
+	}
+	return keys[0]
+}
+
+// stressGrepTree returns every file under root whose bytes contain needle.
+func stressGrepTree(t *testing.T, root string, needle []byte) []string {
+	t.Helper()
+	var hits []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if os.IsNotExist(err) {
+				return nil
+			}
+			return err
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if bytes.Contains(b, needle) {
+			hits = append(hits, p)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("scan %s: %v", root, err)
+	}
+	return hits
+}
+
+// stressRunScript runs `sh -c script name args...` like ecoRunScript but
+// never calls t.Fatal, so it may run in a goroutine: a timeout or a start
+// failure is exit code -1 with the reason in stderr.
+func stressRunScript(sh ecoShell, script, name, dir string, env []string, timeout time.Duration, args ...string) ecoRun {
+	argv := append(append([]string{}, sh.argv[1:]...), "-c", script, name)
+	argv = append(argv, args...)
+	return stressExec(dir, append(ecoBaseEnv(sh), env...), timeout, append([]string{sh.argv[0]}, argv...)...)
+}
+
+// stressExec runs argv in its own process group, killed at timeout.
+func stressExec(dir string, env []string, timeout time.Duration, argv ...string) ecoRun {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Dir = dir
+	cmd.Env = env
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 5 * time.Second
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err := cmd.Run()
+	r := ecoRun{stdout: stdout.String(), stderr: stderr.String(), elapsed: time.Since(start)}
+	var ee *exec.ExitError
+	switch {
+	case ctx.Err() != nil:
+		r.exitCode, r.stderr = -1, r.stderr+fmt.Sprintf("\n[stress: timed out after %s]", timeout)
+	case errors.As(err, &ee):
+		r.exitCode = ee.ExitCode()
+	case err != nil:
+		r.exitCode, r.stderr = -1, r.stderr+"\n[stress: "+err.Error()+"]"
+	}
+	return r
+}
+
+// stressSummary parses the one summary line of a finished run, or says
+// why there is none.
+func stressSummary(r ecoRun) (ecoSummary, error) {
+	if r.exitCode != 0 {
+		return nil, fmt.Errorf("script failed\n%s", r)
+	}
+	out := strings.TrimSuffix(r.stdout, "\n")
+	if out == "" || strings.Contains(out, "\n") {
+		return nil, fmt.Errorf("want exactly one summary line\n%s", r)
+	}
+	m := ecoSummaryRE.FindStringSubmatch(out)
+	if m == nil {
+		return nil, fmt.Errorf("summary %q does not parse\n%s", out, r)
+	}
+	s := ecoSummary{"eco": m[1], "key": m[2], "result": m[3], "seconds": m[4], "workdir": m[5]}
+	for _, f := range strings.Fields(m[6]) {
+		k, v, _ := strings.Cut(f, "=")
+		s[k] = v
+	}
+	return s, nil
+}
+
+// stressStarted is a script run in the background: pid is its process
+// group; done is closed when it has ended and res holds the result.
+type stressStarted struct {
+	pid  int
+	done chan struct{}
+	res  *ecoRun
+}
+
+// stressStart starts `sh -c script name` and returns at once.
+func stressStart(t *testing.T, sh ecoShell, script, name, dir string, env []string) stressStarted {
+	t.Helper()
+	argv := append(append([]string{}, sh.argv[1:]...), "-c", script, name)
+	cmd := exec.Command(sh.argv[0], argv...)
+	cmd.Dir = dir
+	cmd.Env = append(ecoBaseEnv(sh), env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s := stressStarted{pid: cmd.Process.Pid, done: make(chan struct{}), res: &ecoRun{}}
+	go func() {
+		err := cmd.Wait()
+		*s.res = ecoRun{stdout: stdout.String(), stderr: stderr.String(), elapsed: time.Since(start)}
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			s.res.exitCode = ee.ExitCode()
+			if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+				s.res.exitCode = -int(ws.Signal())
+			}
+		}
+		close(s.done)
+	}()
+	return s
+}
+
+// ended reports whether the run has finished.
+func (s stressStarted) ended() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// kill SIGKILLs the whole process group (npm, tar, ... included) and
+// waits; a run that already ended is just waited for. killed reports
+// whether the signal ended it.
+func (s stressStarted) kill() (r ecoRun, killed bool) {
+	if !s.ended() {
+		_ = syscall.Kill(-s.pid, syscall.SIGKILL)
+	}
+	<-s.done
+	return *s.res, s.res.exitCode == -int(syscall.SIGKILL)
+}
+
+// stressWaitFor polls until found() is true (returns true) or the run ends
+// or timeout passes (false).
+func stressWaitFor(s stressStarted, timeout time.Duration, found func() bool) bool {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if found() {
+			return true
+		}
+		if s.ended() {
+			return false
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	return false
+}
+
+// stressEntries lists the names in dir with prefix and suffix.
+func stressEntries(dir, prefix, suffix string) map[string]bool {
+	out := map[string]bool{}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), prefix) && strings.HasSuffix(e.Name(), suffix) {
+			out[e.Name()] = true
+		}
+	}
+	return out
+}
+
+// stressHasNewEntry reports whether dir holds a name with prefix and
+// suffix that is not in old (leftovers of earlier killed runs).
+func stressHasNewEntry(dir, prefix, suffix string, old map[string]bool) bool {
+	for n := range stressEntries(dir, prefix, suffix) {
+		if !old[n] {
+			return true
+		}
+	}
+	return false
+}
