@@ -145,8 +145,7 @@ var fuzzKnownBugs = []struct {
 	// wsMsg / podMsg match the API server's rejection of the Workspace or
 	// of the pod that this defect causes (nil: it causes none).
 	wsMsg, podMsg *regexp.Regexp
-}{
-}
+}{}
 
 func fuzzKnownBug(ws *v1alpha1.Workspace, v fuzzVerdict) (string, string) {
 	if v.renderErr != nil || (v.wsErr == nil && v.podErr == nil) {
