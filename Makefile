@@ -11,7 +11,7 @@ KUBE_VERSION := v1.37.2
 CONTROLPLANE_DIR := $(CACHE)/controlplane/$(KUBE_VERSION)
 export PREWARM_CONTROLPLANE_DIR := $(CONTROLPLANE_DIR)
 
-.PHONY: all build demo deps test unit charts verify-charts charts-test examples verify-examples live generate verify-generate controlplane clean help
+.PHONY: all build demo deps test unit charts verify-charts charts-test examples verify-examples fuzz stress live generate verify-generate controlplane clean help
 
 all: build
 
@@ -26,7 +26,7 @@ demo: build controlplane ## real kube-apiserver: install the chart, admit the Ta
 
 GOTESTSUM := $(TOOL) gotestsum --format testname --format-hide-empty-pkg
 
-test: deps verify-generate verify-charts verify-examples charts-test unit controlplane live ## everything CI runs
+test: deps verify-generate verify-charts verify-examples charts-test unit fuzz controlplane live ## everything CI runs
 
 deps: ## system tools the script tests run (apt-get when root)
 	./tests/install-deps.sh
@@ -77,6 +77,16 @@ charts-test: ## helm lint --strict with every ci/*-values.yaml, then helm-unitte
 	  done; \
 	done
 	$(TOOL) helm-unittest --strict --color=false -f 'tests/*_test.yaml' charts/prewarm-workspace charts/prewarm-caches charts/prewarm-policy
+
+# One target per go test -fuzz invocation; seed corpora live in testdata/fuzz.
+FUZZTIME ?= 10s
+fuzz: ## run each fuzz target briefly (FUZZTIME=10s)
+	$(GO) test -run '^$$' -fuzz '^FuzzWorkspaceValidate$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 3s ./pkg/api/v1alpha1
+	$(GO) test -run '^$$' -fuzz '^FuzzRenderPod$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 3s ./pkg/podtemplate
+	$(GO) test -run '^$$' -fuzz '^FuzzPresetOptions$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 3s ./pkg/presets
+
+stress: deps ## the long concurrency and crash runs (8 npm writers, 24 SIGKILLs)
+	cd tests && PREWARM_STRESS=1 $(GOTESTSUM) -- -count=1 -timeout 30m -run 'Stress' ./scripts/
 
 controlplane: ## build etcd + kube-apiserver $(KUBE_VERSION) into .cache (once)
 	./tests/controlplane/build.sh "$(CONTROLPLANE_DIR)"
