@@ -11,7 +11,7 @@ KUBE_VERSION := v1.37.2
 CONTROLPLANE_DIR := $(CACHE)/controlplane/$(KUBE_VERSION)
 export PREWARM_CONTROLPLANE_DIR := $(CONTROLPLANE_DIR)
 
-.PHONY: all build demo deps test unit charts verify-charts charts-test examples verify-examples fuzz stress live generate verify-generate controlplane clean help
+.PHONY: all build demo deps test unit charts verify-charts charts-test examples verify-examples fuzz stress bench live generate verify-generate controlplane clean help
 
 all: build
 
@@ -87,6 +87,10 @@ fuzz: ## run each fuzz target briefly (FUZZTIME=10s)
 
 stress: deps ## the long concurrency and crash runs (8 npm writers, 24 SIGKILLs)
 	cd tests && PREWARM_STRESS=1 $(GOTESTSUM) -- -count=1 -timeout 30m -run 'Stress' ./scripts/
+
+BENCH_FLAGS ?=
+bench: build deps ## time-to-ready per ecosystem and mode, side by side; writes docs/benchmarks.md and SVG plots (BENCH_FLAGS=-quick)
+	cd tests && $(GO) run ./bench -out ../docs $(BENCH_FLAGS)
 
 controlplane: ## build etcd + kube-apiserver $(KUBE_VERSION) into .cache (once)
 	./tests/controlplane/build.sh "$(CONTROLPLANE_DIR)"

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func sampleResults() *Results {
+	return &Results{
+		Command: "cd tests && go run ./bench -out ../docs", Runs: 3,
+		Machine: Machine{Date: "2026-01-02", NProc: 2, CPU: "Test CPU", MemGiB: 8, Versions: map[string]string{"go": "1.26.0"}},
+		Groups: []Group{
+			{Eco: "npm", Set: "npm-small", Packages: 53, Modes: []Mode{
+				{Name: "cold", Seconds: []float64{5, 6, 7}}, {Name: "warm", Seconds: []float64{3, 3.5, 4}},
+				{Name: "snapshot", Seconds: []float64{0.5, 0.6, 0.7}}, {Name: "limit", Seconds: []float64{0.3, 0.31, 0.32}},
+			}},
+			{Eco: "npm", Set: "npm-medium", Packages: 446, Modes: []Mode{
+				{Name: "cold", Seconds: []float64{20, 22, 30}}, {Name: "warm", Seconds: []float64{8, 9, 10}},
+				{Name: "snapshot", Seconds: []float64{2, 2.2, 2.4}}, {Name: "limit", Seconds: []float64{1, 1.1, 1.2}},
+			}},
+			{Eco: "go", Set: "go-medium", Modes: []Mode{
+				{Name: "cold", Seconds: []float64{100, 110, 120}, Parts: []Series{{Name: "setup", Values: []float64{99, 109, 119}}, {Name: "first build", Values: []float64{1, 1, 1}}}},
+				{Name: "warm", Seconds: []float64{3, 4, 5}, Parts: []Series{{Name: "setup", Values: []float64{2, 3, 4}}, {Name: "first build", Values: []float64{1, 1, 1}}}},
+			}},
+		},
+		Breakdown: []Series{{Name: "cksum-coreutils", Values: []float64{0.2, 0.2, 0.2}}, {Name: "tar-x-gnu", Values: []float64{1, 1, 1}}, {Name: "toolchain-probe", Values: []float64{0.4, 0.4, 0.4}}, {Name: "npm-version", Values: []float64{0.3, 0.3, 0.3}}},
+		Cache: &CacheScaling{Set: "s", BudgetBytes: 30 << 20, Points: []CachePoint{
+			{Version: 1, Packages: 53, Bytes: 19 << 20, PrunedBytes: 19 << 20, Snapshots: 1, PrunedSnapshots: 1},
+			{Version: 2, Packages: 54, Bytes: 29 << 20, PrunedBytes: 29 << 20, Snapshots: 2, PrunedSnapshots: 2},
+			{Version: 3, Packages: 55, Bytes: 39 << 20, PrunedBytes: 29 << 20, Snapshots: 3, PrunedSnapshots: 2},
+		}},
+		Render: []Series{{Name: "render", Unit: "ms", Values: []float64{100, 110, 120}}},
+	}
+}
+
+func TestStat(t *testing.T) {
+	s := stat([]float64{5, 1, 3, 2, 4})
+	if s.Median != 3 || s.Min != 1 || s.Max != 5 || s.Q1 != 2 || s.Q3 != 4 || s.N != 5 {
+		t.Fatalf("stat = %+v", s)
+	}
+	if m := median([]float64{1, 2, 3, 4}); m != 2.5 {
+		t.Fatalf("median of 4 = %v", m)
+	}
+	if !math.IsNaN(stat(nil).Median) || !math.IsNaN(ratio(nil, []float64{1})) {
+		t.Fatal("empty series must give NaN")
+	}
+}
+
+func TestGoals(t *testing.T) {
+	gs := goals(sampleResults())
+	want := []struct {
+		v   float64
+		met bool
+	}{{2.2 / 22, true}, {2.2 / 1.1, false}, {4.0 / 110, true}}
+	for i, w := range want {
+		if !gs[i].measured || math.Abs(gs[i].value-w.v) > 1e-9 || gs[i].met() != w.met {
+			t.Errorf("goal %d (%s) = %v met=%v, want %v met=%v", i, gs[i].what, gs[i].value, gs[i].met(), w.v, w.met)
+		}
+	}
+}
+
+// TestOutputsDeterministicAndWellFormed: the same numbers give the same
+// bytes (also after a JSON round trip, as -replot does), and each SVG is
+// well-formed XML.
+func TestOutputsDeterministicAndWellFormed(t *testing.T) {
+	r := sampleResults()
+	js, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Results
+	if err := json.Unmarshal(js, &back); err != nil {
+		t.Fatal(err)
+	}
+	for name, fn := range map[string]func(*Results) string{
+		"bars": barChartSVG, "scaling": scalingSVG, "markdown": markdownReport, "text": textReport,
+	} {
+		a, b, c := fn(r), fn(r), fn(&back)
+		if a != b || a != c {
+			t.Errorf("%s: output differs between renders of the same numbers", name)
+		}
+		if name == "bars" || name == "scaling" {
+			dec := xml.NewDecoder(strings.NewReader(a))
+			for {
+				_, err := dec.Token()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatalf("%s: not well-formed XML: %v", name, err)
+				}
+			}
+			if strings.Contains(a, "NaN") || strings.Contains(a, "Inf") {
+				t.Errorf("%s: holds NaN or Inf", name)
+			}
+		}
+	}
+	md := markdownReport(r)
+	for _, want := range []string{"**missed**", "**met**", "npm-medium", "snapshot / limit", "benchmarks.svg", "benchmarks-scaling.svg"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q", want)
+		}
+	}
+}
+
+// TestReplotRoundTrip: the numbers written at the end of benchmarks.md read
+// back to the same report and plots, "--" in strings included.
+func TestReplotRoundTrip(t *testing.T) {
+	r := sampleResults()
+	r.Notes = []string{"node --version -- and \\-- and <!-- -->"}
+	dir := t.TempDir()
+	if err := writeOutputs(dir, r, ""); err != nil {
+		t.Fatal(err)
+	}
+	md1, _ := os.ReadFile(filepath.Join(dir, "benchmarks.md"))
+	back, err := readResults(filepath.Join(dir, "benchmarks.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Notes[0] != r.Notes[0] {
+		t.Fatalf("note %q came back as %q", r.Notes[0], back.Notes[0])
+	}
+	dir2 := t.TempDir()
+	if err := writeOutputs(dir2, back, ""); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"benchmarks.md", "benchmarks.svg", "benchmarks-scaling.svg"} {
+		a, _ := os.ReadFile(filepath.Join(dir, f))
+		b, _ := os.ReadFile(filepath.Join(dir2, f))
+		if string(a) != string(b) {
+			t.Errorf("%s differs after -replot", f)
+		}
+	}
+	body := string(md1)
+	if i := strings.Index(body, "<!-- "+resultsMarker); i < 0 || strings.Contains(body[i+4:len(body)-4], "--") {
+		t.Error("the results comment is missing or holds \"--\"")
+	}
+}
+
+func TestEmptyResultsRender(t *testing.T) {
+	r := &Results{Runs: 5}
+	for _, s := range []string{barChartSVG(r), scalingSVG(r), markdownReport(r), textReport(r)} {
+		if s == "" {
+			t.Fatal("empty output")
+		}
+	}
+}
+
+func TestWorkspaceDoc(t *testing.T) {
+	stream := "---\n# Source: x\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\n# Source: y\napiVersion: kelos.dev/v1alpha1\nkind: Workspace\nmetadata:\n  name: my-ws\n  labels:\n    a: b\nspec:\n  repo: r\n"
+	doc := workspaceDoc(stream)
+	if !strings.Contains(doc, "kind: Workspace") || strings.Contains(doc, "ConfigMap") {
+		t.Fatalf("workspaceDoc = %q", doc)
+	}
+	if n := metadataName(doc); n != "my-ws" {
+		t.Fatalf("metadataName = %q", n)
+	}
+}
+
+func TestScriptFactsOnRenderedNpmScript(t *testing.T) {
+	b := &bench{}
+	s, err := b.script("npm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if shellFunc(s, "pw_snapshot_restore") == "" || shellFunc(s, "pw_npm_workdir") == "" {
+		t.Fatal("pw_snapshot_restore or pw_npm_workdir not found in the rendered npm script")
+	}
+	if p := keyProbe(s); p == "unknown" {
+		t.Errorf("cannot tell how the npm key probes npm's version")
+	}
+	t.Logf("checksumConcurrent=%v keyProbe=%s", checksumConcurrent(s), keyProbe(s))
+	old := "pw_snapshot_restore() {\n  got=$({ head -c 1 x; } | pw_sum cksum) || got=\n}\n"
+	if checksumConcurrent("x\n" + old) {
+		t.Error("a sequential checksum counted as concurrent")
+	}
+	now := "pw_snapshot_restore() {\n  ({ head -c 1 x; } | pw_sum cksum >f) &\n}\n"
+	if !checksumConcurrent("x\n" + now) {
+		t.Error("a background checksum not detected")
+	}
+}

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"os/exec"
+	"regexp"
+	"strings"
+)
+
+// scriptFacts renders every script the bench runs and reads what the npm
+// restore path does.
+func (b *bench) scriptFacts() *ScriptFacts {
+	f := &ScriptFacts{SHA256: map[string]string{}}
+	if out, err := exec.Command("git", "-C", b.cfg.root, "rev-parse", "--short=12", "HEAD").Output(); err == nil {
+		f.GitHead = strings.TrimSpace(string(out))
+	}
+	if out, err := exec.Command("git", "-C", b.cfg.root, "status", "--porcelain", "--", "templates-go/scripts").Output(); err == nil {
+		for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			if l = strings.TrimSpace(l); l != "" {
+				f.Dirty = append(f.Dirty, l)
+			}
+		}
+	}
+	for _, eco := range []string{"npm", "gomod", "pip", "cargo", "maven", "prune"} {
+		if s, err := b.script(eco); err == nil {
+			sum := sha256.Sum256([]byte(s))
+			f.SHA256[eco] = hex.EncodeToString(sum[:])[:12]
+		}
+	}
+	if s, err := b.script("npm"); err == nil {
+		f.ChecksumConcurrent = checksumConcurrent(s)
+		f.KeyProbe = keyProbe(s)
+	}
+	return f
+}
+
+// checksumConcurrent: inside pw_snapshot_restore, a background job (a line
+// ending in "&") computes the checksum (calls pw_sum).
+func checksumConcurrent(script string) bool {
+	body := shellFunc(script, "pw_snapshot_restore")
+	for _, l := range strings.Split(body, "\n") {
+		l = strings.TrimSpace(l)
+		if strings.Contains(l, "pw_sum") && strings.HasSuffix(l, "&") && !strings.HasSuffix(l, "&&") {
+			return true
+		}
+	}
+	return false
+}
+
+var npmVersionRE = regexp.MustCompile(`\$\((?:"\$pm"|npm) --version`)
+
+// keyProbe: how pw_npm_workdir learns npm's version for the key.
+func keyProbe(script string) string {
+	body := shellFunc(script, "pw_npm_workdir")
+	key := strings.Index(body, "pw_key")
+	if key < 0 {
+		key = len(body)
+	}
+	head := body[:key]
+	if i := strings.Index(head, "node -e"); i >= 0 {
+		return "node -e"
+	}
+	if npmVersionRE.MatchString(head) {
+		return "npm --version"
+	}
+	return "unknown"
+}
+
+// shellFunc returns the text of a top-level shell function NAME() { … }
+// (up to the first line that is exactly "}").
+func shellFunc(script, name string) string {
+	i := strings.Index(script, "\n"+name+"() {")
+	if i < 0 {
+		return ""
+	}
+	rest := script[i+1:]
+	if j := strings.Index(rest, "\n}\n"); j >= 0 {
+		return rest[:j]
+	}
+	return rest
+}

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// goBench: setup (prewarm.script.gomod: go mod download + prebuild) on an
+// empty cache volume and on a warm one, each followed by the agent's first
+// `go build ./...` with the env the preset gives the agent (GOMODCACHE and
+// GOCACHE on the volume, GOFLAGS=-modcacherw) and GOPROXY=off.
+func (b *bench) goBench() error {
+	fixture := filepath.Join(b.cfg.root, "..", "shared", "fixtures", "go-medium")
+	if _, err := os.Stat(filepath.Join(fixture, "go.sum")); err != nil {
+		return fmt.Errorf("go fixture missing: %v", err)
+	}
+	dir := filepath.Join(b.cfg.work, "go-medium")
+	if err := fresh(dir); err != nil {
+		return err
+	}
+	defer removeAll(dir)
+	repo, home, agentHome := filepath.Join(dir, "ws", "repo"), filepath.Join(dir, "ws", "home"), filepath.Join(dir, "ws", "agent-home")
+	primed, coldCache := filepath.Join(dir, "cache-primed"), filepath.Join(dir, "cache-cold")
+
+	g := Group{Eco: "go", Set: "go-medium", Modes: []Mode{
+		{Name: "cold", Desc: "empty cache volume: setup downloads the modules from the proxy and compiles (prebuild=build), then the agent's first go build ./..."},
+		{Name: "warm", Desc: "module and build cache on the volume populated: setup (go mod download, go build ./... both no-ops), then the agent's first go build ./..."},
+	}}
+	for i := range g.Modes {
+		g.Modes[i].Parts = []Series{{Name: "setup"}, {Name: "first build"}}
+	}
+	one := func(m *Mode, cache, want string) (float64, error) {
+		for _, d := range []string{repo, home, agentHome} {
+			if err := fresh(d); err != nil {
+				return 0, err
+			}
+		}
+		if err := copyTree(fixture, repo); err != nil {
+			return 0, err
+		}
+		settle()
+		env := []string{"PREWARM_REPO=" + repo, "PREWARM_HOME=" + home, "PREWARM_CACHE=" + cache}
+		p, _, err := b.runScript("dash", "gomod", repo, env, 30*time.Minute, 1, want)
+		if err != nil {
+			return 0, err
+		}
+		agent := append(baseEnv(""),
+			"HOME="+agentHome,
+			"GOMODCACHE="+filepath.Join(cache, "mod"),
+			"GOCACHE="+filepath.Join(cache, "build"),
+			"GOFLAGS=-modcacherw",
+			"GOPROXY=off",
+		)
+		bp, err := b.mustExec(repo, agent, 30*time.Minute, "go", "build", "./...")
+		if err != nil {
+			return 0, fmt.Errorf("agent go build with GOPROXY=off: %w", err)
+		}
+		m.Parts[0].Values = append(m.Parts[0].Values, p.seconds())
+		m.Parts[1].Values = append(m.Parts[1].Values, bp.seconds())
+		return p.seconds() + bp.seconds(), nil
+	}
+	primedOK := false
+	steps := []step{
+		{"cold", func(int) (float64, error) {
+			cache := coldCache
+			if !primedOK {
+				cache = primed // round 1's cold run fills the warm cache
+			}
+			if err := fresh(cache); err != nil {
+				return 0, err
+			}
+			secs, err := one(&g.Modes[0], cache, "cold")
+			if err != nil {
+				return 0, err
+			}
+			if !primedOK {
+				primedOK = true
+				mod, _ := duBytes(filepath.Join(cache, "mod"))
+				build, _ := duBytes(filepath.Join(cache, "build"))
+				g.Info = append(g.Info, fmt.Sprintf("cache volume after a cold setup: module cache %s, build cache %s", human(mod), human(build)))
+			} else {
+				removeAll(cache)
+			}
+			return secs, nil
+		}},
+		{"warm", func(int) (float64, error) { return one(&g.Modes[1], primed, "warm") }},
+	}
+	err := b.interleave("go-medium", b.cfg.runs, steps, g.record)
+	if len(g.Modes[0].Seconds) > 0 {
+		b.res.Groups = append(b.res.Groups, g)
+	}
+	return err
+}

@@ -1,0 +1,311 @@
+// Command bench measures prewarm's time-to-ready on this machine: the preset
+// scripts (templates-go/scripts) run for real, cold against the registries
+// (npm registry, Go module proxy) or the offline fixtures served on
+// 127.0.0.1 (pip, cargo, maven), warm from a populated store, and restored
+// from a snapshot, against the physical limit (plain `tar -x` of the same
+// tree). Modes are interleaved A B C A B C … so drift hits each alike; each
+// cell reports the median and spread of -runs runs.
+//
+//	cd tests && go run ./bench -out ../docs          # full table (~25 min on 2 idle cores)
+//	cd tests && go run ./bench -quick -out /tmp/b    # 3 runs, no 1,500 set
+//	cd tests && go run ./bench -replot ../docs/benchmarks.md -out ../docs
+//
+// It writes OUT/benchmarks.md (the report, with the raw numbers in an HTML
+// comment at its end, from which -replot redraws everything),
+// OUT/benchmarks.svg (seconds per mode per ecosystem) and
+// OUT/benchmarks-scaling.svg (npm seconds against package count, cache
+// bytes against lockfile versions). Progress goes to stderr, the report in
+// plain text to stdout.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+type config struct {
+	runs       int
+	quick      bool
+	only       map[string]bool
+	out        string
+	work       string
+	keep       bool
+	renderIter int
+	jsonOut    string
+	npmSets    map[string]bool
+	root       string // repository root (holds templates-go and tests)
+	command    string // the command line, for the report
+}
+
+// sections in run order; -only picks a subset.
+var sections = []string{"render", "npm", "go", "pip", "cargo", "maven", "scaling"}
+
+func main() {
+	var c config
+	var only, replot, npmSets string
+	flag.IntVar(&c.runs, "runs", 5, "timed runs per mode (interleaved)")
+	flag.BoolVar(&c.quick, "quick", false, "3 runs, skip the ~1,500-package npm set, fewer render iterations")
+	flag.StringVar(&only, "only", "", "comma-separated sections to run: "+strings.Join(sections, ","))
+	flag.StringVar(&c.out, "out", "", "write benchmarks.md, benchmarks.svg and benchmarks-scaling.svg here (default: only the text report on stdout)")
+	flag.StringVar(&c.work, "work", "", "scratch directory (default: a new one under $TMPDIR, removed at the end)")
+	flag.BoolVar(&c.keep, "keep", false, "keep the scratch directory")
+	flag.IntVar(&c.renderIter, "render-iter", 20, "runs of each CLI command for the render cost")
+	flag.StringVar(&npmSets, "npm-sets", "", "comma-separated npm sets to run (default all: npm-small,npm-medium,npm-large; -quick drops npm-large)")
+	flag.StringVar(&replot, "replot", "", "do not measure: read the numbers from this benchmarks.md (or a -json file) and write the report and plots again")
+	flag.StringVar(&c.jsonOut, "json", "", "also write the raw numbers to this JSON file")
+	printScript := flag.String("print-script", "", "print the rendered prewarm.script.NAME the bench runs, and exit")
+	flag.Parse()
+	if *printScript != "" {
+		b := &bench{}
+		s, err := b.script(*printScript)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		fmt.Print(s)
+		return
+	}
+	c.npmSets = map[string]bool{}
+	for _, s := range strings.Split(npmSets, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			c.npmSets[s] = true
+		}
+	}
+	c.command = strings.TrimSpace("cd tests && go run ./bench " + strings.Join(os.Args[1:], " "))
+
+	if err := run(c, only, replot); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(c config, only, replot string) error {
+	if replot != "" {
+		res, err := readResults(replot)
+		if err != nil {
+			return err
+		}
+		if c.out == "" {
+			c.out = filepath.Dir(replot)
+		}
+		return writeOutputs(c.out, res, c.jsonOut)
+	}
+	if c.quick {
+		if c.runs == 5 {
+			c.runs = 3
+		}
+		if c.renderIter == 20 {
+			c.renderIter = 10
+		}
+	}
+	if c.runs < 1 {
+		return errors.New("-runs must be at least 1")
+	}
+	c.only = map[string]bool{}
+	for _, s := range strings.Split(only, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			known := false
+			for _, k := range sections {
+				known = known || k == s
+			}
+			if !known {
+				return fmt.Errorf("-only: unknown section %q (have %s)", s, strings.Join(sections, ","))
+			}
+			c.only[s] = true
+		}
+	}
+	root, err := findRoot()
+	if err != nil {
+		return err
+	}
+	c.root = root
+	if c.out != "" {
+		if c.out, err = filepath.Abs(c.out); err != nil {
+			return err
+		}
+		if err := os.MkdirAll(c.out, 0o755); err != nil {
+			return err
+		}
+	}
+	if c.work == "" {
+		if c.work, err = os.MkdirTemp("", "prewarm-bench-"); err != nil {
+			return err
+		}
+		if !c.keep {
+			defer removeAll(c.work)
+		}
+	} else if c.work, err = filepath.Abs(c.work); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(c.work, 0o755); err != nil {
+		return err
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	b := &bench{cfg: c, ctx: ctx, res: &Results{Runs: c.runs, Quick: c.quick, Command: c.command}}
+	b.res.Machine = machineInfo(ctx)
+	b.res.Scripts = b.scriptFacts()
+	b.res.Started = time.Now().UTC().Format(time.RFC3339)
+	logf("prewarm bench: %d runs per mode, scratch %s", c.runs, c.work)
+	logf("machine: %s", b.res.Machine.oneLine())
+	start := time.Now()
+	for _, s := range sections {
+		if len(c.only) > 0 && !c.only[s] {
+			continue
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		t0 := time.Now()
+		logf("== %s", s)
+		var err error
+		switch s {
+		case "render":
+			err = b.renderCost()
+		case "npm":
+			err = b.npmAll()
+		case "go":
+			err = b.goBench()
+		case "pip":
+			err = b.pipBench()
+		case "cargo":
+			err = b.cargoBench()
+		case "maven":
+			err = b.mavenBench()
+		case "scaling":
+			err = b.npmCacheScaling()
+		}
+		if err != nil {
+			logf("!! %s failed: %v", s, err)
+			b.res.Notes = append(b.res.Notes, fmt.Sprintf("%s: not measured: %v", s, firstLine(err.Error())))
+		}
+		logf("== %s done in %s", s, time.Since(t0).Round(time.Second))
+	}
+	b.res.Finished = time.Now().UTC().Format(time.RFC3339)
+	b.res.Machine.LoadEnd = loadAvg()
+	b.res.TotalSeconds = time.Since(start).Seconds()
+	if ctx.Err() != nil {
+		return errors.New("interrupted")
+	}
+
+	fmt.Println(textReport(b.res))
+	out := c.out
+	if out == "" {
+		out = filepath.Join(c.work, "report")
+		if !c.keep {
+			logf("no -out: the report above is all that remains")
+			return nil
+		}
+	}
+	if err := writeOutputs(out, b.res, c.jsonOut); err != nil {
+		return err
+	}
+	logf("wrote %s/benchmarks.md, benchmarks.svg and benchmarks-scaling.svg", out)
+	return nil
+}
+
+// writeOutputs writes the report (the raw numbers ride along at its end, so
+// -replot needs nothing else) and both plots into dir, and the raw numbers
+// to jsonPath when set.
+func writeOutputs(dir string, res *Results, jsonPath string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	js, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		return err
+	}
+	md := markdownReport(res) + "\n<!-- " + resultsMarker + "\n" + strings.ReplaceAll(string(js), "--", `-\u002d`) + "\n-->\n"
+	files := []struct {
+		name string
+		data []byte
+	}{
+		{"benchmarks.md", []byte(md)},
+		{"benchmarks.svg", []byte(barChartSVG(res))},
+		{"benchmarks-scaling.svg", []byte(scalingSVG(res))},
+	}
+	for _, f := range files {
+		if err := writeFileAtomic(filepath.Join(dir, f.name), f.data); err != nil {
+			return err
+		}
+	}
+	if jsonPath != "" {
+		return writeFileAtomic(jsonPath, append(js, '\n'))
+	}
+	return nil
+}
+
+// resultsMarker opens the HTML comment that carries the raw numbers at the
+// end of benchmarks.md ("--" inside it is written as -\u002d, still JSON).
+const resultsMarker = "prewarm-bench-results"
+
+// readResults reads a benchmarks.json or the numbers at the end of a
+// benchmarks.md.
+func readResults(path string) (*Results, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	s := string(data)
+	if i := strings.LastIndex(s, "<!-- "+resultsMarker); i >= 0 {
+		s = s[i+len("<!-- "+resultsMarker):]
+		if j := strings.LastIndex(s, "-->"); j >= 0 {
+			s = s[:j]
+		}
+	}
+	var res Results
+	if err := json.Unmarshal([]byte(s), &res); err != nil {
+		return nil, fmt.Errorf("%s: no results (%w)", path, err)
+	}
+	return &res, nil
+}
+
+func writeFileAtomic(path string, data []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// findRoot walks up from the working directory to the repository root: the
+// directory holding templates-go/ and tests/bench/.
+func findRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		if isDir(filepath.Join(d, "templates-go", "scripts")) && isDir(filepath.Join(d, "tests", "bench")) {
+			return d, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("run from inside the prewarm repository (no templates-go/ and tests/bench/ above %s)", dir)
+		}
+	}
+}
+
+func isDir(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.IsDir()
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "%s %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
+}

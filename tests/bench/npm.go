@@ -1,0 +1,446 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// npmSet is one dependency set: a package.json and package-lock.json.
+type npmSet struct {
+	name string
+	dir  string
+}
+
+func (b *bench) npmSets() []npmSet {
+	td := filepath.Join(b.cfg.root, "tests", "bench", "testdata")
+	sets := []npmSet{
+		{"npm-small", filepath.Join(td, "npm-small")},
+		{"npm-medium", filepath.Join(b.cfg.root, "..", "shared", "fixtures", "npm-medium")},
+		{"npm-large", filepath.Join(td, "npm-large")},
+	}
+	if len(b.cfg.npmSets) > 0 {
+		var picked []npmSet
+		for _, s := range sets {
+			if b.cfg.npmSets[s.name] {
+				picked = append(picked, s)
+			}
+		}
+		return picked
+	}
+	if b.cfg.quick {
+		sets = sets[:2]
+	}
+	return sets
+}
+
+func (b *bench) npmAll() error {
+	var errs []string
+	for _, s := range b.npmSets() {
+		if b.ctx.Err() != nil {
+			return b.ctx.Err()
+		}
+		if err := b.npmSet(s); err != nil {
+			logf("!! %s: %v", s.name, err)
+			errs = append(errs, fmt.Sprintf("%s: %s", s.name, firstLine(err.Error())))
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%s", strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// npm modes, in interleaving order.
+var npmModeDesc = []struct{ name, desc string }{
+	{"cold", "empty cache volume: npm ci downloads every package from the registry, then the snapshot is published"},
+	{"warm", "npm store on the volume populated, snapshots off (PREWARM_SNAPSHOTS=false): npm ci from the store"},
+	{"snapshot", "snapshot restored (checksum, tar -x, rename), no install"},
+	{"limit", "physical limit: plain tar -x of the same node_modules from a local tar (no checksum, no shell)"},
+	{"snapshot-busybox", "the same restore under busybox sh with busybox's applets first on PATH (tar, head, tail, wc, …), as in an alpine image; an applet busybox lacks (Debian's has no cksum) comes from the system"},
+}
+
+type npmRig struct {
+	set               npmSet
+	dir, repo, home   string
+	primed, coldCache string
+	plainTar          string
+	nmDir             string
+}
+
+func (b *bench) newNpmRig(s npmSet) (*npmRig, error) {
+	if _, err := os.Stat(filepath.Join(s.dir, "package-lock.json")); err != nil {
+		return nil, fmt.Errorf("lockfile missing: %v", err)
+	}
+	dir := filepath.Join(b.cfg.work, s.name)
+	r := &npmRig{set: s, dir: dir, repo: filepath.Join(dir, "ws", "repo"), home: filepath.Join(dir, "ws", "home"),
+		primed: filepath.Join(dir, "cache-primed"), coldCache: filepath.Join(dir, "cache-cold"), plainTar: filepath.Join(dir, "plain.tar")}
+	r.nmDir = filepath.Join(r.repo, "node_modules")
+	return r, fresh(dir)
+}
+
+// clone lays out a fresh checkout at the fixed repo path (a pod always
+// clones into /workspace/repo) and an empty HOME.
+func (r *npmRig) clone() error {
+	if err := fresh(r.repo); err != nil {
+		return err
+	}
+	if err := fresh(r.home); err != nil {
+		return err
+	}
+	for _, f := range []string{"package.json", "package-lock.json"} {
+		data, err := os.ReadFile(filepath.Join(r.set.dir, f))
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(r.repo, f), data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *npmRig) env(cache string, extra ...string) []string {
+	return append([]string{
+		"PREWARM_REPO=" + r.repo,
+		"PREWARM_HOME=" + r.home,
+		"PREWARM_CACHE=" + cache,
+		"npm_config_fetch_timeout=60000",
+		"npm_config_fetch_retries=4",
+	}, extra...)
+}
+
+// install runs the npm script once in a fresh clone; want is the result
+// the mode must report.
+func (b *bench) npmInstall(r *npmRig, shell, cache, want string, extra ...string) (float64, summary, error) {
+	if err := r.clone(); err != nil {
+		return 0, nil, err
+	}
+	settle()
+	p, sums, err := b.runScript(shell, "npm", r.repo, r.env(cache, extra...), 15*time.Minute, 1, want)
+	if err != nil {
+		return 0, nil, err
+	}
+	return p.seconds(), sums[0], nil
+}
+
+func (b *bench) npmSet(s npmSet) error {
+	r, err := b.newNpmRig(s)
+	if err != nil {
+		return err
+	}
+	defer removeAll(r.dir)
+	g := Group{Eco: "npm", Set: s.name}
+	for _, m := range npmModeDesc {
+		g.Modes = append(g.Modes, Mode{Name: m.name, Desc: m.desc})
+	}
+	rounds := b.cfg.runs
+
+	// Round 1's cold run fills the cache that warm and snapshot use (its
+	// store and its snapshot), so no extra cold install is needed.
+	primed := false
+	var snapBytes int64
+	steps := []step{
+		{"cold", func(round int) (float64, error) {
+			cache := r.coldCache
+			if !primed {
+				cache = r.primed
+			}
+			if err := fresh(cache); err != nil {
+				return 0, err
+			}
+			secs, sum, err := b.npmInstall(r, "dash", cache, "cold")
+			if err != nil {
+				return 0, err
+			}
+			if n, err := strconv.Atoi(sum["packages"]); err == nil {
+				g.Packages = n
+			}
+			if !primed {
+				if err := b.npmPrime(r, &g, &snapBytes); err != nil {
+					return 0, err
+				}
+				primed = true
+			} else {
+				removeAll(cache)
+			}
+			return secs, nil
+		}},
+		{"warm", func(int) (float64, error) {
+			secs, _, err := b.npmInstall(r, "dash", r.primed, "warm", "PREWARM_SNAPSHOTS=false")
+			return secs, err
+		}},
+		{"snapshot", func(int) (float64, error) {
+			secs, _, err := b.npmInstall(r, "dash", r.primed, "snapshot")
+			return secs, err
+		}},
+		{"limit", func(int) (float64, error) {
+			if err := r.clone(); err != nil {
+				return 0, err
+			}
+			if err := os.MkdirAll(r.nmDir, 0o755); err != nil {
+				return 0, err
+			}
+			settle()
+			p, err := b.mustExec(r.repo, baseEnv(""), 10*time.Minute, "tar", "-xf", r.plainTar, "-C", r.nmDir)
+			return p.seconds(), err
+		}},
+		{"snapshot-busybox", func(int) (float64, error) {
+			secs, _, err := b.npmInstall(r, "busybox", r.primed, "snapshot")
+			return secs, err
+		}},
+	}
+	err = b.interleave(s.name, rounds, steps, g.record)
+	if g.Packages > 0 || len(g.Modes[0].Seconds) > 0 {
+		b.res.Groups = append(b.res.Groups, g)
+	}
+	if err != nil {
+		return err
+	}
+	if s.name == "npm-medium" {
+		if err := b.npmBreakdown(r); err != nil {
+			logf("!! restore breakdown: %v", err)
+			b.res.Notes = append(b.res.Notes, "restore breakdown not measured: "+firstLine(err.Error()))
+		}
+	}
+	return nil
+}
+
+// npmPrime runs after the first cold install: it checks the published
+// snapshot and makes the plain tar of the same node_modules for the limit.
+func (b *bench) npmPrime(r *npmRig, g *Group, snapBytes *int64) error {
+	snaps, _ := filepath.Glob(filepath.Join(r.primed, "snapshots", "*.tar"))
+	if len(snaps) != 1 {
+		return fmt.Errorf("want one snapshot in %s after the cold install, have %v", r.primed, snaps)
+	}
+	if _, err := b.untimed(r.repo, baseEnv(""), 10*time.Minute, "tar", "-cf", r.plainTar, "-C", r.nmDir, "."); err != nil {
+		return err
+	}
+	*snapBytes = fileSize(snaps[0])
+	store, _ := duBytes(filepath.Join(r.primed, "store"))
+	nm, _ := duBytes(r.nmDir)
+	g.Info = append(g.Info,
+		fmt.Sprintf("%d packages; node_modules %s in %d files; snapshot %s; npm store %s",
+			g.Packages, human(nm), countFiles(r.nmDir), human(*snapBytes), human(store)))
+	return nil
+}
+
+// npmBreakdown times the parts of a snapshot restore on the ~450 set, each
+// on the same snapshot, interleaved: the checksum pass, tar -x (GNU and
+// busybox), and the toolchain probes the key needs. The rest of the
+// script's time is shell work (key, count, rename).
+func (b *bench) npmBreakdown(r *npmRig) error {
+	snaps, _ := filepath.Glob(filepath.Join(r.primed, "snapshots", "*.tar"))
+	if len(snaps) != 1 {
+		return fmt.Errorf("no snapshot in %s", r.primed)
+	}
+	snap := snaps[0]
+	n := fileSize(snap) - 92 // the trailer the script strips
+	bb, err := b.busyboxDir()
+	if err != nil {
+		return err
+	}
+	env := baseEnv("")
+	home := filepath.Join(r.dir, "probe-home")
+	if err := fresh(home); err != nil {
+		return err
+	}
+	envHome := append(append([]string{}, env...), "HOME="+home, "npm_config_update_notifier=false")
+	sh := func(cmdline string) func(int) (float64, error) {
+		return func(int) (float64, error) {
+			settle()
+			p, err := b.mustExec(r.dir, envHome, 5*time.Minute, "dash", "-c", cmdline)
+			return p.seconds(), err
+		}
+	}
+	untar := func(tarBin string) func(int) (float64, error) {
+		return func(int) (float64, error) {
+			dst := filepath.Join(r.dir, "untar")
+			if err := fresh(dst); err != nil {
+				return 0, err
+			}
+			settle()
+			p, err := b.mustExec(r.dir, env, 5*time.Minute, tarBin, "-xf", snap, "-C", dst)
+			return p.seconds(), err
+		}
+	}
+	shards, err := b.npmShards(r, max(2, b.res.Machine.NProc))
+	if err != nil {
+		return err
+	}
+	q := func(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+	type part struct {
+		name, desc string
+		run        func(int) (float64, error)
+	}
+	// This busybox may lack cksum (Debian's does): then its sha256sum, the
+	// script's fallback, is what a busybox-only image would run.
+	bbSum := part{"cksum-busybox", "the same pass with busybox head and cksum (alpine image)", sh(fmt.Sprintf("%s/head -c %d %s | %s/cksum >/dev/null", bb, n, q(snap), bb))}
+	if _, err := os.Lstat(filepath.Join(bb, "cksum")); err != nil {
+		bbSum = part{"sha256sum-busybox", "busybox head | busybox sha256sum (this busybox has no cksum applet; sha256 is the script's fallback there)", sh(fmt.Sprintf("%s/head -c %d %s | %s/sha256sum >/dev/null", bb, n, q(snap), bb))}
+	}
+	// The same extraction into memory (tmpfs) separates tar's own work from
+	// the disk file system's.
+	tmpfsPart := part{"tar-x-tmpfs", "GNU tar -xf snapshot into /dev/shm (tmpfs): the same work without the disk file system", nil}
+	shm, err := os.MkdirTemp("/dev/shm", "prewarm-bench-")
+	if err != nil {
+		tmpfsPart.run = nil // no writable /dev/shm: not measured
+	} else {
+		defer removeAll(shm)
+		tmpfsPart.run = func(int) (float64, error) {
+			dst := filepath.Join(shm, "untar")
+			if err := fresh(dst); err != nil {
+				return 0, err
+			}
+			settle()
+			p, err := b.mustExec(r.dir, env, 5*time.Minute, "tar", "-xf", snap, "-C", dst)
+			return p.seconds(), err
+		}
+	}
+	parts := []part{
+		{"restore-script", "the whole npm script restoring the snapshot under dash (as the snapshot mode)", func(int) (float64, error) {
+			secs, _, err := b.npmInstall(r, "dash", r.primed, "snapshot")
+			return secs, err
+		}},
+		{"limit", "plain tar -xf of the node_modules tar into the checkout (as the limit mode)", func(int) (float64, error) {
+			if err := r.clone(); err != nil {
+				return 0, err
+			}
+			if err := os.MkdirAll(r.nmDir, 0o755); err != nil {
+				return 0, err
+			}
+			settle()
+			p, err := b.mustExec(r.repo, env, 10*time.Minute, "tar", "-xf", r.plainTar, "-C", r.nmDir)
+			return p.seconds(), err
+		}},
+		{"cksum-coreutils", "head -c N snapshot | cksum (coreutils): the integrity pass the script runs (dash image)", sh(fmt.Sprintf("head -c %d %s | cksum >/dev/null", n, q(snap)))},
+		bbSum,
+		{"sha256sum", "head -c N snapshot | sha256sum: the fallback checksum in images without cksum", sh(fmt.Sprintf("head -c %d %s | sha256sum >/dev/null", n, q(snap)))},
+		{"tar-x-gnu", "GNU tar -xf snapshot (what the script runs under dash)", untar("tar")},
+		{"tar-x-busybox", "busybox tar -xf snapshot", untar(filepath.Join(bb, "tar"))},
+		{fmt.Sprintf("tar-x-%d-shards", len(shards)), fmt.Sprintf("the same tree as %d tars (top-level entries split by size), extracted by %d concurrent GNU tar -x: what a sharded snapshot could do", len(shards), len(shards)), func(int) (float64, error) {
+			dst := filepath.Join(r.dir, "untar")
+			if err := fresh(dst); err != nil {
+				return 0, err
+			}
+			settle()
+			start := time.Now()
+			errs := make(chan error, len(shards))
+			for _, sh := range shards {
+				go func(sh string) {
+					_, err := b.mustExec(r.dir, env, 5*time.Minute, "tar", "-xf", sh, "-C", dst)
+					errs <- err
+				}(sh)
+			}
+			var first error
+			for range shards {
+				if err := <-errs; err != nil && first == nil {
+					first = err
+				}
+			}
+			return time.Since(start).Seconds(), first
+		}},
+		tmpfsPart,
+		{"node-version", "node --version (no JavaScript runs)", sh("node --version >/dev/null")},
+		{"node-start", "node -e with a one-line script: a JavaScript start-up", sh(`node -e 'require("fs")' >/dev/null`)},
+		{"npm-version", "npm --version: a full npm start-up", sh("npm --version >/dev/null")},
+	}
+	var measured []part
+	for _, p := range parts {
+		if p.run != nil {
+			measured = append(measured, p)
+		}
+	}
+	parts = measured
+	res := make([]Series, len(parts))
+	var steps []step
+	for i, p := range parts {
+		res[i] = Series{Name: p.name, Desc: p.desc}
+		steps = append(steps, step{p.name, p.run})
+	}
+	err = b.interleave("breakdown", b.cfg.runs, steps, func(mode string, secs, cpu float64) {
+		for i := range res {
+			if res[i].Name == mode {
+				res[i].Values = append(res[i].Values, secs)
+				res[i].CPU = append(res[i].CPU, cpu)
+			}
+		}
+	})
+	removeAll(filepath.Join(r.dir, "untar"))
+	removeAll(filepath.Join(r.dir, "shards"))
+	b.res.Breakdown = res
+	b.res.BreakdownOf = fmt.Sprintf("%s snapshot, %s", r.set.name, human(n))
+	return err
+}
+
+func human(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.0f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+// npmShards splits the node_modules of the plain tar into k tars of about
+// equal size by top-level entry (a scope directory stays whole).
+func (b *bench) npmShards(r *npmRig, k int) ([]string, error) {
+	dir := filepath.Join(r.dir, "shards")
+	src := filepath.Join(dir, "src")
+	if err := fresh(src); err != nil {
+		return nil, err
+	}
+	if _, err := b.mustExec(dir, baseEnv(""), 10*time.Minute, "tar", "-xf", r.plainTar, "-C", src); err != nil {
+		return nil, err
+	}
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		return nil, err
+	}
+	type entry struct {
+		name string
+		size int64
+	}
+	var es []entry
+	for _, e := range entries {
+		n, _ := duBytes(filepath.Join(src, e.Name()))
+		es = append(es, entry{e.Name(), n})
+	}
+	sort.SliceStable(es, func(i, j int) bool { return es[i].size > es[j].size })
+	groups := make([][]string, k)
+	sizes := make([]int64, k)
+	for _, e := range es {
+		min := 0
+		for i := range sizes {
+			if sizes[i] < sizes[min] {
+				min = i
+			}
+		}
+		groups[min] = append(groups[min], e.name)
+		sizes[min] += e.size
+	}
+	var out []string
+	for i, g := range groups {
+		if len(g) == 0 {
+			continue
+		}
+		p := filepath.Join(dir, fmt.Sprintf("shard-%d.tar", i))
+		args := []string{"tar", "-cf", p}
+		for _, n := range g {
+			args = append(args, "./"+n)
+		}
+		if _, err := b.mustExec(src, baseEnv(""), 10*time.Minute, args...); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	removeAll(src)
+	return out, nil
+}
