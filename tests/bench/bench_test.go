@@ -185,3 +185,14 @@ func TestScriptFactsOnRenderedNpmScript(t *testing.T) {
 		t.Error("a background checksum not detected")
 	}
 }
+
+func TestNiceMax(t *testing.T) {
+	for _, c := range []struct{ v, top, step float64 }{
+		{26.1, 30, 5}, {4.45, 5, 1}, {0.48, 0.5, 0.1}, {81.5, 100, 20}, {1, 1, 0.2}, {64.9, 80, 20},
+	} {
+		top, step := niceMax(c.v)
+		if math.Abs(top-c.top) > 1e-9 || math.Abs(step-c.step) > 1e-9 {
+			t.Errorf("niceMax(%v) = %v, %v, want %v, %v", c.v, top, step, c.top, c.step)
+		}
+	}
+}

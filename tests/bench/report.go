@@ -26,7 +26,11 @@ func (t table) markdown() string {
 	}
 	b.WriteString("\n")
 	for _, r := range t.rows {
-		b.WriteString("| " + strings.Join(r, " | ") + " |\n")
+		cells := make([]string, len(r))
+		for i, c := range r {
+			cells[i] = strings.ReplaceAll(c, "|", `\|`)
+		}
+		b.WriteString("| " + strings.Join(cells, " | ") + " |\n")
 	}
 	return b.String()
 }
@@ -403,7 +407,7 @@ func markdownReport(r *Results) string {
 		b.WriteString(t.markdown() + "\n")
 	}
 	if r.Cache != nil && len(r.Cache.Points) > 0 {
-		fmt.Fprintf(&b, "Cache volume after N distinct lockfile versions (%s), installed one after another into one volume. Without a pruner every version adds a snapshot; with `prewarm.script.prune` run after each version (`PREWARM_PRUNE_MAX_BYTES` = %d, %s) the least recently used snapshots go and the volume stays at the budget. Bytes as `du -s -k` counts them, like the pruner.\n\n", r.Cache.Set, r.Cache.BudgetBytes, r.Cache.BudgetNote)
+		fmt.Fprintf(&b, "Cache volume after N distinct lockfile versions, each installed into the same volume in turn (set: %s). Without a pruner every version adds a snapshot; with `prewarm.script.prune` run after each version (`PREWARM_PRUNE_MAX_BYTES` = %d, %s) the least recently used snapshots go and the volume stays at the budget. Bytes as `du -s -k` counts them, like the pruner.\n\n", r.Cache.Set, r.Cache.BudgetBytes, r.Cache.BudgetNote)
 		b.WriteString(cacheTable(r).markdown() + "\n")
 	}
 	b.WriteString("![npm scaling and cache size](benchmarks-scaling.svg)\n\n")
@@ -422,7 +426,8 @@ func markdownReport(r *Results) string {
 - npm cold runs download from registry.npmjs.org, go cold runs from proxy.golang.org: their spread includes the network. pip, cargo and maven use the script tests' offline fixtures served from 127.0.0.1 (tests/scripts/testdata), so their cold runs show the tool's own cost, not a remote registry's.
 - Round 1's cold run fills the cache that the warm and snapshot modes use (store, snapshot, build cache); later cold runs get a fresh empty cache each. cargo and maven Task pods are read-only consumers: their warm cache is filled once by a trusted writer (` + "`PREWARM_CACHE_MODE=readWrite`" + `) before the timed runs.
 - The **limit** extracts a plain tar (made from the installed tree) into the same place, with the same GNU tar, after the same fresh checkout.
-- Go: **first build** is the agent's ` + "`go build ./...`" + ` right after setup, with the env the preset gives the agent (GOMODCACHE and GOCACHE on the volume, GOFLAGS=-modcacherw) and GOPROXY=off.
+- Go: **first build** is the agent's ` + "`go build ./...`" + ` right after setup, with the env the preset gives the agent (GOMODCACHE and GOCACHE on the volume, GOFLAGS=-modcacherw) and GOPROXY=off. With the preset's default ` + "`prebuild: build`" + ` the cold setup already compiles everything into GOCACHE, so the first build is a cache hit in both modes; the cold setup's compile is the work an agent's first build does on an empty GOCACHE.
+- Parts timed alone (the restore breakdown) run on the same file system as the modes; file creation there varies from run to run, so read them with their min–max.
 - Ratios are ratios of medians.
 `)
 	if len(r.Notes) > 0 {
@@ -540,7 +545,11 @@ func observations(r *Results) string {
 		if mw < mc*0.9 {
 			continue
 		}
-		fmt.Fprintf(&b, "- **%s**: warm (%s s) is not faster than cold (%s s). ", g.Set, secs(mw), secs(mc))
+		verb := "saves little over"
+		if mw > mc {
+			verb = "is slower than"
+		}
+		fmt.Fprintf(&b, "- **%s**: warm (%s s) %s cold (%s s). ", g.Set, secs(mw), verb, secs(mc))
 		switch g.Eco {
 		case "cargo":
 			b.WriteString("The fixture registry is on 127.0.0.1, so a cold fetch of its 7 small crates pays no network round trips, while a warm Task pod first copies the shared cache into its own CARGO_HOME (tar | tar) and then runs `cargo fetch --offline`. The cache pays off where each of the cold run's requests (counted above) is a round trip to crates.io.\n")

@@ -27,7 +27,7 @@ func (b *bench) npmCacheScaling() error {
 	}
 	defer removeAll(dir)
 	plain, pruned := filepath.Join(dir, "cache-plain"), filepath.Join(dir, "cache-pruned")
-	cs := &CacheScaling{Set: "npm-small + one dependency per version (tests/bench/testdata/npm-versions)"}
+	cs := &CacheScaling{Set: "npm-small, then one more dependency per version: tests/bench/testdata/npm-versions"}
 	b.res.Cache = cs
 	for i, v := range versions {
 		r := &npmRig{set: npmSet{fmt.Sprintf("v%d", i+1), v}, dir: dir, repo: filepath.Join(dir, "ws", "repo"), home: filepath.Join(dir, "ws", "home")}

@@ -74,23 +74,23 @@ func (d *svgDoc) close() string {
 	return d.b.String()
 }
 
-// niceMax rounds v up to 1, 2 or 5 × 10^k and returns it with a tick step.
+// niceMax returns an axis top ≥ v and a tick step of 1, 2, 2.5 or 5 × 10^k
+// with at most 6 ticks above zero.
 func niceMax(v float64) (float64, float64) {
-	if v <= 0 || math.IsNaN(v) {
+	if v <= 0 || math.IsNaN(v) || math.IsInf(v, 0) {
 		return 1, 0.2
 	}
-	exp := math.Pow(10, math.Floor(math.Log10(v)))
-	for _, m := range []float64{1, 2, 5, 10} {
-		if m*exp >= v*0.999999 {
-			top := m * exp
-			step := top / 5
-			if m == 2 {
-				step = top / 4
+	exp := math.Pow(10, math.Floor(math.Log10(v))-1)
+	for {
+		for _, m := range []float64{1, 2, 2.5, 5} {
+			step := m * exp
+			n := math.Ceil(v/step - 1e-9)
+			if n <= 6 {
+				return n * step, step
 			}
-			return top, step
 		}
+		exp *= 10
 	}
-	return 10 * exp, 2 * exp
 }
 
 func tickLabel(v float64) string {
