@@ -2,9 +2,10 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/prewarm-dev/prewarm/tests/internal/fixtures"
 )
 
 // goBench: setup (prewarm.script.gomod: go mod download + prebuild) on an
@@ -12,9 +13,9 @@ import (
 // `go build ./...` with the env the preset gives the agent (GOMODCACHE and
 // GOCACHE on the volume, GOFLAGS=-modcacherw) and GOPROXY=off.
 func (b *bench) goBench() error {
-	fixture := filepath.Join(b.cfg.root, "..", "shared", "fixtures", "go-medium")
-	if _, err := os.Stat(filepath.Join(fixture, "go.sum")); err != nil {
-		return fmt.Errorf("go fixture missing: %v", err)
+	fixture, err := fixtures.Path(fixtures.GoMedium)
+	if err != nil {
+		return err
 	}
 	dir := filepath.Join(b.cfg.work, "go-medium")
 	if err := fresh(dir); err != nil {
@@ -87,7 +88,7 @@ func (b *bench) goBench() error {
 		}},
 		{"warm", func(int) (float64, error) { return one(&g.Modes[1], primed, "warm") }},
 	}
-	err := b.interleave("go-medium", b.cfg.runs, steps, g.record)
+	err = b.interleave("go-medium", b.cfg.runs, steps, g.record)
 	if len(g.Modes[0].Seconds) > 0 {
 		b.res.Groups = append(b.res.Groups, g)
 	}

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/prewarm-dev/prewarm/tests/internal/fixtures"
 )
 
 // npmSet is one dependency set: a package.json and package-lock.json.
@@ -20,7 +22,7 @@ func (b *bench) npmSets() []npmSet {
 	td := filepath.Join(b.cfg.root, "tests", "bench", "testdata")
 	sets := []npmSet{
 		{"npm-small", filepath.Join(td, "npm-small")},
-		{"npm-medium", filepath.Join(b.cfg.root, "..", "shared", "fixtures", "npm-medium")},
+		{"npm-medium", filepath.Join(fixtures.Dir(), fixtures.NpmMedium)},
 		{"npm-large", filepath.Join(td, "npm-large")},
 	}
 	if len(b.cfg.npmSets) > 0 {

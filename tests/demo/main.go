@@ -97,7 +97,7 @@ cache: cold, then warm. Stops everything on exit and on Ctrl-C.
 	fl.BoolVar(&cfg.quick, "quick", false, "skip the setup script runs (about 3 minutes the first time)")
 	fl.BoolVar(&cfg.verbose, "verbose", false, "print full objects (Workspace, PVCs, Job), helm output and the scripts' logs")
 	fl.StringVar(&cfg.root, "repo", "", "prewarm checkout (default: found from the working directory)")
-	fl.StringVar(&cfg.fixtures, "fixtures", "", "folder with npm-medium and go-medium (default: <repo>/../shared/fixtures)")
+	fl.StringVar(&cfg.fixtures, "fixtures", "", "folder with npm-medium and go-medium (default: <repo>/tests/testdata/fixtures)")
 	fl.StringVar(&cfg.values, "values", "", "prewarm-workspace values (default: <repo>/examples/demo/values.yaml)")
 	fl.BoolVar(&cfg.keepWork, "keep", false, "keep the work folder (caches, checkouts, logs) instead of removing it")
 	if err := fl.Parse(args); err != nil {
@@ -117,7 +117,7 @@ cache: cold, then warm. Stops everything on exit and on Ctrl-C.
 		return cfg, err
 	}
 	if cfg.fixtures == "" {
-		cfg.fixtures = filepath.Join(cfg.root, "..", "shared", "fixtures")
+		cfg.fixtures = filepath.Join(cfg.root, "tests", "testdata", "fixtures")
 	}
 	if cfg.values == "" {
 		cfg.values = filepath.Join(cfg.root, "examples", "demo", "values.yaml")
@@ -250,7 +250,7 @@ func (d *demo) preflight() error {
 	if !d.cfg.quick {
 		for _, f := range []string{"npm-medium/package-lock.json", "go-medium/go.mod"} {
 			if _, err := os.Stat(filepath.Join(d.cfg.fixtures, f)); err != nil {
-				return fmt.Errorf("fixture missing: %v\n  the demo runs the setup scripts on ../shared/fixtures beside the checkout; pass --fixtures DIR or --quick", err)
+				return fmt.Errorf("fixture missing: %v\n  the demo runs the setup scripts on tests/testdata/fixtures; pass --fixtures DIR or --quick", err)
 			}
 		}
 	}

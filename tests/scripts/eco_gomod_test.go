@@ -1,7 +1,7 @@
 package scripts
 
 // prewarm.script.gomod against the real Go module proxy with the
-// /work/shared/fixtures/go-medium module (cobra, client-go, yaml), plus a
+// tests/testdata/fixtures/go-medium module (cobra, client-go, yaml), plus a
 // second, dependency-free workdir to prove the per-workdir protocol.
 
 import (
@@ -11,15 +11,17 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prewarm-dev/prewarm/tests/internal/fixtures"
 )
 
 // ecoGoRepo builds base/<name>: the fixture at the root and a tiny module
 // in tools/ (its own workdir).
 func ecoGoRepo(t *testing.T, base, name string) string {
 	t.Helper()
-	fixture := filepath.Join("..", "..", "..", "shared", "fixtures", "go-medium")
-	if _, err := os.Stat(filepath.Join(fixture, "go.sum")); err != nil {
-		t.Fatalf("go fixture missing (CI puts ../shared beside the clone): %v", err)
+	fixture, err := fixtures.Path(fixtures.GoMedium)
+	if err != nil {
+		t.Fatal(err)
 	}
 	repo := filepath.Join(base, name)
 	ecoCopyTree(t, fixture, repo)

@@ -1,7 +1,7 @@
 package scripts
 
 // prewarm.script.npm against the real npm registry with the
-// /work/shared/fixtures/npm-medium lockfile (446 packages). One real cold
+// tests/testdata/fixtures/npm-medium lockfile (446 packages). One real cold
 // install; every later run restores the snapshot or installs from the warm
 // store.
 
@@ -14,13 +14,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prewarm-dev/prewarm/tests/internal/fixtures"
 )
 
 func ecoNpmFixture(t *testing.T) string {
 	t.Helper()
-	dir := filepath.Join("..", "..", "..", "shared", "fixtures", "npm-medium")
-	if _, err := os.Stat(filepath.Join(dir, "package-lock.json")); err != nil {
-		t.Fatalf("npm fixture missing (CI puts ../shared beside the clone): %v", err)
+	dir, err := fixtures.Path(fixtures.NpmMedium)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return dir
 }
