@@ -11,7 +11,7 @@ KUBE_VERSION := v1.37.2
 CONTROLPLANE_DIR := $(CACHE)/controlplane/$(KUBE_VERSION)
 export PREWARM_CONTROLPLANE_DIR := $(CONTROLPLANE_DIR)
 
-.PHONY: all build demo deps test unit charts verify-charts charts-test examples verify-examples fuzz stress bench live generate verify-generate controlplane clean help
+.PHONY: helm package all build demo deps test unit charts verify-charts charts-test examples verify-examples fuzz stress bench live generate verify-generate controlplane clean help
 
 all: build
 
@@ -63,8 +63,23 @@ examples: build ## render every examples/*/values.yaml into its rendered.yaml
 verify-examples: examples ## fail when a committed example render is stale
 	@git diff --exit-code -- examples || { echo "example renders are stale: run 'make examples' and commit" >&2; exit 1; }
 
-HELM := $(TOOL) helm
-charts-test: ## helm lint --strict with every ci/*-values.yaml, then helm-unittest --strict
+# helm from tools.mod, built with the Kubernetes version ldflags Helm's own
+# release uses, so `helm template`/`lint` default to v1.37 rather than v1.20
+# (which fails the charts' kubeVersion: >=1.30).
+HELM := $(BIN)/helm
+HELM_VERSION_LDFLAGS := -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=37 \
+	-X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=37
+$(HELM): tools.mod tools.sum
+	$(GO) build -modfile=tools.mod -ldflags "$(HELM_VERSION_LDFLAGS)" -o $@ helm.sh/helm/v3/cmd/helm
+helm: $(HELM) ## build bin/helm from tools.mod (defaults to Kubernetes v1.37)
+
+DIST := $(CURDIR)/dist
+package: $(HELM) ## package the three charts into dist/ (helm install dist/prewarm-workspace-*.tgz)
+	@mkdir -p $(DIST)
+	@for c in charts/prewarm-*; do $(HELM) package $$c -d $(DIST) >/dev/null; done
+	@ls -1 $(DIST)/*.tgz
+
+charts-test: $(HELM) ## helm lint --strict with every ci/*-values.yaml, then helm-unittest --strict
 	@for c in charts/prewarm-caches charts/prewarm-policy; do \
 	  $(HELM) lint --strict --kube-version $(KUBE_VERSION) $$c >/dev/null || { $(HELM) lint --strict --kube-version $(KUBE_VERSION) $$c; exit 1; }; \
 	  echo "helm lint --strict $$c (defaults): ok"; \
@@ -76,6 +91,9 @@ charts-test: ## helm lint --strict with every ci/*-values.yaml, then helm-unitte
 	    echo "helm lint --strict $$c -f $$v: ok"; \
 	  done; \
 	done
+	@$(HELM) template t charts/prewarm-workspace --set workspace.repo=https://example.com/a.git >/dev/null \
+	  || { echo "bin/helm template without --kube-version failed: the helm build lost its version ldflags" >&2; exit 1; }
+	@echo "helm template without --kube-version: ok"
 	$(TOOL) helm-unittest --strict --color=false -f 'tests/*_test.yaml' charts/prewarm-workspace charts/prewarm-caches charts/prewarm-policy
 
 # One target per go test -fuzz invocation; seed corpora live in testdata/fuzz.
@@ -99,4 +117,4 @@ live: controlplane ## tests against a real etcd + kube-apiserver, real npm/go/pi
 	cd tests && $(GOTESTSUM) -- -count=1 -timeout 30m ./...
 
 clean:
-	rm -rf $(BIN)
+	rm -rf $(BIN) $(DIST)

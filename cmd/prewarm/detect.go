@@ -13,9 +13,9 @@ func init() { subcommands = append(subcommands, newDetectCmd) }
 
 func newDetectCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:   "detect DIR",
+		Use:   "detect [DIR]",
 		Short: "Find lockfiles in a checkout and print the presets values for them",
-		Long: `detect walks DIR (a repository checkout) and prints a values.yaml fragment
+		Long: `detect walks DIR (a repository checkout; default: the current directory) and prints a values.yaml fragment
 for the prewarm-workspace chart: one enabled preset per ecosystem whose
 lockfiles it finds, with the directories (relative to DIR) as workdirs.
 
@@ -30,9 +30,13 @@ node_modules, vendor, target, build, dist, out, venv, testdata and hidden
 directories are not searched. The output is sorted and stable.`,
 		Example: `  prewarm detect . > presets-values.yaml
   helm upgrade --install app charts/prewarm-workspace -f values.yaml -f presets-values.yaml`,
-		Args: cobra.ExactArgs(1),
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			found, err := presets.Detect(args[0])
+			dir := "."
+			if len(args) == 1 {
+				dir = args[0]
+			}
+			found, err := presets.Detect(dir)
 			if err != nil {
 				return err
 			}
@@ -41,7 +45,7 @@ directories are not searched. The output is sorted and stable.`,
 				return fmt.Errorf("detect: %w", err)
 			}
 			if len(found) == 0 {
-				fmt.Fprintf(cmd.ErrOrStderr(), "prewarm: no lockfiles found under %s\n", args[0])
+				fmt.Fprintf(cmd.ErrOrStderr(), "prewarm: no lockfiles found under %s\n", dir)
 			}
 			_, err = cmd.OutOrStdout().Write(out)
 			return err

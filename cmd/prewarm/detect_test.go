@@ -60,7 +60,7 @@ func TestDetectCmdErrors(t *testing.T) {
 	}{
 		{[]string{"detect", missing}, missing + ": no such file or directory"},
 		{[]string{"detect", "detect_test.go"}, "detect_test.go is not a directory"},
-		{[]string{"detect"}, "accepts 1 arg(s), received 0"},
+		{[]string{"detect", "a", "b"}, "accepts at most 1 arg(s), received 2"},
 	} {
 		var stdout, stderr bytes.Buffer
 		code := run(tc.args, nil, &stdout, &stderr)
@@ -72,6 +72,22 @@ func TestDetectCmdErrors(t *testing.T) {
 	run([]string{"detect", "testdata/detect/empty"}, nil, &stdout, &stderr)
 	if stdout.String() != "presets: {}\n" || !strings.Contains(stderr.String(), "no lockfiles found under testdata/detect/empty") {
 		t.Errorf("empty tree: stdout %q stderr %q", stdout.String(), stderr.String())
+	}
+}
+
+// TestDetectDefaultsToCurrentDir: `prewarm detect` with no DIR reads ".",
+// and prints what `prewarm detect <that dir>` prints (issue #12).
+func TestDetectDefaultsToCurrentDir(t *testing.T) {
+	var want, got, stderr bytes.Buffer
+	if code := run([]string{"detect", filepath.Join("testdata", "detect", "app")}, nil, &want, &stderr); code != 0 {
+		t.Fatalf("detect DIR: exit %d: %s", code, stderr.String())
+	}
+	t.Chdir(filepath.Join("testdata", "detect", "app"))
+	if code := run([]string{"detect"}, nil, &got, &stderr); code != 0 {
+		t.Fatalf("detect: exit %d: %s", code, stderr.String())
+	}
+	if diff := cmp.Diff(want.String(), got.String()); diff != "" || got.Len() == 0 {
+		t.Errorf("detect with no DIR differs from detect . (-want +got):\n%s", diff)
 	}
 }
 

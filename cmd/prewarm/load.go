@@ -21,8 +21,31 @@ type document struct {
 	raw    []byte
 }
 
+// maxInputBytes caps what prewarm reads from one file or stdin: the largest
+// chart render is well under 1 MiB, and an endless stream (`yes | prewarm
+// validate -`) must end in an error, not in gigabytes of memory.
+const maxInputBytes = 16 << 20
+
+// cappedReader reads at most max bytes and then fails with a clear error.
+type cappedReader struct {
+	r    io.Reader
+	left int64
+}
+
+func (c *cappedReader) Read(p []byte) (int, error) {
+	if c.left <= 0 {
+		return 0, fmt.Errorf("input is larger than %d MiB, the most prewarm reads from one file", maxInputBytes>>20)
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	return n, err
+}
+
 // readDocuments splits a file (or "-" for stdin) into its non-empty YAML
-// documents.
+// documents, reading at most maxInputBytes.
 func readDocuments(path string, stdin io.Reader) ([]document, error) {
 	var r io.Reader = stdin
 	name := "<stdin>"
@@ -34,7 +57,7 @@ func readDocuments(path string, stdin io.Reader) ([]document, error) {
 		defer f.Close()
 		r, name = f, path
 	}
-	reader := utilyaml.NewYAMLReader(bufio.NewReader(r))
+	reader := utilyaml.NewYAMLReader(bufio.NewReader(&cappedReader{r: r, left: maxInputBytes + 1}))
 	var docs []document
 	for n := 1; ; n++ {
 		raw, err := reader.Read()
@@ -96,16 +119,31 @@ func cleanYAMLError(err error) error {
 	return errors.New(strings.Replace(msg, "json: unknown field", "has unknown field", 1))
 }
 
-// loadOne reads exactly one object of kind from path.
+// loadOne reads the one object of kind from path. Documents of other kinds
+// are passed over, so a whole chart render (Workspace, PVCs, CronJobs) can
+// be piped in; none or several of kind is an error.
 func loadOne(path, kind string, stdin io.Reader, out any) error {
 	docs, err := readDocuments(path, stdin)
 	if err != nil {
 		return err
 	}
-	if len(docs) != 1 {
-		return fmt.Errorf("%s: want exactly one %s document, found %d", path, kind, len(docs))
+	var found []document
+	for _, doc := range docs {
+		h, err := parseHeader(doc)
+		if err != nil {
+			return err
+		}
+		if h.Kind == kind {
+			found = append(found, doc)
+		}
 	}
-	return decodeKind(docs[0], kind, out)
+	if len(found) == 0 && len(docs) == 1 {
+		return decodeKind(docs[0], kind, out) // names the kind it got instead
+	}
+	if len(found) != 1 {
+		return fmt.Errorf("%s: want exactly one %s document, found %d (of %d documents)", path, kind, len(found), len(docs))
+	}
+	return decodeKind(found[0], kind, out)
 }
 
 // parseHeader reads apiVersion and kind; a document without them is not a

@@ -9,14 +9,27 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/prewarm-dev/prewarm/pkg/podtemplate"
 )
 
 // subcommands is filled by each command file's init, so commands live in
 // their own files and the root stays small.
 var subcommands []func() *cobra.Command
 
-// exitError carries a specific exit code (validate uses 1 for invalid
-// objects, 2 for unusable input) without printing usage.
+// Exit status, one rule for every command:
+//
+//	0  success
+//	1  the input was read and a rule refused it: an invalid Workspace or
+//	   Task, or chart values the templates reject
+//	2  the command could not do its job: bad flags or arguments, a file
+//	   that cannot be read or parsed, the wrong kind of object
+const (
+	exitInvalid = 1
+	exitUsage   = 2
+)
+
+// exitError carries a specific exit code without printing usage.
 type exitError struct {
 	code int
 	err  error
@@ -30,7 +43,11 @@ func newRootCmd() *cobra.Command {
 		Short: "Warm workspaces for Kelos agents: render, validate and detect setup presets",
 		Long: `prewarm renders Kelos Workspaces whose setup init containers and shared
 cache volumes let an agent start on installed dependencies and a warm build
-cache. It needs no cluster: every command reads files and prints YAML.`,
+cache. It needs no cluster: every command reads files and prints YAML.
+
+Exit status: 0 success; 1 the input was read and a rule refused it (an
+invalid Workspace or Task, values the chart rejects); 2 bad flags or
+arguments, or input that cannot be read or parsed.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -63,5 +80,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return ee.code
 	}
 	fmt.Fprintln(stderr, "prewarm:", err)
-	return 2
+	var ie *podtemplate.InputError
+	if errors.As(err, &ie) {
+		return exitInvalid
+	}
+	return exitUsage
 }
+
+// invalid marks err as input a rule refused (exit status 1).
+func invalid(err error) error { return &exitError{code: exitInvalid, err: err} }

@@ -25,6 +25,9 @@ each spec.setup entry, then the agent. The Workspace is validated first.`,
   prewarm render -f values.yaml | prewarm pod --workspace - --task task.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.ActiveDeadlineSeconds < 0 {
+				return fmt.Errorf("--active-deadline-seconds must be 0 (no deadline) or a positive number of seconds, not %d", o.ActiveDeadlineSeconds)
+			}
 			var ws v1alpha1.Workspace
 			var task v1alpha1.Task
 			if err := loadOne(wsFile, "Workspace", cmd.InOrStdin(), &ws); err != nil {

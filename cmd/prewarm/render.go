@@ -83,7 +83,7 @@ func runRender(out io.Writer, stdin io.Reader, rf renderFlags) error {
 		ReleaseName: rf.release, Namespace: rf.namespace, KubeVersion: rf.kubeVersion, Values: vals,
 	})
 	if err != nil {
-		return fmt.Errorf("render %s: %w", rf.chart, err)
+		return invalid(fmt.Errorf("render %s: %w", rf.chart, err))
 	}
 	// Buffer the target's output so a failure never leaves half a stream
 	// on stdout for a pipe into kubectl apply.

@@ -23,16 +23,16 @@ path. Exit status: 0 all valid, 1 a Workspace is invalid, 2 unusable input.`,
   prewarm render -f values.yaml | prewarm validate -`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			invalid := 0
+			bad := 0
 			for _, path := range args {
 				n, err := validateFile(path, cmd.InOrStdin(), cmd.OutOrStdout(), o)
 				if err != nil {
-					return &exitError{code: 2, err: err}
+					return &exitError{code: exitUsage, err: err}
 				}
-				invalid += n
+				bad += n
 			}
-			if invalid > 0 {
-				return &exitError{code: 1, err: fmt.Errorf("%d invalid Workspace(s)", invalid)}
+			if bad > 0 {
+				return invalid(fmt.Errorf("%d invalid Workspace(s)", bad))
 			}
 			return nil
 		},
