@@ -128,6 +128,9 @@ func renderPods(out io.Writer, stdin io.Reader, manifest string, rf renderFlags)
 		}
 		t := task.DeepCopy()
 		t.Namespace = rf.namespace
+		if ref := t.Spec.WorkspaceRef; ref != nil && ref.Name != "" && ref.Name != ws.Name {
+			return invalid(fmt.Errorf("task %s refers to workspace %q, but the render's Workspace is %q: set workspace.name=%s, or remove spec.workspaceRef from the Task", t.Name, ref.Name, ws.Name, ref.Name))
+		}
 		t.Spec.WorkspaceRef = &v1alpha1.WorkspaceReference{Name: ws.Name}
 		job, err := podtemplate.Render(&ws, t, rf.podOpts)
 		if err != nil {
