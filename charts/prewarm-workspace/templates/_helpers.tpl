@@ -21,12 +21,20 @@ name; truncated to 63 characters because Kubernetes names are DNS labels.
 {{- end -}}
 
 {{/*
-A name with a suffix: the prefix is cut first so the suffix survives
-truncation and two suffixes never collapse into one name.
+A name with a suffix, at most .max characters (default 63; CronJobs take
+52, since the Job controller appends an 11-character suffix): the prefix is
+cut first so the suffix survives truncation and two suffixes never
+collapse into one name.
 */}}
 {{- define "prewarm-workspace.suffixed" -}}
-{{- $prefix := include "prewarm-workspace.fullname" .root | trunc (int (sub 62 (len .suffix))) | trimSuffix "-" -}}
+{{- $max := .max | default 63 | int -}}
+{{- $prefix := include "prewarm-workspace.fullname" .root | trunc (int (sub (sub $max 1) (len .suffix))) | trimSuffix "-" -}}
 {{- printf "%s-%s" $prefix .suffix -}}
+{{- end -}}
+
+{{/* The name of a CronJob with suffix .suffix: at most 52 characters. */}}
+{{- define "prewarm-workspace.cronJobName" -}}
+{{- include "prewarm-workspace.suffixed" (dict "root" .root "suffix" .suffix "max" 52) -}}
 {{- end -}}
 
 {{- define "prewarm-workspace.chart" -}}
@@ -39,21 +47,62 @@ app.kubernetes.io/name: {{ include "prewarm-workspace.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 
+{{/*
+The standard labels merged with commonLabels as one map, so a key is never
+written twice: the chart's own app.kubernetes.io/* and helm.sh/chart labels
+win over commonLabels (selectors depend on them). Each commonLabels key and
+value is checked against Kubernetes' label syntax.
+*/}}
 {{- define "prewarm-workspace.labels" -}}
-helm.sh/chart: {{ include "prewarm-workspace.chart" . }}
-{{ include "prewarm-workspace.selectorLabels" . }}
-app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
-app.kubernetes.io/managed-by: {{ .Release.Service }}
-app.kubernetes.io/part-of: prewarm
-{{- with .Values.commonLabels }}
-{{ toYaml . }}
-{{- end }}
+{{- include "prewarm-workspace.labelMap" (dict "root" . "component" "") -}}
 {{- end -}}
 
 {{/* Labels plus app.kubernetes.io/component; ctx: (dict "root" $ "component" "x"). */}}
 {{- define "prewarm-workspace.componentLabels" -}}
-{{ include "prewarm-workspace.labels" .root }}
-app.kubernetes.io/component: {{ .component }}
+{{- include "prewarm-workspace.labelMap" . -}}
+{{- end -}}
+
+{{- define "prewarm-workspace.labelMap" -}}
+{{- $root := .root -}}
+{{- $std := dict
+  "helm.sh/chart" (include "prewarm-workspace.chart" $root)
+  "app.kubernetes.io/name" (include "prewarm-workspace.name" $root)
+  "app.kubernetes.io/instance" $root.Release.Name
+  "app.kubernetes.io/version" ($root.Chart.AppVersion | toString)
+  "app.kubernetes.io/managed-by" $root.Release.Service
+  "app.kubernetes.io/part-of" "prewarm"
+-}}
+{{- if .component }}{{ $_ := set $std "app.kubernetes.io/component" .component }}{{ end -}}
+{{- $common := $root.Values.commonLabels | default dict -}}
+{{- range $k := keys $common | sortAlpha -}}
+{{- include "prewarm-workspace.checkLabel" (dict "key" $k "value" (get $common $k)) -}}
+{{- end -}}
+{{- toYaml (merge $std (deepCopy $common)) -}}
+{{- end -}}
+
+{{/*
+Fails with the field named when commonLabels.<key> is not a valid label:
+an optional DNS-subdomain prefix and '/', then a name of at most 63
+alphanumerics, '-', '_' or '.', starting and ending alphanumeric; values the
+same shape or empty.
+*/}}
+{{- define "prewarm-workspace.checkLabel" -}}
+{{- $k := .key -}}
+{{- $name := $k -}}
+{{- if contains "/" $k -}}
+{{- $prefix := regexReplaceAll "/.*$" $k "" -}}
+{{- $name = regexReplaceAll "^[^/]*/" $k "" -}}
+{{- if or (gt (len $prefix) 253) (not (regexMatch "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$" $prefix)) -}}
+{{- fail (printf "commonLabels: key %q: the prefix before '/' must be a DNS subdomain such as example.com" $k) -}}
+{{- end -}}
+{{- end -}}
+{{- if or (gt (len $name) 63) (not (regexMatch "^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$" $name)) -}}
+{{- fail (printf "commonLabels: key %q is not a valid label key: the name must be 1-63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit" $k) -}}
+{{- end -}}
+{{- $v := toString .value -}}
+{{- if or (gt (len $v) 63) (and $v (not (regexMatch "^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$" $v))) -}}
+{{- fail (printf "commonLabels.%s: value %q is not a valid label value: at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit" $k $v) -}}
+{{- end -}}
 {{- end -}}
 
 {{- define "prewarm-workspace.annotations" -}}
