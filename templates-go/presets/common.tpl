@@ -38,6 +38,7 @@ caller sees them). Output text is empty.
 {{- $out := .out -}}
 {{- $d := get (include "prewarm.preset.defaults" (dict) | fromJson) $eco -}}
 {{- $_ := required (printf "unknown preset %q (known: npm, pip, gomod, cargo, maven, gradle)" $eco) ($d | default "") -}}
+{{- include "prewarm.preset.check" (dict "eco" $eco "o" $o) -}}
 {{- $img := get $o "image" | default dict -}}
 {{- $image := get $img "repository" | default $d.image.repository -}}
 {{- $tag := get $img "tag" | default $d.image.tag -}}

@@ -80,42 +80,6 @@ result fits .max characters and the suffix always survives. Call with
 {{- end -}}
 
 {{/*
-prewarm-caches.quantityBytes: a Kubernetes quantity (string or integer) as
-a whole number of bytes (decimal fractions rounded down). Call with
-(dict "q" "20Gi" "key" "caches.npm.size"); fails naming .key when the
-quantity is not supported or not greater than zero.
-*/}}
-{{- define "prewarm-caches.quantityBytes" -}}
-{{- $q := .q -}}
-{{- if kindIs "float64" $q }}{{ $q = printf "%.0f" $q }}{{ else }}{{ $q = toString $q }}{{ end -}}
-{{- if not (regexMatch "^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$" $q) -}}
-{{- fail (printf "%s: %q is not a size (a Kubernetes quantity such as 20Gi, 500M or a number of bytes)" .key $q) -}}
-{{- end -}}
-{{- $unit := regexFind "(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)$" $q -}}
-{{- $num := trimSuffix $unit $q -}}
-{{- $mults := dict "" 1 "k" 1000 "M" 1000000 "G" 1000000000 "T" 1000000000000 "P" 1000000000000000 "E" 1000000000000000000 "Ki" 1024 "Mi" 1048576 "Gi" 1073741824 "Ti" 1099511627776 "Pi" 1125899906842624 "Ei" 1152921504606846976 -}}
-{{- $mult := get $mults $unit | int64 -}}
-{{- $bytes := 0 -}}
-{{- if contains "." $num -}}
-{{- $bytes = mulf (float64 $num) $mult | floor | int64 -}}
-{{- else -}}
-{{- $digits := regexReplaceAll "^0+([0-9])" $num "${1}" -}}
-{{- if gt (len $digits) 18 -}}
-{{- fail (printf "%s: %q is too large" .key $q) -}}
-{{- end -}}
-{{- $n := int64 $digits -}}
-{{- $bytes = mul $n $mult -}}
-{{- if and (gt $n 0) (ne (div $bytes $n) $mult) -}}
-{{- fail (printf "%s: %q is too large" .key $q) -}}
-{{- end -}}
-{{- end -}}
-{{- if le ($bytes | int64) 0 -}}
-{{- fail (printf "%s: %q must be greater than zero (or is too large)" .key $q) -}}
-{{- end -}}
-{{- $bytes -}}
-{{- end -}}
-
-{{/*
 prewarm-caches.resolve: validates cache .name (the raw map .cache) and
 returns it as JSON with every default applied: name, key (values path),
 enabled, size, sizeBytes, storageClass, accessModes, volumeMode, keep,
@@ -142,7 +106,7 @@ floats). Call with (dict "ctx" $ "name" "npm" "cache" $c).
 {{- if not $size -}}
 {{- fail (printf "%s.size: is required for an enabled cache (for example 20Gi)" $key) -}}
 {{- end -}}
-{{- $sizeBytes := include "prewarm-caches.quantityBytes" (dict "q" $size "key" (printf "%s.size" $key)) | int64 -}}
+{{- $sizeBytes := include "prewarm.quantityBytes" (dict "q" $size "key" (printf "%s.size" $key)) | int64 -}}
 {{- $modes := get $c "accessModes" | default (list "ReadWriteMany") -}}
 {{- $mode := get $c "volumeMode" | default "Filesystem" -}}
 {{- if ne $mode "Filesystem" -}}
@@ -164,7 +128,7 @@ floats). Call with (dict "ctx" $ "name" "npm" "cache" $c).
 {{- if and $pctSet $maxSet -}}
 {{- fail (printf "%s.prune: set budgetPercent or maxBytes, not both" $key) -}}
 {{- else if $maxSet -}}
-{{- $budget = include "prewarm-caches.quantityBytes" (dict "q" $max "key" (printf "%s.prune.maxBytes" $key)) | int64 -}}
+{{- $budget = include "prewarm.quantityBytes" (dict "q" $max "key" (printf "%s.prune.maxBytes" $key) "bytes" true) | int64 -}}
 {{- if gt $budget $sizeBytes -}}
 {{- fail (printf "%s.prune.maxBytes: %v (%d bytes) exceeds %s.size %s (%d bytes)" $key $max $budget $key $size $sizeBytes) -}}
 {{- end -}}
@@ -196,8 +160,12 @@ floats). Call with (dict "ctx" $ "name" "npm" "cache" $c).
 {{- $_ = set $out "volumeMode" $mode -}}
 {{- $_ = set $out "keep" $keep -}}
 {{- $_ = set $out "claimName" $claim -}}
-{{- $_ = set $out "annotations" (get $c "annotations" | default dict) -}}
-{{- $_ = set $out "labels" (get $c "labels" | default dict) -}}
+{{- $ann := get $c "annotations" | default dict -}}
+{{- range $k := keys $ann | sortAlpha }}{{ include "prewarm.check.annotationKey" (dict "key" (printf "%s.annotations.%s" $key $k) "name" $k) }}{{ end -}}
+{{- $lab := get $c "labels" | default dict -}}
+{{- range $k := keys $lab | sortAlpha }}{{ include "prewarm.check.label" (dict "key" (printf "%s.labels.%s" $key $k) "name" $k "v" (get $lab $k)) }}{{ end -}}
+{{- $_ = set $out "annotations" $ann -}}
+{{- $_ = set $out "labels" $lab -}}
 {{- $_ = set $out "prune" (dict "enabled" (and $ctx.Values.pruner.enabled $pruneEnabled) "schedule" $schedule "budgetBytes" (toString $budget) "budgetFrom" $from "budgetText" $text) -}}
 {{- end -}}
 {{- toJson $out -}}
@@ -208,6 +176,10 @@ prewarm-caches.caches: every enabled cache, resolved, as a JSON list sorted
 by name. Fails when two caches would share a PVC or CronJob name.
 */}}
 {{- define "prewarm-caches.caches" -}}
+{{- $common := .Values.commonLabels | default dict -}}
+{{- range $k := keys $common | sortAlpha }}{{ include "prewarm.check.label" (dict "key" (printf "commonLabels.%s" $k) "name" $k "v" (get $common $k)) }}{{ end -}}
+{{- $ca := .Values.commonAnnotations | default dict -}}
+{{- range $k := keys $ca | sortAlpha }}{{ include "prewarm.check.annotationKey" (dict "key" (printf "commonAnnotations.%s" $k) "name" $k) }}{{ end -}}
 {{- $ctx := . -}}
 {{- $out := list -}}
 {{- $claims := dict -}}

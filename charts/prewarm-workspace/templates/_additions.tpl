@@ -10,6 +10,7 @@ ctx: (dict "root" $ "warmer" bool)
 {{- $env := list -}}
 {{- $envFrom := dict -}}
 {{- $claimDirs := dict -}}
+{{- $mounts := dict -}}
 {{- range $eco := include "prewarm-workspace.presetNames" . | fromJsonArray -}}
 {{- $preset := get $.root.Values.presets $eco -}}
 {{- if $preset.enabled -}}
@@ -17,6 +18,8 @@ ctx: (dict "root" $ "warmer" bool)
 {{- $add := include (printf "prewarm.preset.%s" $eco) $opts | fromJson -}}
 {{- if hasKey $add "Error" }}{{ fail (printf "presets.%s: %s" $eco $add.Error) }}{{ end -}}
 {{- range $v := $add.volumes -}}
+{{- with get $mounts $v.mountPath }}{{ fail (printf "presets.%s: mount path %q is already used by presets.%s: give each preset its own cache.mountPath (or registrySecret.mountPath)" $eco $v.mountPath .) }}{{ end -}}
+{{- $_ := set $mounts $v.mountPath $eco -}}
 {{- with $v.source.persistentVolumeClaim -}}
 {{- $claim := .claimName -}}
 {{- $dir := printf "%s/%s" $claim ($v.subPath | default "") -}}

@@ -75,34 +75,9 @@ value is checked against Kubernetes' label syntax.
 {{- if .component }}{{ $_ := set $std "app.kubernetes.io/component" .component }}{{ end -}}
 {{- $common := $root.Values.commonLabels | default dict -}}
 {{- range $k := keys $common | sortAlpha -}}
-{{- include "prewarm-workspace.checkLabel" (dict "key" $k "value" (get $common $k)) -}}
+{{- include "prewarm.check.label" (dict "key" (printf "commonLabels.%s" $k) "name" $k "v" (get $common $k)) -}}
 {{- end -}}
 {{- toYaml (merge $std (deepCopy $common)) -}}
-{{- end -}}
-
-{{/*
-Fails with the field named when commonLabels.<key> is not a valid label:
-an optional DNS-subdomain prefix and '/', then a name of at most 63
-alphanumerics, '-', '_' or '.', starting and ending alphanumeric; values the
-same shape or empty.
-*/}}
-{{- define "prewarm-workspace.checkLabel" -}}
-{{- $k := .key -}}
-{{- $name := $k -}}
-{{- if contains "/" $k -}}
-{{- $prefix := regexReplaceAll "/.*$" $k "" -}}
-{{- $name = regexReplaceAll "^[^/]*/" $k "" -}}
-{{- if or (gt (len $prefix) 253) (not (regexMatch "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$" $prefix)) -}}
-{{- fail (printf "commonLabels: key %q: the prefix before '/' must be a DNS subdomain such as example.com" $k) -}}
-{{- end -}}
-{{- end -}}
-{{- if or (gt (len $name) 63) (not (regexMatch "^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$" $name)) -}}
-{{- fail (printf "commonLabels: key %q is not a valid label key: the name must be 1-63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit" $k) -}}
-{{- end -}}
-{{- $v := toString .value -}}
-{{- if or (gt (len $v) 63) (and $v (not (regexMatch "^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$" $v))) -}}
-{{- fail (printf "commonLabels.%s: value %q is not a valid label value: at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit" $k $v) -}}
-{{- end -}}
 {{- end -}}
 
 {{- define "prewarm-workspace.annotations" -}}

@@ -13,27 +13,45 @@ with the key that broke them.
 {{- range $path, $content := . }}{{ $files = append $files (dict "path" $path "content" $content) }}{{ end -}}
 {{- $_ := set $spec "files" $files -}}
 {{- end -}}
+{{- range $eco := include "prewarm-workspace.presetNames" . | fromJsonArray -}}
+{{- include "prewarm.preset.check" (dict "eco" $eco "o" (get $.Values.presets $eco)) -}}
+{{- end -}}
 {{- $add := include "prewarm-workspace.additions" (dict "root" . "warmer" false) | fromJson -}}
 {{- $env := include "prewarm-workspace.mergeEnv" (dict "a" $add.env "b" (include "prewarm-workspace.userEnv" . | fromJsonArray)) | fromJsonArray -}}
 {{- with $env }}{{ $_ := set $spec "env" . }}{{ end -}}
+{{- include "prewarm-workspace.checkExtra" (dict "items" .Values.extraVolumes "taken" $add.volumes "list" "extraVolumes" "keys" (list "name" "mountPath")) -}}
 {{- $volumes := concat $add.volumes .Values.extraVolumes -}}
-{{- include "prewarm-workspace.checkUnique" (dict "items" $volumes "key" "name" "what" "volume name" "hint" "extraVolumes") -}}
-{{- include "prewarm-workspace.checkUnique" (dict "items" $volumes "key" "mountPath" "what" "mountPath" "hint" "extraVolumes") -}}
 {{- with $volumes }}{{ $_ := set $spec "volumes" . }}{{ end -}}
+{{- include "prewarm-workspace.checkExtra" (dict "items" .Values.extraSetup "taken" $add.setup "list" "extraSetup" "keys" (list "name")) -}}
 {{- $setup := concat $add.setup .Values.extraSetup -}}
-{{- include "prewarm-workspace.checkUnique" (dict "items" $setup "key" "name" "what" "setup container name" "hint" "extraSetup") -}}
 {{- with $setup }}{{ $_ := set $spec "setup" . }}{{ end -}}
 {{- toJson $spec -}}
 {{- end -}}
 
-{{/* Fails when two items share .key; presets own the prewarm-* names. */}}
-{{- define "prewarm-workspace.checkUnique" -}}
+{{/*
+Checks each entry of .list (extraVolumes or extraSetup, the values .items)
+and fails naming the entry, its field and what already uses the value:
+reserved Kelos names, /workspace and '..' in paths, and each of .keys
+unique against the presets' entries (.taken) and earlier entries.
+*/}}
+{{- define "prewarm-workspace.checkExtra" -}}
 {{- $seen := dict -}}
-{{- range .items -}}
-{{- $v := toString (get . $.key) -}}
-{{- if hasKey $seen $v -}}
-{{- fail (printf "%s: %s %q is used twice (presets use prewarm-<preset> names and /cache/<preset> mount paths)" $.hint $.what $v) -}}
+{{- range $t := .taken -}}
+{{- range $k := $.keys }}{{ $_ := set $seen (printf "%s=%s" $k (toString (get $t $k))) (printf "the preset entry %s" $t.name) }}{{ end -}}
 {{- end -}}
-{{- $_ := set $seen $v true -}}
+{{- range $i, $e := .items -}}
+{{- $at := printf "%s[%d]" $.list $i -}}
+{{- if eq $.list "extraSetup" -}}
+{{- include "prewarm.check.containerName" (dict "key" (printf "%s.name" $at) "v" $e.name) -}}
+{{- else -}}
+{{- include "prewarm.check.volumeName" (dict "key" (printf "%s.name" $at) "v" $e.name) -}}
+{{- include "prewarm.check.mountPath" (dict "key" (printf "%s.mountPath" $at) "v" $e.mountPath) -}}
+{{- with $e.subPath }}{{ include "prewarm.check.noDotDot" (dict "key" (printf "%s.subPath" $at) "v" .) }}{{ end -}}
+{{- end -}}
+{{- range $k := $.keys -}}
+{{- $id := printf "%s=%s" $k (toString (get $e $k)) -}}
+{{- with get $seen $id }}{{ fail (printf "%s.%s: %q is already used by %s: choose another %s (presets use prewarm-<preset> names and /cache/<preset> mount paths)" $at $k (toString (get $e $k)) . $k) }}{{ end -}}
+{{- $_ := set $seen $id $at -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}

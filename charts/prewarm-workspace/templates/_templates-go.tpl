@@ -2079,6 +2079,103 @@ publishes it back. Build output stays on the workspace EmptyDir.
 {{- include "prewarm.preset.emit" (dict "c" $c "env" $env "setupEnv" $setupEnv) -}}
 {{- end -}}
 
+{{- /* templates-go/presets/checks.tpl */ -}}
+{{- /*
+Checks with messages a person can act on. The charts' schemas check types;
+what a JSON schema can only say as "'not' failed" or as a regular
+expression is checked here, naming the values key, the value and what is
+allowed. Each takes (dict "key" "presets.npm.workdirs[0]" "v" value).
+*/ -}}
+
+{{- /* prewarm.check.noDotDot: a relative path with no '..' segment. */ -}}
+{{- define "prewarm.check.noDotDot" -}}
+{{- if regexMatch "(^|/)\\.\\.(/|$)" (toString .v) -}}
+{{- fail (printf "%s: %q must not contain '..': use a path inside the repository (or the volume), relative to its root" .key (toString .v)) -}}
+{{- end -}}
+{{- end -}}
+
+{{- /* prewarm.check.mountPath: an absolute path other than Kelos' /workspace, with no '..'. */ -}}
+{{- define "prewarm.check.mountPath" -}}
+{{- if has (toString .v) (list "/workspace" "/workspace/") -}}
+{{- fail (printf "%s: %q is where Kelos mounts the workspace volume: choose another absolute path, such as /cache/<name>" .key (toString .v)) -}}
+{{- end -}}
+{{- if regexMatch "(^|/)\\.\\.(/|$)" (toString .v) -}}
+{{- fail (printf "%s: %q must not contain '..': write the absolute path it means" .key (toString .v)) -}}
+{{- end -}}
+{{- end -}}
+
+{{- /* prewarm.check.tokenEnv: not a variable prewarm or the image sets. */ -}}
+{{- define "prewarm.check.tokenEnv" -}}
+{{- if regexMatch "^(HOME|PATH|PREWARM_.*)$" (toString .v) -}}
+{{- fail (printf "%s: %q is set by prewarm or the image (HOME, PATH, PREWARM_*): choose another name, such as NPM_TOKEN" .key (toString .v)) -}}
+{{- end -}}
+{{- end -}}
+
+{{- /* prewarm.check.containerName: not a name Kelos uses for its own containers or volume. */ -}}
+{{- define "prewarm.check.containerName" -}}
+{{- $reserved := list "workspace" "git-clone" "remote-setup" "branch-setup" "workspace-files" "plugin-setup" "skills-install" -}}
+{{- if or (has (toString .v) $reserved) (hasPrefix "kelos-" (toString .v)) -}}
+{{- fail (printf "%s: %q is reserved for Kelos' own containers (%s, kelos-*): choose another name" .key (toString .v) (join ", " $reserved)) -}}
+{{- end -}}
+{{- end -}}
+
+{{- /* prewarm.check.volumeName: not Kelos' workspace volume or a kelos-* name. */ -}}
+{{- define "prewarm.check.volumeName" -}}
+{{- if or (eq (toString .v) "workspace") (hasPrefix "kelos-" (toString .v)) -}}
+{{- fail (printf "%s: %q is reserved for Kelos' own volumes (workspace, kelos-*): choose another name" .key (toString .v)) -}}
+{{- end -}}
+{{- end -}}
+
+{{- /*
+prewarm.preset.check: the checks above on one preset's options .o (the raw
+values of presets.<eco>).
+*/ -}}
+{{- define "prewarm.preset.check" -}}
+{{- $eco := .eco -}}
+{{- $o := .o | default dict -}}
+{{- range $i, $w := get $o "workdirs" | default list -}}
+{{- include "prewarm.check.noDotDot" (dict "key" (printf "presets.%s.workdirs[%d]" $eco $i) "v" $w) -}}
+{{- end -}}
+{{- $cache := get $o "cache" | default dict -}}
+{{- with get $cache "subPath" }}{{ include "prewarm.check.noDotDot" (dict "key" (printf "presets.%s.cache.subPath" $eco) "v" .) }}{{ end -}}
+{{- with get $cache "mountPath" }}{{ include "prewarm.check.mountPath" (dict "key" (printf "presets.%s.cache.mountPath" $eco) "v" .) }}{{ end -}}
+{{- with get $o "tokenSecretRef" -}}
+{{- with get . "env" }}{{ include "prewarm.check.tokenEnv" (dict "key" (printf "presets.%s.tokenSecretRef.env" $eco) "v" .) }}{{ end -}}
+{{- end -}}
+{{- end -}}
+
+{{- /*
+prewarm.check.label: .name is a label key and .v a label value, for the
+values key .key: an optional DNS-subdomain prefix and '/', then a name of
+at most 63 letters, digits, '-', '_' or '.', starting and ending with a
+letter or digit; values the same shape, or empty. (dict "key" "commonLabels.team" "name" "team" "v" "web")
+*/ -}}
+{{- define "prewarm.check.label" -}}
+{{- $k := toString .name -}}
+{{- $name := $k -}}
+{{- if contains "/" $k -}}
+{{- $prefix := regexReplaceAll "/.*$" $k "" -}}
+{{- $name = regexReplaceAll "^[^/]*/" $k "" -}}
+{{- if or (gt (len $prefix) 253) (not (regexMatch "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$" $prefix)) -}}
+{{- fail (printf "%s: key %q: the prefix before '/' must be a DNS subdomain such as example.com" .key $k) -}}
+{{- end -}}
+{{- end -}}
+{{- if or (gt (len $name) 63) (not (regexMatch "^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$" $name)) -}}
+{{- fail (printf "%s: key %q is not a valid label key: the name must be 1-63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit" .key $k) -}}
+{{- end -}}
+{{- if ne .v nil -}}
+{{- $v := toString .v -}}
+{{- if or (gt (len $v) 63) (and $v (not (regexMatch "^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$" $v))) -}}
+{{- fail (printf "%s: value %q is not a valid label value: at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit" .key $v) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- /* prewarm.check.annotationKey: .name is a valid annotation key (the label key shape). */ -}}
+{{- define "prewarm.check.annotationKey" -}}
+{{- include "prewarm.check.label" (dict "key" .key "name" .name "v" nil) -}}
+{{- end -}}
+
 {{- /* templates-go/presets/common.tpl */ -}}
 {{- /*
 Shared preset parts. Rendered by Go (pkg/presets) and, from a generated copy,
@@ -2120,6 +2217,7 @@ caller sees them). Output text is empty.
 {{- $out := .out -}}
 {{- $d := get (include "prewarm.preset.defaults" (dict) | fromJson) $eco -}}
 {{- $_ := required (printf "unknown preset %q (known: npm, pip, gomod, cargo, maven, gradle)" $eco) ($d | default "") -}}
+{{- include "prewarm.preset.check" (dict "eco" $eco "o" $o) -}}
 {{- $img := get $o "image" | default dict -}}
 {{- $image := get $img "repository" | default $d.image.repository -}}
 {{- $tag := get $img "tag" | default $d.image.tag -}}
@@ -2369,16 +2467,46 @@ spec.env reaches all setup containers.
 
 {{- /* templates-go/presets/quantity.tpl */ -}}
 {{- /*
-prewarm.quantityBytes: a storage size such as 10Gi or 500M as a byte count.
-Charts size pruner budgets from their PVC sizes with it. Integer sizes only;
-the charts' schemas enforce that shape.
+prewarm.quantityBytes: a Kubernetes quantity as a whole number of bytes
+(decimal fractions rounded down). The one size parser of both charts: PVC
+sizes and pruner budgets. Call with (dict "q" "20Gi" "key" "caches.npm.size")
+and "bytes" true where a bare integer means bytes (a budget); a PVC size
+must carry a unit, since "10" would ask for ten bytes. Fails naming .key
+when the quantity is not supported or not greater than zero.
 */ -}}
 {{- define "prewarm.quantityBytes" -}}
-{{- $m := regexFindAll "^([0-9]+)(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$" (toString .) 1 -}}
-{{- if not $m }}{{ fail (printf "size %q is not an integer storage quantity such as 10Gi or 500M" (toString .)) }}{{ end -}}
-{{- $num := regexFind "^[0-9]+" (toString .) | atoi -}}
-{{- $unit := regexFind "[A-Za-z]+$" (toString .) -}}
-{{- $mult := get (dict "" 1 "k" 1000 "M" 1000000 "G" 1000000000 "T" 1000000000000 "P" 1000000000000000 "Ki" 1024 "Mi" 1048576 "Gi" 1073741824 "Ti" 1099511627776 "Pi" 1125899906842624) $unit -}}
-{{- mul $num $mult -}}
+{{- $q := .q -}}
+{{- if or (kindIs "float64" $q) (kindIs "int" $q) (kindIs "int64" $q) -}}
+{{- if not .bytes -}}
+{{- fail (printf "%s: %v has no unit: use a quantity like 10Gi or 500Mi (a bare number would mean bytes)" .key $q) -}}
+{{- end -}}
+{{- $q = printf "%.0f" (float64 $q) -}}
+{{- end -}}
+{{- $q = toString $q -}}
+{{- if not (regexMatch "^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$" $q) -}}
+{{- fail (printf "%s: %q is not a storage size: use a quantity like 10Gi or 500Mi (a number followed by Ki, Mi, Gi, Ti, Pi, Ei, or k, M, G, T, P, E)" .key $q) -}}
+{{- end -}}
+{{- $unit := regexFind "(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)$" $q -}}
+{{- $num := trimSuffix $unit $q -}}
+{{- $mults := dict "" 1 "k" 1000 "M" 1000000 "G" 1000000000 "T" 1000000000000 "P" 1000000000000000 "E" 1000000000000000000 "Ki" 1024 "Mi" 1048576 "Gi" 1073741824 "Ti" 1099511627776 "Pi" 1125899906842624 "Ei" 1152921504606846976 -}}
+{{- $mult := get $mults $unit | int64 -}}
+{{- $bytes := 0 -}}
+{{- if contains "." $num -}}
+{{- $bytes = mulf (float64 $num) $mult | floor | int64 -}}
+{{- else -}}
+{{- $digits := regexReplaceAll "^0+([0-9])" $num "${1}" -}}
+{{- if gt (len $digits) 18 -}}
+{{- fail (printf "%s: %q is too large" .key $q) -}}
+{{- end -}}
+{{- $n := int64 $digits -}}
+{{- $bytes = mul $n $mult -}}
+{{- if and (gt $n 0) (ne (div $bytes $n) $mult) -}}
+{{- fail (printf "%s: %q is too large" .key $q) -}}
+{{- end -}}
+{{- end -}}
+{{- if le ($bytes | int64) 0 -}}
+{{- fail (printf "%s: %q must be greater than zero (or is too large)" .key $q) -}}
+{{- end -}}
+{{- $bytes -}}
 {{- end -}}
 
