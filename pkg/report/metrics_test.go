@@ -62,7 +62,6 @@ prewarm_setup_total{ecosystem="pip",namespace="team-b",result="fallback",workspa
 	}
 }
 
-
 func TestCacheCollector(t *testing.T) {
 	dir := t.TempDir()
 	npm := filepath.Join(dir, "npm")
