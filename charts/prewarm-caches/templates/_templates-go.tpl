@@ -2046,6 +2046,9 @@ pw_prune() {
   root=$(pw_prune_root) || exit 1
   budget=$(pw_prune_budget) || exit 1
   failed=0
+  # The usage file exists before the volume is measured, so its own block
+  # is in every count (a first run records a placeholder readers skip).
+  [ -e "$root/.prewarm-usage" ] || pw_prune_record "$root" "prewarm: prune first run in progress"
   before=$(pw_prune_bytes "$root")
 
   temps=$(pw_prune_temps "$root") || temps=failed
