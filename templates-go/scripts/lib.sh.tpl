@@ -574,8 +574,9 @@ pw_summary() {
   key=$2
   result=$3
   shift 3
-  line=$(printf 'prewarm: %s key=%.20s result=%s seconds=%s workdir=%s' \
-    "$eco" "$key" "$result" "$(pw_elapsed)" "$PW_WORKDIR")
+  # the key's first 20 characters, without a subshell
+  if [ ${#key} -gt 20 ]; then key=${key%"${key#????????????????????}"}; fi
+  line="prewarm: $eco key=$key result=$result seconds=$(pw_elapsed) workdir=$PW_WORKDIR"
   case $PW_WRITABLE in
     yes) line="$line cache=writable" ;;
     no) if [ "$PREWARM_CACHE_MODE" = readOnly ]; then line="$line cache=readonly"; else line="$line cache=unwritable"; fi ;;
