@@ -2,8 +2,11 @@ package podtemplate
 
 import (
 	"fmt"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/prewarm-dev/prewarm/pkg/report"
 )
 
 // Failure says why a Task pod did not reach its agent, in the words a Task
@@ -51,11 +54,46 @@ func terminatedFailure(st corev1.ContainerStatus) (Failure, bool) {
 		if t.Reason != "" && t.Reason != "Error" {
 			f.Message += " (" + t.Reason + ")"
 		}
-		if t.Message != "" {
-			f.Message += ": " + t.Message
+		if m := failureMessage(t.Message); m != "" {
+			f.Message += ": " + m
 		}
 	}
 	return f, true
+}
+
+// failureMessage picks the sentence to show from a failed step's
+// termination message. Setup containers write their summary lines there and
+// run with terminationMessagePolicy FallbackToLogsOnError, so the message is
+// either what the step wrote or the tail of its log (up to 80 lines): the
+// last "prewarm: error: ..." line wins, else the last line that is not a
+// summary line of a workdir that finished before the failure. Capped at
+// maxFailureMessage bytes so a Task condition stays readable.
+func failureMessage(msg string) string {
+	lines := strings.Split(strings.TrimSpace(msg), "\n")
+	pick := ""
+	for i := len(lines) - 1; i >= 0; i-- {
+		l := strings.TrimSpace(lines[i])
+		if strings.HasPrefix(l, "prewarm: error: ") {
+			pick = l
+			break
+		}
+		if pick == "" && l != "" && !isSummaryLine(l) {
+			pick = l
+		}
+	}
+	if len(pick) > maxFailureMessage {
+		pick = pick[:maxFailureMessage] + "…"
+	}
+	return pick
+}
+
+const maxFailureMessage = 512
+
+// isSummaryLine: a setup summary line ("prewarm: <eco> key=… result=…"),
+// see pkg/report.ParseLine, the owner of the format.
+func isSummaryLine(l string) bool {
+	_, err := report.ParseLine(l)
+	return err == nil
 }
 
 // waitingFailure reports init containers that can never start: image pull

@@ -22,7 +22,9 @@ Functions (names are a stable interface; other preset scripts build on them):
   pw_snapshot_restore KEY TARGET   0 restored, 1 miss, 2 corrupt/failed
   pw_snapshot_publish KEY SRC      never fails; no-op unless writable
   pw_atomic_copy_tree SRC DST      copy SRC to DST via temp dir + rename
-  pw_summary ECO KEY RESULT [k=v...]  the one stdout line per workdir
+  pw_summary ECO KEY RESULT [k=v...]  the one stdout line per workdir,
+                           also appended to the termination message
+  pw_term_msg LINE         append LINE to PREWARM_TERMINATION_LOG
   pw_under_cache PATH      0 if PATH is PREWARM_CACHE or below it
   pw_pod_cache NAME        prints (and creates) a per-pod writable cache dir
   pw_has CMD               0 if CMD is on PATH
@@ -563,18 +565,44 @@ pw_atomic_copy_tree() {
 }
 
 # pw_summary ECO KEY RESULT [FIELD=VALUE...]: the one stdout line per workdir.
+# cache=writable|readonly|unwritable records what pw_cache_writable found
+# (absent when the script never asked), so a reader can tell why a run was
+# cold. The same line also goes to the termination message (pw_term_msg).
 pw_summary() {
-  local eco key result f
+  local eco key result f line
   eco=$1
   key=$2
   result=$3
   shift 3
-  printf 'prewarm: %s key=%.20s result=%s seconds=%s workdir=%s' \
-    "$eco" "$key" "$result" "$(pw_elapsed)" "$PW_WORKDIR"
+  # the key's first 20 characters, without a subshell
+  if [ ${#key} -gt 20 ]; then key=${key%"${key#????????????????????}"}; fi
+  line="prewarm: $eco key=$key result=$result seconds=$(pw_elapsed) workdir=$PW_WORKDIR"
+  case $PW_WRITABLE in
+    yes) line="$line cache=writable" ;;
+    no) if [ "$PREWARM_CACHE_MODE" = readOnly ]; then line="$line cache=readonly"; else line="$line cache=unwritable"; fi ;;
+  esac
   for f in "$@"; do
-    printf ' %s' "$f"
+    line="$line $f"
   done
-  printf '\n'
+  printf '%s\n' "$line"
+  pw_term_msg "$line"
+}
+
+# pw_term_msg LINE: appends LINE to the container's termination message
+# (PREWARM_TERMINATION_LOG, default /dev/termination-log) so it stays in
+# status.initContainerStatuses[].state.terminated.message after the logs
+# are gone. Only into a file that exists (the kubelet creates it; nothing
+# is created on a host), never past Kubernetes' 4096-byte limit, and never
+# failing the step: one printf (a builtin), no subprocess.
+pw_term_msg() {
+  local f
+  f=${PREWARM_TERMINATION_LOG:-/dev/termination-log}
+  : "${PW_TERM_BYTES:=0}"
+  [ -f "$f" ] && [ -w "$f" ] || return 0
+  [ $((PW_TERM_BYTES + ${#1} + 1)) -le 4096 ] || return 0
+  # shellcheck disable=SC2015
+  { printf '%s\n' "$1" >>"$f"; } 2>/dev/null && PW_TERM_BYTES=$((PW_TERM_BYTES + ${#1} + 1)) || :
+  return 0
 }
 # ---- end of prewarm shared library ----
 {{- end -}}

@@ -26,7 +26,10 @@ What it does, in this order:
   3. prints one line on stdout:
      prewarm: prune cache=<path> before=<bytes> after=<bytes> removed=<n> budget=<bytes>
      (bytes as counted by `du -s -k`, so file system blocks; removed counts
-     snapshots). Details go to stderr.
+     snapshots). Details go to stderr;
+  4. records that line in PREWARM_CACHE/.prewarm-usage (pw_prune_record:
+     written to a ".tmp-" name, then renamed, so a reader never sees half a
+     line), where the metrics exporter reads bytes used against the budget.
 
 Only names below PREWARM_CACHE are ever removed: find does not follow
 symbolic links and stays on one file system (-xdev), rm -rf removes a link,
@@ -163,11 +166,28 @@ pw_prune_entries() {
   done
 }
 
+# pw_prune_record ROOT LINE: replaces ROOT/.prewarm-usage with LINE,
+# atomically (temp + rename). A failure is a warning: usage reporting never
+# fails the prune.
+pw_prune_record() {
+  local tmp
+  tmp="$1/.tmp-usage-$$"
+  if { printf '%s\n' "$2" >"$tmp"; } 2>/dev/null && mv -f "$tmp" "$1/.prewarm-usage" 2>/dev/null; then
+    return 0
+  fi
+  rm -f "$tmp" 2>/dev/null || :
+  pw_warn "prune: cannot record usage in $1/.prewarm-usage"
+  return 0
+}
+
 pw_prune() {
-  local root budget before cur after removed failed temps key size f entries snapdir
+  local root budget before cur after removed failed temps key size f entries snapdir line
   root=$(pw_prune_root) || exit 1
   budget=$(pw_prune_budget) || exit 1
   failed=0
+  # The usage file exists before the volume is measured, so its own block
+  # is in every count (a first run records a placeholder readers skip).
+  [ -e "$root/.prewarm-usage" ] || pw_prune_record "$root" "prewarm: prune first run in progress"
   before=$(pw_prune_bytes "$root")
 
   temps=$(pw_prune_temps "$root") || temps=failed
@@ -217,8 +237,10 @@ EOF
   if [ "$after" -gt "$budget" ]; then
     pw_warn "prune: $root still uses $after bytes, over the budget of $budget bytes, with $(pw_prune_lru "$snapdir" | grep -c .) snapshots left; the tool stores need a bigger volume or budget"
   fi
-  printf 'prewarm: prune cache=%s before=%s after=%s removed=%s budget=%s\n' \
-    "$(pw_strip_slash "$PREWARM_CACHE")" "$before" "$after" "$removed" "$budget"
+  line=$(printf 'prewarm: prune cache=%s before=%s after=%s removed=%s budget=%s' \
+    "$(pw_strip_slash "$PREWARM_CACHE")" "$before" "$after" "$removed" "$budget")
+  printf '%s\n' "$line"
+  pw_prune_record "$root" "$line"
   [ "$failed" -eq 0 ] || exit 1
 }
 

@@ -198,6 +198,9 @@ func newPruneFixture(t *testing.T) pruneFixture {
 	}
 	// A checksum sidecar belongs to its snapshot and goes with it.
 	writeAged(t, filepath.Join(f.snaps, snapKey('2')+".sha256"), 100, 5*time.Hour)
+	// An earlier run's usage record (pw_prune_record replaces it in place,
+	// so the volume's block count does not change by the run's own record).
+	writeAged(t, filepath.Join(f.root, ".prewarm-usage"), 80, 24*time.Hour)
 	// The tool's store: never pruned, whatever its age.
 	writeAged(t, filepath.Join(f.root, "store", "index", "old-entry"), 64<<10, 30*24*time.Hour)
 	// Temporaries: a crashed publish (2h) goes, a publish in progress (5 min)

@@ -702,7 +702,9 @@ Functions (names are a stable interface; other preset scripts build on them):
   pw_snapshot_restore KEY TARGET   0 restored, 1 miss, 2 corrupt/failed
   pw_snapshot_publish KEY SRC      never fails; no-op unless writable
   pw_atomic_copy_tree SRC DST      copy SRC to DST via temp dir + rename
-  pw_summary ECO KEY RESULT [k=v...]  the one stdout line per workdir
+  pw_summary ECO KEY RESULT [k=v...]  the one stdout line per workdir,
+                           also appended to the termination message
+  pw_term_msg LINE         append LINE to PREWARM_TERMINATION_LOG
   pw_under_cache PATH      0 if PATH is PREWARM_CACHE or below it
   pw_pod_cache NAME        prints (and creates) a per-pod writable cache dir
   pw_has CMD               0 if CMD is on PATH
@@ -1243,18 +1245,44 @@ pw_atomic_copy_tree() {
 }
 
 # pw_summary ECO KEY RESULT [FIELD=VALUE...]: the one stdout line per workdir.
+# cache=writable|readonly|unwritable records what pw_cache_writable found
+# (absent when the script never asked), so a reader can tell why a run was
+# cold. The same line also goes to the termination message (pw_term_msg).
 pw_summary() {
-  local eco key result f
+  local eco key result f line
   eco=$1
   key=$2
   result=$3
   shift 3
-  printf 'prewarm: %s key=%.20s result=%s seconds=%s workdir=%s' \
-    "$eco" "$key" "$result" "$(pw_elapsed)" "$PW_WORKDIR"
+  # the key's first 20 characters, without a subshell
+  if [ ${#key} -gt 20 ]; then key=${key%"${key#????????????????????}"}; fi
+  line="prewarm: $eco key=$key result=$result seconds=$(pw_elapsed) workdir=$PW_WORKDIR"
+  case $PW_WRITABLE in
+    yes) line="$line cache=writable" ;;
+    no) if [ "$PREWARM_CACHE_MODE" = readOnly ]; then line="$line cache=readonly"; else line="$line cache=unwritable"; fi ;;
+  esac
   for f in "$@"; do
-    printf ' %s' "$f"
+    line="$line $f"
   done
-  printf '\n'
+  printf '%s\n' "$line"
+  pw_term_msg "$line"
+}
+
+# pw_term_msg LINE: appends LINE to the container's termination message
+# (PREWARM_TERMINATION_LOG, default /dev/termination-log) so it stays in
+# status.initContainerStatuses[].state.terminated.message after the logs
+# are gone. Only into a file that exists (the kubelet creates it; nothing
+# is created on a host), never past Kubernetes' 4096-byte limit, and never
+# failing the step: one printf (a builtin), no subprocess.
+pw_term_msg() {
+  local f
+  f=${PREWARM_TERMINATION_LOG:-/dev/termination-log}
+  : "${PW_TERM_BYTES:=0}"
+  [ -f "$f" ] && [ -w "$f" ] || return 0
+  [ $((PW_TERM_BYTES + ${#1} + 1)) -le 4096 ] || return 0
+  # shellcheck disable=SC2015
+  { printf '%s\n' "$1" >>"$f"; } 2>/dev/null && PW_TERM_BYTES=$((PW_TERM_BYTES + ${#1} + 1)) || :
+  return 0
 }
 # ---- end of prewarm shared library ----
 {{- end -}}
@@ -1860,7 +1888,10 @@ What it does, in this order:
   3. prints one line on stdout:
      prewarm: prune cache=<path> before=<bytes> after=<bytes> removed=<n> budget=<bytes>
      (bytes as counted by `du -s -k`, so file system blocks; removed counts
-     snapshots). Details go to stderr.
+     snapshots). Details go to stderr;
+  4. records that line in PREWARM_CACHE/.prewarm-usage (pw_prune_record:
+     written to a ".tmp-" name, then renamed, so a reader never sees half a
+     line), where the metrics exporter reads bytes used against the budget.
 
 Only names below PREWARM_CACHE are ever removed: find does not follow
 symbolic links and stays on one file system (-xdev), rm -rf removes a link,
@@ -1997,11 +2028,28 @@ pw_prune_entries() {
   done
 }
 
+# pw_prune_record ROOT LINE: replaces ROOT/.prewarm-usage with LINE,
+# atomically (temp + rename). A failure is a warning: usage reporting never
+# fails the prune.
+pw_prune_record() {
+  local tmp
+  tmp="$1/.tmp-usage-$$"
+  if { printf '%s\n' "$2" >"$tmp"; } 2>/dev/null && mv -f "$tmp" "$1/.prewarm-usage" 2>/dev/null; then
+    return 0
+  fi
+  rm -f "$tmp" 2>/dev/null || :
+  pw_warn "prune: cannot record usage in $1/.prewarm-usage"
+  return 0
+}
+
 pw_prune() {
-  local root budget before cur after removed failed temps key size f entries snapdir
+  local root budget before cur after removed failed temps key size f entries snapdir line
   root=$(pw_prune_root) || exit 1
   budget=$(pw_prune_budget) || exit 1
   failed=0
+  # The usage file exists before the volume is measured, so its own block
+  # is in every count (a first run records a placeholder readers skip).
+  [ -e "$root/.prewarm-usage" ] || pw_prune_record "$root" "prewarm: prune first run in progress"
   before=$(pw_prune_bytes "$root")
 
   temps=$(pw_prune_temps "$root") || temps=failed
@@ -2051,8 +2099,10 @@ EOF
   if [ "$after" -gt "$budget" ]; then
     pw_warn "prune: $root still uses $after bytes, over the budget of $budget bytes, with $(pw_prune_lru "$snapdir" | grep -c .) snapshots left; the tool stores need a bigger volume or budget"
   fi
-  printf 'prewarm: prune cache=%s before=%s after=%s removed=%s budget=%s\n' \
-    "$(pw_strip_slash "$PREWARM_CACHE")" "$before" "$after" "$removed" "$budget"
+  line=$(printf 'prewarm: prune cache=%s before=%s after=%s removed=%s budget=%s' \
+    "$(pw_strip_slash "$PREWARM_CACHE")" "$before" "$after" "$removed" "$budget")
+  printf '%s\n' "$line"
+  pw_prune_record "$root" "$line"
   [ "$failed" -eq 0 ] || exit 1
 }
 
