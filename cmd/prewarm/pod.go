@@ -6,7 +6,7 @@ import (
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
 
-	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha1"
+	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
 	"github.com/prewarm-dev/prewarm/pkg/podtemplate"
 )
 
@@ -25,8 +25,8 @@ each spec.setup entry, then the agent. The Workspace is validated first.`,
   prewarm render -f values.yaml | prewarm pod --workspace - --task task.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var ws v1alpha1.Workspace
-			var task v1alpha1.Task
+			var ws v1alpha2.Workspace
+			var task v1alpha2.Task
 			if err := loadOne(wsFile, "Workspace", cmd.InOrStdin(), &ws); err != nil {
 				return err
 			}

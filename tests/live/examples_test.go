@@ -14,7 +14,7 @@ import (
 	"k8s.io/client-go/restmapper"
 	"sigs.k8s.io/yaml"
 
-	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha1"
+	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
 )
 
 // exampleFiles are the committed renders of examples/ (make examples keeps
@@ -91,13 +91,13 @@ func readObjects(t *testing.T, file string) []*unstructured.Unstructured {
 	return out
 }
 
-func toWorkspace(t *testing.T, obj *unstructured.Unstructured) *v1alpha1.Workspace {
+func toWorkspace(t *testing.T, obj *unstructured.Unstructured) *v1alpha2.Workspace {
 	t.Helper()
 	raw, err := obj.MarshalJSON()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ws v1alpha1.Workspace
+	var ws v1alpha2.Workspace
 	if err := yaml.UnmarshalStrict(raw, &ws); err != nil {
 		t.Fatal(err)
 	}
