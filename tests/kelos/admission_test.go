@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	batchv1 "k8s.io/api/batch/v1"
@@ -104,6 +105,9 @@ func createJob(t *testing.T, job *batchv1.Job, ns, name string) *batchv1.Job {
 	t.Helper()
 	j := job.DeepCopy()
 	j.Namespace, j.Name = ns, name
+	if name == "" {
+		j.GenerateName = job.Name + "-"
+	}
 	got, err := clientset(t).BatchV1().Jobs(ns).Create(t.Context(), j, metav1.CreateOptions{FieldValidation: "Strict"})
 	if err != nil {
 		t.Fatalf("create Job %s/%s: %v", ns, name, err)
@@ -202,6 +206,21 @@ func TestAdmissionInjectsIntoKelosJobs(t *testing.T) {
 		h.must(t, append([]string{"install", r.name, h.chart(), "-n", ns}, r.setArgs("admission")...)...)
 		t.Cleanup(func() { _, _ = h.run("uninstall", r.name, "-n", ns) })
 	}
+	// The API server loads new policies within seconds: wait until a probe
+	// Job for each Workspace is injected.
+	for _, probe := range []string{"01-plain.job.yaml", "03-podoverrides.job.yaml"} {
+		job := readJob(t, probe)
+		if probe == "03-podoverrides.job.yaml" { // without the podOverrides' setup
+			job.Spec.Template.Spec.InitContainers = job.Spec.Template.Spec.InitContainers[:2]
+		}
+		waitForInits(t, func() []string {
+			var out []string
+			for _, c := range createJob(t, job, ns, "").Spec.Template.Spec.InitContainers {
+				out = append(out, c.Name)
+			}
+			return out[max(0, len(out)-2):]
+		}, []string{"prewarm-npm", "prewarm-gomod"})
+	}
 	// The stored Workspace is Kelos' plain v1alpha2 one.
 	ws, err := dynamicClient(t).Resource(workspaceGVR).Namespace(ns).Get(t.Context(), "app", metav1.GetOptions{})
 	if err != nil {
@@ -267,3 +286,45 @@ func dryRunPod(t *testing.T, job *batchv1.Job, ns string) {
 	}
 }
 
+// TestAdmissionUpgradeUninstall: an upgrade changes what new Jobs get, an
+// uninstall removes the policy (new Jobs run as Kelos made them) and the
+// plain Workspace.
+func TestAdmissionUpgradeUninstall(t *testing.T) {
+	const ns = "adm-lifecycle"
+	loadKelosCRDs(t)
+	ensureNamespace(t, ns, nil)
+	h := newHelm(t)
+	r := release{name: "app", workspace: "app", repo: "https://github.com/example/app.git", presets: []string{"npm"}}
+	h.must(t, append([]string{"install", r.name, h.chart(), "-n", ns}, r.setArgs("admission")...)...)
+	t.Cleanup(func() { _, _ = h.run("uninstall", r.name, "-n", ns) })
+	job := readJob(t, "01-plain.job.yaml")
+	inits := func(name string) []string {
+		var out []string
+		for _, c := range createJob(t, job, ns, name).Spec.Template.Spec.InitContainers {
+			out = append(out, c.Name)
+		}
+		return out
+	}
+	waitForInits(t, func() []string { return inits("") }, []string{"git-clone", "prewarm-npm"})
+	h.must(t, append([]string{"upgrade", r.name, h.chart(), "-n", ns, "--set", "presets.gomod.enabled=true"}, r.setArgs("admission")...)...)
+	waitForInits(t, func() []string { return inits("") }, []string{"git-clone", "prewarm-npm", "prewarm-gomod"})
+	h.must(t, "uninstall", r.name, "-n", ns)
+	waitForInits(t, func() []string { return inits("") }, []string{"git-clone"})
+	if _, err := dynamicClient(t).Resource(workspaceGVR).Namespace(ns).Get(t.Context(), "app", metav1.GetOptions{}); err == nil {
+		t.Error("Workspace still there after uninstall")
+	}
+}
+
+// waitForInits creates Jobs until one has want (the API server reloads
+// policies within a second or two), failing after 30 tries.
+func waitForInits(t *testing.T, create func() []string, want []string) {
+	t.Helper()
+	var got []string
+	for range 30 {
+		if got = create(); slices.Equal(got, want) {
+			return
+		}
+		time.Sleep(time.Second)
+	}
+	t.Errorf("init containers %v, want %v", got, want)
+}
