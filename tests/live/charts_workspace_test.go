@@ -69,7 +69,10 @@ func TestWorkspaceChartInstallUpgradeUninstall(t *testing.T) {
 	wsAPI := dynamicClient(t).Resource(gvr).Namespace(ns)
 	h := newChartsHelm(t)
 	chart := h.chartPath("prewarm-workspace")
+	// This cluster runs prewarm's own CRD (no Kelos): the extension.
+	// tests/kelos installs the other integrations on Kelos' CRDs.
 	values := []string{
+		"--set", "kelos.integration=extension",
 		"--set", "workspace.repo=" + repo,
 		"--set", "presets.npm.enabled=true",
 		"--set", "presets.gomod.enabled=true",

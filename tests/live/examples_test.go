@@ -1,6 +1,8 @@
 package live
 
 import (
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/client-go/dynamic"
 	"os"
 	"path/filepath"
 	"strings"
@@ -56,7 +58,12 @@ func TestExamplesDryRun(t *testing.T) {
 					t.Fatalf("%s %s: %v", gvk.Kind, obj.GetName(), err)
 				}
 				opts := metav1.CreateOptions{DryRun: dryRun, FieldValidation: "Strict"}
-				if _, err := dc.Resource(m.Resource).Namespace(ns).Create(t.Context(), obj, opts); err != nil {
+				var ri dynamic.ResourceInterface = dc.Resource(m.Resource).Namespace(ns)
+				if m.Scope.Name() == meta.RESTScopeNameRoot { // the admission policy and binding
+					obj.SetNamespace("")
+					ri = dc.Resource(m.Resource)
+				}
+				if _, err := ri.Create(t.Context(), obj, opts); err != nil {
 					t.Errorf("API server rejected %s %s: %v", gvk.Kind, obj.GetName(), err)
 				}
 				if gvk.Kind == "Workspace" {
