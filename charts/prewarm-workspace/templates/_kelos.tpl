@@ -36,11 +36,6 @@ render (helm template, prewarm render) goes by the Kubernetes version. */ -}}
 {{- toJson $spec -}}
 {{- end -}}
 
-{{/* The init containers' security context (podtemplate.containerSecurityContext). */}}
-{{- define "prewarm-workspace.containerSecurityContext" -}}
-{{- toJson (dict "runAsUser" 61100 "runAsGroup" 61100 "runAsNonRoot" true "allowPrivilegeEscalation" false "capabilities" (dict "drop" (list "ALL")) "seccompProfile" (dict "type" "RuntimeDefault")) -}}
-{{- end -}}
-
 {{/* env list .a then .b; a later name replaces an earlier one in place. */}}
 {{- define "prewarm-workspace.mergeEnvInPlace" -}}
 {{- $names := list -}}
@@ -77,7 +72,7 @@ labels}: the shape of a Kelos Task's spec.podOverrides.
 {{- $containerMounts := prepend $mounts (dict "name" "workspace" "mountPath" "/workspace") -}}
 {{- $inits := list -}}
 {{- range $setup -}}
-{{- $c := dict "name" .name "image" .image "workingDir" (.workingDir | default "/workspace/repo") "volumeMounts" $containerMounts "securityContext" (include "prewarm-workspace.containerSecurityContext" $ | fromJson) "resources" (.resources | default dict) -}}
+{{- $c := dict "name" .name "image" .image "workingDir" (.workingDir | default "/workspace/repo") "volumeMounts" $containerMounts "securityContext" (include "prewarm-workspace.containerSecurityContext" $ | fromYaml) "resources" (.resources | default dict) -}}
 {{- with .command }}{{ $_ := set $c "command" . }}{{ end -}}
 {{- with .args }}{{ $_ := set $c "args" . }}{{ end -}}
 {{- with .terminationMessagePolicy }}{{ $_ := set $c "terminationMessagePolicy" . }}{{ end -}}
