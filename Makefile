@@ -37,7 +37,7 @@ unit: ## Go unit tests (YAML case tables)
 generate: ## regenerate deepcopy and the CRDs from pkg/api
 	$(TOOL) controller-gen object paths=./pkg/api/...
 	$(TOOL) controller-gen crd:crdVersions=v1 paths=./pkg/api/... output:crd:artifacts:config=config/crd
-	$(GO) run ./pkg/api/v1alpha1/internal/crdbounds config/crd/kelos.dev_workspaces.yaml
+	$(GO) run ./pkg/api/v1alpha2/internal/crdbounds config/crd/kelos.dev_workspaces.yaml
 
 verify-generate: generate ## fail when generated files differ from what is committed
 	@git diff --exit-code -- config/crd pkg/api || { echo "generated files are stale: run 'make generate' and commit" >&2; exit 1; }
@@ -99,7 +99,7 @@ charts-test: $(HELM) ## helm lint --strict with every ci/*-values.yaml, then hel
 # One target per go test -fuzz invocation; seed corpora live in testdata/fuzz.
 FUZZTIME ?= 10s
 fuzz: ## run each fuzz target briefly (FUZZTIME=10s)
-	$(GO) test -run '^$$' -fuzz '^FuzzWorkspaceValidate$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 3s ./pkg/api/v1alpha1
+	$(GO) test -run '^$$' -fuzz '^FuzzWorkspaceValidate$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 3s ./pkg/api/v1alpha2
 	$(GO) test -run '^$$' -fuzz '^FuzzRenderPod$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 3s ./pkg/podtemplate
 	$(GO) test -run '^$$' -fuzz '^FuzzPresetOptions$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 3s ./pkg/presets
 

@@ -2,6 +2,8 @@
 # Renders every example into its rendered.yaml (make examples). Each folder's
 # values.yaml is a prewarm-workspace release named after the folder;
 # caches-values.yaml, where present, a prewarm-caches release "team".
+# Examples that do not choose kelos.integration show the extension (the
+# Workspace's spec.setup/volumes/env); released-kelos* show the others.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=./bin/prewarm
@@ -14,7 +16,9 @@ for dir in examples/*/; do
     if [ -f "$dir/caches-values.yaml" ]; then
       $bin render --chart prewarm-caches --release team -n agents -f "$dir/caches-values.yaml"
     fi
-    $bin render --release "$name" -n agents -f "$dir/values.yaml"
+    target=extension
+    if grep -q '^kelos:' "$dir/values.yaml"; then target=; fi
+    $bin render --release "$name" -n agents -f "$dir/values.yaml" ${target:+--target "$target"}
   } > "$out.tmp"
   mv "$out.tmp" "$out"
   echo "examples: $out"

@@ -115,7 +115,7 @@ func (e *endless) Read(p []byte) (int, error) {
 // the chart's default output (a Workspace among PVCs and CronJobs).
 func TestRenderPipesIntoPod(t *testing.T) {
 	var rendered, stderr bytes.Buffer
-	if code := run([]string{"render", "--set", "workspace.repo=https://github.com/example/app.git", "--set", "presets.npm.enabled=true", "--set", "workspace.name=my-app"}, nil, &rendered, &stderr); code != 0 {
+	if code := run([]string{"render", "--set", "workspace.repo=https://github.com/example/app.git", "--set", "presets.npm.enabled=true", "--set", "workspace.name=my-app", "--target", "extension"}, nil, &rendered, &stderr); code != 0 {
 		t.Fatalf("render: exit %d: %s", code, stderr.String())
 	}
 	if n := strings.Count(rendered.String(), "\nkind: "); n < 2 {

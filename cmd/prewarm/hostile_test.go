@@ -61,14 +61,14 @@ type harmlessSpec struct {
 	In []string `json:"in"`
 }
 
-const hostileOKWorkspace = `apiVersion: kelos.dev/v1alpha1
+const hostileOKWorkspace = `apiVersion: kelos.dev/v1alpha2
 kind: Workspace
 metadata: {name: my-app}
 spec:
   repo: https://github.com/example/app.git
 `
 
-const hostileOKTask = `apiVersion: kelos.dev/v1alpha1
+const hostileOKTask = `apiVersion: kelos.dev/v1alpha2
 kind: Task
 metadata: {name: t1}
 spec:
@@ -396,7 +396,7 @@ func TestHostileExtraArgsReachNpmLiterally(t *testing.T) {
 			}
 			var stdout, stderr bytes.Buffer
 			code := hostileRun(t, []string{"render", "--set", "workspace.repo=https://github.com/example/app.git",
-				"--set", "presets.npm.enabled=true", "--set-json", "presets.npm.extraArgs=" + string(argsJSON)}, "", &stdout, &stderr)
+				"--set", "presets.npm.enabled=true", "--set-json", "presets.npm.extraArgs=" + string(argsJSON), "--target", "extension"}, "", &stdout, &stderr)
 			if code != 0 {
 				t.Fatalf("render: exit %d\n%s", code, stderr.String())
 			}

@@ -12,7 +12,7 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 
-	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha1"
+	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
 )
 
 // document is one YAML document of an input file.
@@ -100,7 +100,7 @@ func decodeKind(doc document, kind string, out any) error {
 	if err != nil {
 		return err
 	}
-	want := v1alpha1.GroupVersion.String()
+	want := v1alpha2.GroupVersion.String()
 	if h.Kind != kind || h.APIVersion != want {
 		return fmt.Errorf("%s: want apiVersion %s kind %s, got apiVersion %q kind %q", doc.source, want, kind, h.APIVersion, h.Kind)
 	}

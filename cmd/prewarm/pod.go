@@ -6,7 +6,7 @@ import (
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
 
-	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha1"
+	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
 	"github.com/prewarm-dev/prewarm/pkg/podtemplate"
 )
 
@@ -22,14 +22,14 @@ func newPodCmd() *cobra.Command {
 init containers in the order git-clone, branch-setup, workspace-files, then
 each spec.setup entry, then the agent. The Workspace is validated first.`,
 		Example: `  prewarm pod --workspace examples/workspace-setup/workspace.yaml --task examples/task.yaml
-  prewarm render -f values.yaml | prewarm pod --workspace - --task task.yaml`,
+  prewarm render -f values.yaml --target extension | prewarm pod --workspace - --task task.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.ActiveDeadlineSeconds < 0 {
 				return fmt.Errorf("--active-deadline-seconds must be 0 (no deadline) or a positive number of seconds, not %d", o.ActiveDeadlineSeconds)
 			}
-			var ws v1alpha1.Workspace
-			var task v1alpha1.Task
+			var ws v1alpha2.Workspace
+			var task v1alpha2.Task
 			if err := loadOne(wsFile, "Workspace", cmd.InOrStdin(), &ws); err != nil {
 				return err
 			}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -11,7 +13,7 @@ import (
 	"helm.sh/helm/v3/pkg/getter"
 	"sigs.k8s.io/yaml"
 
-	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha1"
+	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
 	"github.com/prewarm-dev/prewarm/pkg/chartrender"
 	"github.com/prewarm-dev/prewarm/pkg/podtemplate"
 )
@@ -38,7 +40,8 @@ that each rendered Workspace produces.`,
   prewarm render -f values.yaml --release web --namespace agents
   prewarm render -f values.yaml --pod --task examples/task.yaml
   prewarm render --chart prewarm-caches --set caches.gomod.size=100Gi
-  prewarm render -f values.yaml --target kelos-podoverrides   # released Kelos`,
+  prewarm render -f values.yaml --target podOverrides   # released Kelos, no admission policy
+  prewarm render -f values.yaml --target extension      # Kelos with the Workspace setup proposal`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runRender(cmd.OutOrStdout(), cmd.InOrStdin(), rf)
@@ -56,14 +59,44 @@ that each rendered Workspace produces.`,
 	f.BoolVar(&rf.pod, "pod", false, "also print the Task pod of each rendered Workspace (needs --task)")
 	f.StringVar(&rf.taskFile, "task", "", "Task YAML file for --pod")
 	f.StringVar(&rf.podOpts.AgentImage, "agent-image", "", "agent image for --pod when the Task sets none")
-	f.StringVar(&rf.target, "target", targetWorkspace, "output for: "+targetWorkspace+" (Kelos with the Workspace setup extension) or "+targetPodOverrides+" (released Kelos: a plain Workspace plus a Task podOverrides block)")
+	f.StringVar(&rf.target, "target", "", "how prewarm reaches Kelos (sets kelos.integration of prewarm-workspace; default: the chart's, admission): "+strings.Join(targets, ", "))
 	return cmd
 }
 
-const (
-	targetWorkspace    = "workspace"
-	targetPodOverrides = "kelos-podoverrides"
-)
+// targets are the values of kelos.integration; the chart owns what each
+// renders (charts/prewarm-workspace/templates/_kelos.tpl).
+var targets = []string{"admission", "podOverrides", "extension"}
+
+// targetAliases keep the names of earlier releases working.
+var targetAliases = map[string]string{"workspace": "extension", "kelos-podoverrides": "podOverrides"}
+
+// setTarget puts --target into the values as kelos.integration.
+func setTarget(vals map[string]any, rf renderFlags) error {
+	if rf.target == "" {
+		return nil
+	}
+	target := rf.target
+	if a, ok := targetAliases[target]; ok {
+		target = a
+	}
+	if !slices.Contains(targets, target) {
+		return fmt.Errorf("--target %q is not supported (%s)", rf.target, strings.Join(targets, ", "))
+	}
+	if rf.chart != "prewarm-workspace" {
+		return fmt.Errorf("--target applies to the prewarm-workspace chart, not %s", rf.chart)
+	}
+	withIntegration(vals, target)
+	return nil
+}
+
+func withIntegration(vals map[string]any, target string) {
+	k, _ := vals["kelos"].(map[string]any)
+	if k == nil {
+		k = map[string]any{}
+		vals["kelos"] = k
+	}
+	k["integration"] = target
+}
 
 func chartNames() []string { return []string{"prewarm-workspace", "prewarm-caches", "prewarm-policy"} }
 
@@ -79,38 +112,44 @@ func runRender(out io.Writer, stdin io.Reader, rf renderFlags) error {
 	if err != nil {
 		return fmt.Errorf("values: %w", err)
 	}
-	manifest, err := chartrender.Render(c, chartrender.Options{
-		ReleaseName: rf.release, Namespace: rf.namespace, KubeVersion: rf.kubeVersion, Values: vals,
-	})
+	if err := setTarget(vals, rf); err != nil {
+		return err
+	}
+	opts := chartrender.Options{ReleaseName: rf.release, Namespace: rf.namespace, KubeVersion: rf.kubeVersion, Values: vals}
+	manifest, err := chartrender.Render(c, opts)
 	if err != nil {
 		return invalid(fmt.Errorf("render %s: %w", rf.chart, err))
 	}
-	// Buffer the target's output so a failure never leaves half a stream
-	// on stdout for a pipe into kubectl apply.
-	var buf bytes.Buffer
-	switch rf.target {
-	case targetWorkspace:
-		buf.WriteString(manifest)
-	case targetPodOverrides:
-		err = writePodOverrides(&buf, manifest, rf)
-	default:
-		err = fmt.Errorf("--target %q is not supported (%s, %s)", rf.target, targetWorkspace, targetPodOverrides)
+	// The Task pods are Kelos' with the proposal: render the extension's
+	// Workspaces (whatever the target), before printing anything, so a
+	// failure never leaves half a stream on stdout for kubectl apply.
+	var pods bytes.Buffer
+	if rf.pod {
+		ext := opts
+		ext.Values = maps.Clone(vals)
+		if rf.chart == "prewarm-workspace" {
+			kelos, _ := vals["kelos"].(map[string]any)
+			ext.Values["kelos"] = maps.Clone(kelos)
+			withIntegration(ext.Values, "extension")
+		}
+		extManifest, err := chartrender.Render(c, ext)
+		if err != nil {
+			return invalid(fmt.Errorf("render %s: %w", rf.chart, err))
+		}
+		if err := renderPods(&pods, stdin, extManifest, rf); err != nil {
+			return err
+		}
 	}
-	if err != nil {
+	if _, err := io.WriteString(out, manifest); err != nil {
 		return err
 	}
-	if _, err := buf.WriteTo(out); err != nil {
-		return err
-	}
-	if !rf.pod {
-		return nil
-	}
-	return renderPods(out, stdin, manifest, rf)
+	_, err = pods.WriteTo(out)
+	return err
 }
 
 // renderPods prints the Job for the Task on every Workspace in manifest.
 func renderPods(out io.Writer, stdin io.Reader, manifest string, rf renderFlags) error {
-	var task v1alpha1.Task
+	var task v1alpha2.Task
 	if err := loadOne(rf.taskFile, "Task", stdin, &task); err != nil {
 		return err
 	}
@@ -122,7 +161,7 @@ func renderPods(out io.Writer, stdin io.Reader, manifest string, rf renderFlags)
 		if h, _ := parseHeader(doc); h.Kind != "Workspace" {
 			continue
 		}
-		var ws v1alpha1.Workspace
+		var ws v1alpha2.Workspace
 		if err := decodeKind(doc, "Workspace", &ws); err != nil {
 			return err
 		}
@@ -131,7 +170,7 @@ func renderPods(out io.Writer, stdin io.Reader, manifest string, rf renderFlags)
 		if ref := t.Spec.WorkspaceRef; ref != nil && ref.Name != "" && ref.Name != ws.Name {
 			return invalid(fmt.Errorf("task %s refers to workspace %q, but the render's Workspace is %q: set workspace.name=%s, or remove spec.workspaceRef from the Task", t.Name, ref.Name, ws.Name, ref.Name))
 		}
-		t.Spec.WorkspaceRef = &v1alpha1.WorkspaceReference{Name: ws.Name}
+		t.Spec.WorkspaceRef = &v1alpha2.WorkspaceReference{Name: ws.Name}
 		job, err := podtemplate.Render(&ws, t, rf.podOpts)
 		if err != nil {
 			return err

@@ -6,13 +6,13 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha1"
+	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
 )
 
 func init() { subcommands = append(subcommands, newValidateCmd) }
 
 func newValidateCmd() *cobra.Command {
-	var o v1alpha1.ValidationOptions
+	var o v1alpha2.ValidationOptions
 	cmd := &cobra.Command{
 		Use:   "validate FILE...",
 		Short: "Check Workspaces against the rules the API server enforces",
@@ -43,7 +43,7 @@ path. Exit status: 0 all valid, 1 a Workspace is invalid, 2 unusable input.`,
 
 // validateFile prints each error and returns how many Workspaces failed.
 // Documents of other kinds (a chart render also holds PVCs) are skipped.
-func validateFile(path string, stdin io.Reader, out io.Writer, o v1alpha1.ValidationOptions) (int, error) {
+func validateFile(path string, stdin io.Reader, out io.Writer, o v1alpha2.ValidationOptions) (int, error) {
 	docs, err := readDocuments(path, stdin)
 	if err != nil {
 		return 0, err
@@ -58,7 +58,7 @@ func validateFile(path string, stdin io.Reader, out io.Writer, o v1alpha1.Valida
 			continue
 		}
 		seen++
-		var ws v1alpha1.Workspace
+		var ws v1alpha2.Workspace
 		if err := decodeKind(doc, "Workspace", &ws); err != nil {
 			return invalid, err
 		}
@@ -71,7 +71,7 @@ func validateFile(path string, stdin io.Reader, out io.Writer, o v1alpha1.Valida
 		}
 	}
 	if seen == 0 {
-		return 0, fmt.Errorf("%s: no Workspace (apiVersion %s) found", path, v1alpha1.GroupVersion)
+		return 0, fmt.Errorf("%s: no Workspace (apiVersion %s) found", path, v1alpha2.GroupVersion)
 	}
 	return invalid, nil
 }

@@ -12,13 +12,15 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 
-	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha1"
+	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
+	"github.com/prewarm-dev/prewarm/pkg/podtemplate"
 	"github.com/prewarm-dev/prewarm/pkg/presets"
 )
 
 // chartValues is the part of prewarm-workspace's values the Workspace is
 // built from; decoding it strictly keeps the test honest about the keys.
 type chartValues struct {
+	Kelos     map[string]any `json:"kelos"`
 	Workspace struct {
 		Name      string            `json:"name"`
 		Repo      string            `json:"repo"`
@@ -29,8 +31,8 @@ type chartValues struct {
 	} `json:"workspace"`
 	Presets      map[string]presets.Options `json:"presets"`
 	Caches       map[string]cacheValues     `json:"caches"`
-	ExtraVolumes []v1alpha1.WorkspaceVolume `json:"extraVolumes"`
-	ExtraSetup   []v1alpha1.SetupContainer  `json:"extraSetup"`
+	ExtraVolumes []v1alpha2.WorkspaceVolume `json:"extraVolumes"`
+	ExtraSetup   []v1alpha2.SetupContainer  `json:"extraSetup"`
 }
 
 // cacheValues mirrors caches.<preset>; only existingClaim reaches the Workspace.
@@ -44,8 +46,13 @@ type cacheValues struct {
 }
 
 // TestWorkspaceParityGoVsHelm renders each values file through Helm (the
-// embedded prewarm-workspace chart) and builds the same Workspace in Go
-// with pkg/presets; the two must be the same object.
+// embedded prewarm-workspace chart) in every kelos.integration and builds
+// the same objects in Go with pkg/presets and pkg/podtemplate:
+//   - extension: the Workspace with setup/volumes/env;
+//   - podOverrides: the plain Workspace and the ConfigMap's podOverrides;
+//   - admission: the plain Workspace, and each container, volume, mount and
+//     env of Go's podOverrides in the policy's mutations (tests/kelos checks
+//     on the API server that the injected objects equal them exactly).
 func TestWorkspaceParityGoVsHelm(t *testing.T) {
 	files, _ := filepath.Glob("testdata/parity/*.yaml")
 	if len(files) == 0 {
@@ -56,22 +63,100 @@ func TestWorkspaceParityGoVsHelm(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, f := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(f), ".yaml"), func(t *testing.T) {
-			raw, vals := readValues(t, f)
-			manifest, err := Render(c, Options{ReleaseName: "parity", Namespace: "team", Values: vals})
-			if err != nil {
-				t.Fatalf("helm render: %v", err)
-			}
-			got := workspaceFrom(t, manifest)
-			want := goWorkspace(t, raw, "parity-prewarm-workspace")
-			if diff := cmp.Diff(want.Spec, got.Spec); diff != "" {
-				t.Errorf("Workspace spec: Go vs Helm (-go +helm):\n%s", diff)
-			}
-			if errs := got.Validate(); len(errs) > 0 {
-				t.Errorf("chart rendered an invalid Workspace: %v", errs)
-			}
-		})
+		for _, integration := range []string{"extension", "podOverrides", "admission"} {
+			t.Run(strings.TrimSuffix(filepath.Base(f), ".yaml")+"/"+integration, func(t *testing.T) {
+				raw, vals := readValues(t, f)
+				vals["kelos"] = map[string]any{"integration": integration}
+				manifest, err := Render(c, Options{ReleaseName: "parity", Namespace: "team", Values: vals})
+				if err != nil {
+					t.Fatalf("helm render: %v", err)
+				}
+				got := workspaceFrom(t, manifest)
+				want := goWorkspace(t, raw, "parity-prewarm-workspace")
+				want.Name = got.Name
+				if errs := got.Validate(); len(errs) > 0 {
+					t.Errorf("chart rendered an invalid Workspace: %v", errs)
+				}
+				if integration == "extension" {
+					if diff := cmp.Diff(want.Spec, got.Spec); diff != "" {
+						t.Errorf("Workspace spec: Go vs Helm (-go +helm):\n%s", diff)
+					}
+					return
+				}
+				plain, po, err := podtemplate.KelosPodOverrides(&want, podtemplate.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(plain.Spec, got.Spec); diff != "" {
+					t.Errorf("plain Workspace spec: Go vs Helm (-go +helm):\n%s", diff)
+				}
+				if integration == "podOverrides" {
+					if diff := cmp.Diff(po, podOverridesFrom(t, manifest)); diff != "" {
+						t.Errorf("podOverrides: Go vs Helm (-go +helm):\n%s", diff)
+					}
+					return
+				}
+				checkPolicyCarries(t, manifest, po)
+			})
+		}
 	}
+}
+
+// podOverridesFrom decodes the podOverrides ConfigMap's podOverrides.yaml.
+func podOverridesFrom(t *testing.T, manifest string) podtemplate.PodOverrides {
+	t.Helper()
+	var cm corev1.ConfigMap
+	if err := yaml.UnmarshalStrict([]byte(docOfKind(t, manifest, "ConfigMap")), &cm); err != nil {
+		t.Fatal(err)
+	}
+	var po podtemplate.PodOverrides
+	if err := yaml.UnmarshalStrict([]byte(cm.Data["podOverrides.yaml"]), &po); err != nil {
+		t.Fatalf("podOverrides.yaml: %v", err)
+	}
+	return po
+}
+
+// checkPolicyCarries requires the admission policy to add Go's init
+// containers in order, and to carry every volume, mount and env value.
+func checkPolicyCarries(t *testing.T, manifest string, po podtemplate.PodOverrides) {
+	t.Helper()
+	policy := docOfKind(t, manifest, "MutatingAdmissionPolicy")
+	at := 0
+	for _, c := range po.ExtraInitContainers {
+		i := strings.Index(policy[at:], fmt.Sprintf(`, name: %q,`, c.Name))
+		if i < 0 {
+			t.Fatalf("policy does not add init container %s (in order)", c.Name)
+		}
+		at += i
+	}
+	var want []string
+	for _, v := range po.Volumes {
+		want = append(want, fmt.Sprintf("Object.spec.template.spec.volumes{name: %q", v.Name))
+	}
+	for _, m := range po.VolumeMounts {
+		want = append(want, fmt.Sprintf("mountPath: %q, name: %q", m.MountPath, m.Name))
+	}
+	for _, e := range po.Env {
+		if e.ValueFrom == nil {
+			want = append(want, fmt.Sprintf("Object.spec.template.spec.containers.env{name: %q, value: %q}", e.Name, e.Value))
+		}
+	}
+	for _, w := range want {
+		if !strings.Contains(policy, w) {
+			t.Errorf("policy lacks %s", w)
+		}
+	}
+}
+
+func docOfKind(t *testing.T, manifest, kind string) string {
+	t.Helper()
+	for _, doc := range strings.Split(manifest, "\n---\n") {
+		if strings.Contains(doc, "\nkind: "+kind+"\n") {
+			return doc
+		}
+	}
+	t.Fatalf("no %s in render", kind)
+	return ""
 }
 
 func readValues(t *testing.T, path string) ([]byte, map[string]any) {
@@ -87,37 +172,37 @@ func readValues(t *testing.T, path string) ([]byte, map[string]any) {
 	return raw, vals
 }
 
-func workspaceFrom(t *testing.T, manifest string) v1alpha1.Workspace {
+func workspaceFrom(t *testing.T, manifest string) v1alpha2.Workspace {
 	t.Helper()
 	for _, doc := range strings.Split(manifest, "\n---\n") {
 		if !strings.Contains(doc, "\nkind: Workspace\n") {
 			continue
 		}
-		var ws v1alpha1.Workspace
+		var ws v1alpha2.Workspace
 		if err := yaml.UnmarshalStrict([]byte(doc), &ws); err != nil {
 			t.Fatalf("decode rendered Workspace: %v", err)
 		}
 		return ws
 	}
 	t.Fatalf("no Workspace in render:\n%s", manifest)
-	return v1alpha1.Workspace{}
+	return v1alpha2.Workspace{}
 }
 
 // goWorkspace is the chart's contract written in Go: workspace.* fields,
 // presets with the chart's claim names, user env winning over preset env,
 // then extraVolumes and extraSetup.
-func goWorkspace(t *testing.T, raw []byte, fullname string) v1alpha1.Workspace {
+func goWorkspace(t *testing.T, raw []byte, fullname string) v1alpha2.Workspace {
 	t.Helper()
 	var v chartValues
 	if err := yaml.UnmarshalStrict(raw, &v); err != nil {
 		t.Fatalf("values: %v", err)
 	}
-	ws := v1alpha1.Workspace{Spec: v1alpha1.WorkspaceSpec{Repo: v.Workspace.Repo, Ref: v.Workspace.Ref}}
+	ws := v1alpha2.Workspace{Spec: v1alpha2.WorkspaceSpec{Repo: v.Workspace.Repo, Ref: v.Workspace.Ref}}
 	if v.Workspace.SecretRef != "" {
-		ws.Spec.SecretRef = &v1alpha1.SecretReference{Name: v.Workspace.SecretRef}
+		ws.Spec.SecretRef = &v1alpha2.SecretReference{Name: v.Workspace.SecretRef}
 	}
 	for _, p := range sortedKeys(v.Workspace.Files) {
-		ws.Spec.Files = append(ws.Spec.Files, v1alpha1.WorkspaceFile{Path: p, Content: v.Workspace.Files[p]})
+		ws.Spec.Files = append(ws.Spec.Files, v1alpha2.WorkspaceFile{Path: p, Content: v.Workspace.Files[p]})
 	}
 	for name, o := range v.Presets {
 		if o.Cache == nil {

@@ -5,7 +5,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha1"
+	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
 )
 
 // Scripts read every value from the environment, so repository URLs,
@@ -33,7 +33,7 @@ func builtinContainer(name, image, script string, env []corev1.EnvVar) corev1.Co
 	}
 }
 
-func gitCloneContainer(ws *v1alpha1.Workspace, o Options) corev1.Container {
+func gitCloneContainer(ws *v1alpha2.Workspace, o Options) corev1.Container {
 	env := []corev1.EnvVar{{Name: "GIT_REPO", Value: ws.Spec.Repo}}
 	if ws.Spec.Ref != "" {
 		env = append(env, corev1.EnvVar{Name: "GIT_REF", Value: ws.Spec.Ref})
@@ -43,7 +43,7 @@ func gitCloneContainer(ws *v1alpha1.Workspace, o Options) corev1.Container {
 }
 
 // branchContainer is nil when the Task names no branch.
-func branchContainer(ws *v1alpha1.Workspace, task *v1alpha1.Task, o Options) *corev1.Container {
+func branchContainer(ws *v1alpha2.Workspace, task *v1alpha2.Task, o Options) *corev1.Container {
 	if task.Spec.Branch == "" {
 		return nil
 	}
@@ -53,7 +53,7 @@ func branchContainer(ws *v1alpha1.Workspace, task *v1alpha1.Task, o Options) *co
 }
 
 // filesContainer is nil when the Workspace has no files.
-func filesContainer(ws *v1alpha1.Workspace, o Options) *corev1.Container {
+func filesContainer(ws *v1alpha2.Workspace, o Options) *corev1.Container {
 	if len(ws.Spec.Files) == 0 {
 		return nil
 	}
@@ -69,7 +69,7 @@ func filesContainer(ws *v1alpha1.Workspace, o Options) *corev1.Container {
 
 // setupContainers turns spec.setup into init containers that see the
 // workspace, every user volume and spec.env, and start in the checkout.
-func setupContainers(ws *v1alpha1.Workspace) []corev1.Container {
+func setupContainers(ws *v1alpha2.Workspace) []corev1.Container {
 	var out []corev1.Container
 	for _, s := range ws.Spec.Setup {
 		wd := s.WorkingDir
@@ -77,21 +77,23 @@ func setupContainers(ws *v1alpha1.Workspace) []corev1.Container {
 			wd = RepoDir
 		}
 		out = append(out, corev1.Container{
-			Name:            s.Name,
-			Image:           s.Image,
-			Command:         s.Command,
-			Args:            s.Args,
-			WorkingDir:      wd,
-			Env:             mergeEnv(ws.Spec.Env, s.Env),
-			Resources:       *s.Resources.DeepCopy(),
-			VolumeMounts:    userMounts(ws),
-			SecurityContext: containerSecurityContext(),
+			Name:       s.Name,
+			Image:      s.Image,
+			Command:    s.Command,
+			Args:       s.Args,
+			WorkingDir: wd,
+			Env:        mergeEnv(ws.Spec.Env, s.Env),
+			Resources:  *s.Resources.DeepCopy(),
+			// Kelos builds setup containers from spec.setup as given; so do we.
+			TerminationMessagePolicy: s.TerminationMessagePolicy,
+			VolumeMounts:             userMounts(ws),
+			SecurityContext:          containerSecurityContext(),
 		})
 	}
 	return out
 }
 
-func agentContainer(ws *v1alpha1.Workspace, task *v1alpha1.Task, o Options) corev1.Container {
+func agentContainer(ws *v1alpha2.Workspace, task *v1alpha2.Task, o Options) corev1.Container {
 	image := o.AgentImage
 	if task.Spec.Image != "" {
 		image = task.Spec.Image
@@ -99,7 +101,6 @@ func agentContainer(ws *v1alpha1.Workspace, task *v1alpha1.Task, o Options) core
 	env := []corev1.EnvVar{
 		{Name: "KELOS_AGENT_TYPE", Value: task.Spec.Type},
 		{Name: "KELOS_PROMPT", Value: task.Spec.Prompt},
-		{Name: "HOME", Value: HomeDir},
 	}
 	return corev1.Container{
 		Name:            AgentContainer,

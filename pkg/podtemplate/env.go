@@ -3,7 +3,7 @@ package podtemplate
 import (
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha1"
+	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
 )
 
 // mergeEnv returns base followed by extra; a later entry with the same name
@@ -26,7 +26,7 @@ func mergeEnv(base, extra []corev1.EnvVar) []corev1.EnvVar {
 }
 
 // gitCredentialEnv exposes the Workspace's token to git, from the Secret.
-func gitCredentialEnv(ws *v1alpha1.Workspace) []corev1.EnvVar {
+func gitCredentialEnv(ws *v1alpha2.Workspace) []corev1.EnvVar {
 	if ws.Spec.SecretRef == nil {
 		return nil
 	}

@@ -28,7 +28,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
-	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha1"
+	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
 )
 
 type fuzzPodInput struct {
@@ -39,35 +39,35 @@ type fuzzPodInput struct {
 	readOnly, hostPath                    bool
 }
 
-func (in fuzzPodInput) build() (*v1alpha1.Workspace, *v1alpha1.Task, Options) {
-	ws := &v1alpha1.Workspace{
+func (in fuzzPodInput) build() (*v1alpha2.Workspace, *v1alpha2.Task, Options) {
+	ws := &v1alpha2.Workspace{
 		ObjectMeta: metav1.ObjectMeta{Name: "ws", Namespace: "ns"},
-		Spec:       v1alpha1.WorkspaceSpec{Repo: in.repo, Ref: in.ref},
+		Spec:       v1alpha2.WorkspaceSpec{Repo: in.repo, Ref: in.ref},
 	}
 	if in.filePath != "" {
-		ws.Spec.Files = []v1alpha1.WorkspaceFile{{Path: in.filePath, Content: in.fileContent}}
+		ws.Spec.Files = []v1alpha2.WorkspaceFile{{Path: in.filePath, Content: in.fileContent}}
 	}
 	if in.envName != "" {
 		ws.Spec.Env = []corev1.EnvVar{{Name: in.envName, Value: in.envValue}}
 	}
 	if in.setupName != "" {
-		s := v1alpha1.SetupContainer{Name: in.setupName, Image: "alpine:3.20", Command: []string{"make"}, Args: []string{in.arg}, WorkingDir: in.workingDir}
+		s := v1alpha2.SetupContainer{Name: in.setupName, Image: "alpine:3.20", Command: []string{"make"}, Args: []string{in.arg}, WorkingDir: in.workingDir}
 		if in.envName != "" {
 			s.Env = []corev1.EnvVar{{Name: in.envName, Value: in.envValue + "-setup"}}
 		}
-		ws.Spec.Setup = []v1alpha1.SetupContainer{s}
+		ws.Spec.Setup = []v1alpha2.SetupContainer{s}
 	}
 	if in.mountPath != "" {
 		src := corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}
 		if in.hostPath {
 			src = corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/var/cache"}}
 		}
-		ws.Spec.Volumes = []v1alpha1.WorkspaceVolume{{Name: "cache", MountPath: in.mountPath, SubPath: in.subPath, ReadOnly: in.readOnly, Source: src}}
+		ws.Spec.Volumes = []v1alpha2.WorkspaceVolume{{Name: "cache", MountPath: in.mountPath, SubPath: in.subPath, ReadOnly: in.readOnly, Source: src}}
 	}
-	task := &v1alpha1.Task{
+	task := &v1alpha2.Task{
 		ObjectMeta: metav1.ObjectMeta{Name: "t1", Namespace: "ns"},
-		Spec: v1alpha1.TaskSpec{Type: "claude-code", Prompt: in.prompt, Branch: in.branch, Image: in.taskImage,
-			WorkspaceRef: &v1alpha1.WorkspaceReference{Name: "ws"}},
+		Spec: v1alpha2.TaskSpec{Type: "claude-code", Prompt: in.prompt, Branch: in.branch, Image: in.taskImage,
+			WorkspaceRef: &v1alpha2.WorkspaceReference{Name: "ws"}},
 	}
 	return ws, task, Options{AllowHostPath: in.hostPath}
 }
@@ -121,7 +121,7 @@ func referenceScripts(f *testing.F) map[string][]string {
 func checkRender(t *testing.T, in fuzzPodInput, ref map[string][]string) {
 	t.Helper()
 	ws, task, o := in.build()
-	errs := ws.ValidateWith(v1alpha1.ValidationOptions{AllowHostPath: o.AllowHostPath})
+	errs := ws.ValidateWith(v1alpha2.ValidationOptions{AllowHostPath: o.AllowHostPath})
 	job, err := Render(ws, task, o)
 	if len(errs) > 0 {
 		var ie *InputError
@@ -259,7 +259,7 @@ func restrictedProblem(sc *corev1.SecurityContext) string {
 	return ""
 }
 
-// Regression (pkg/api/v1alpha1 ReservedContainerNames vs pkg/podtemplate
+// Regression (pkg/api/v1alpha2 ReservedContainerNames vs pkg/podtemplate
 // AgentContainer): a setup entry may be called "agent", the name of the
 // agent container, so the Task pod has two containers named agent and the
 // API server refuses it (spec.containers[0].name: Duplicate value).

@@ -5,8 +5,12 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha1"
+	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
 )
+
+// WorkspaceLabel on a Kelos Task (podOverrides.labels) names the
+// Workspace whose prewarm setup its Job gets.
+const WorkspaceLabel = "prewarm.dev/workspace"
 
 // MaxKelosExtraInitContainers is released Kelos' limit on
 // podOverrides.extraInitContainers.
@@ -16,6 +20,9 @@ const MaxKelosExtraInitContainers = 8
 // TaskSpawner: the same setup and caches for clusters whose Workspace CRD
 // has no spec.setup, spec.volumes or spec.env.
 type PodOverrides struct {
+	// Labels carry WorkspaceLabel, so the admission integration (matching
+	// on it) never injects a second time into such a Task's Job.
+	Labels              map[string]string    `json:"labels,omitempty"`
 	ExtraInitContainers []corev1.Container   `json:"extraInitContainers,omitempty"`
 	Volumes             []corev1.Volume      `json:"volumes,omitempty"`
 	VolumeMounts        []corev1.VolumeMount `json:"volumeMounts,omitempty"`
@@ -26,8 +33,8 @@ type PodOverrides struct {
 // plain Workspace (repo, ref, secretRef, files) and podOverrides carrying
 // the setup containers, volumes and env. Kelos runs extraInitContainers
 // after its own init containers and mounts volumeMounts in the agent only.
-func KelosPodOverrides(ws *v1alpha1.Workspace, o Options) (*v1alpha1.Workspace, PodOverrides, error) {
-	if errs := ws.ValidateWith(v1alpha1.ValidationOptions{AllowHostPath: o.AllowHostPath}); len(errs) > 0 {
+func KelosPodOverrides(ws *v1alpha2.Workspace, o Options) (*v1alpha2.Workspace, PodOverrides, error) {
+	if errs := ws.ValidateWith(v1alpha2.ValidationOptions{AllowHostPath: o.AllowHostPath}); len(errs) > 0 {
 		return nil, PodOverrides{}, inputErrorf("workspace %s is invalid: %s", ws.Name, errs.ToAggregate())
 	}
 	if n := len(ws.Spec.Setup); n > MaxKelosExtraInitContainers {
@@ -38,6 +45,7 @@ func KelosPodOverrides(ws *v1alpha1.Workspace, o Options) (*v1alpha1.Workspace, 
 	plain := ws.DeepCopy()
 	plain.Spec.Setup, plain.Spec.Volumes, plain.Spec.Env = nil, nil, nil
 	out := PodOverrides{
+		Labels:              map[string]string{WorkspaceLabel: ws.Name},
 		ExtraInitContainers: setupContainers(ws),
 		Volumes:             volumes(ws)[1:], // Kelos adds the workspace volume itself
 		VolumeMounts:        userMounts(ws)[1:],
@@ -46,7 +54,7 @@ func KelosPodOverrides(ws *v1alpha1.Workspace, o Options) (*v1alpha1.Workspace, 
 	return plain, out, nil
 }
 
-func setupNames(ws *v1alpha1.Workspace) string {
+func setupNames(ws *v1alpha2.Workspace) string {
 	names := make([]string, 0, len(ws.Spec.Setup))
 	for _, s := range ws.Spec.Setup {
 		names = append(names, s.Name)

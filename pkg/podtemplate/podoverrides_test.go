@@ -10,16 +10,16 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"sigs.k8s.io/yaml"
 
-	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha1"
+	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
 )
 
 type podOverridesCase struct {
-	Workspace v1alpha1.Workspace `json:"workspace"`
+	Workspace v1alpha2.Workspace `json:"workspace"`
 	WantError string             `json:"wantError"`
 }
 
 type podOverridesGolden struct {
-	Workspace    *v1alpha1.Workspace `json:"workspace"`
+	Workspace    *v1alpha2.Workspace `json:"workspace"`
 	PodOverrides PodOverrides        `json:"podOverrides"`
 }
 

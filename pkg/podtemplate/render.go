@@ -9,12 +9,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
-	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha1"
+	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
 )
 
 // Render returns the Job for task on ws. It validates ws first, so an
 // invalid Workspace yields an error listing every field path, never a pod.
-func Render(ws *v1alpha1.Workspace, task *v1alpha1.Task, o Options) (*batchv1.Job, error) {
+func Render(ws *v1alpha2.Workspace, task *v1alpha2.Task, o Options) (*batchv1.Job, error) {
 	if err := checkInputs(ws, task, o); err != nil {
 		return nil, err
 	}
@@ -35,7 +35,7 @@ func Render(ws *v1alpha1.Workspace, task *v1alpha1.Task, o Options) (*batchv1.Jo
 	}, nil
 }
 
-func checkInputs(ws *v1alpha1.Workspace, task *v1alpha1.Task, o Options) error {
+func checkInputs(ws *v1alpha2.Workspace, task *v1alpha2.Task, o Options) error {
 	switch {
 	case ws == nil:
 		return inputErrorf("workspace is required")
@@ -46,7 +46,7 @@ func checkInputs(ws *v1alpha1.Workspace, task *v1alpha1.Task, o Options) error {
 	case task.Spec.WorkspaceRef != nil && task.Spec.WorkspaceRef.Name != ws.Name:
 		return inputErrorf("task %s refers to workspace %q, not %q", task.Name, task.Spec.WorkspaceRef.Name, ws.Name)
 	}
-	if errs := ws.ValidateWith(v1alpha1.ValidationOptions{AllowHostPath: o.AllowHostPath}); len(errs) > 0 {
+	if errs := ws.ValidateWith(v1alpha2.ValidationOptions{AllowHostPath: o.AllowHostPath}); len(errs) > 0 {
 		msgs := make([]string, 0, len(errs))
 		for _, e := range errs {
 			msgs = append(msgs, e.Error())
@@ -56,11 +56,11 @@ func checkInputs(ws *v1alpha1.Workspace, task *v1alpha1.Task, o Options) error {
 	return nil
 }
 
-func jobMeta(ws *v1alpha1.Workspace, task *v1alpha1.Task) metav1.ObjectMeta {
+func jobMeta(ws *v1alpha2.Workspace, task *v1alpha2.Task) metav1.ObjectMeta {
 	return metav1.ObjectMeta{Name: task.Name, Namespace: task.Namespace, Labels: labels(ws, task)}
 }
 
-func labels(ws *v1alpha1.Workspace, task *v1alpha1.Task) map[string]string {
+func labels(ws *v1alpha2.Workspace, task *v1alpha2.Task) map[string]string {
 	return map[string]string{
 		"app.kubernetes.io/name":       "kelos-task",
 		"app.kubernetes.io/managed-by": "kelos",
@@ -70,7 +70,7 @@ func labels(ws *v1alpha1.Workspace, task *v1alpha1.Task) map[string]string {
 }
 
 // podSpec merges the parts in the fixed init order.
-func podSpec(ws *v1alpha1.Workspace, task *v1alpha1.Task, o Options) corev1.PodSpec {
+func podSpec(ws *v1alpha2.Workspace, task *v1alpha2.Task, o Options) corev1.PodSpec {
 	inits := []corev1.Container{gitCloneContainer(ws, o)}
 	for _, c := range []*corev1.Container{branchContainer(ws, task, o), filesContainer(ws, o)} {
 		if c != nil {

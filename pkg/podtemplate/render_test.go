@@ -11,15 +11,15 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"sigs.k8s.io/yaml"
 
-	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha1"
+	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/render/*.want.yaml from the renderer")
 
 type renderCase struct {
 	Options   Options            `json:"options"`
-	Workspace v1alpha1.Workspace `json:"workspace"`
-	Task      v1alpha1.Task      `json:"task"`
+	Workspace v1alpha2.Workspace `json:"workspace"`
+	Task      v1alpha2.Task      `json:"task"`
 	WantError string             `json:"wantError"`
 }
 
@@ -131,10 +131,10 @@ func TestRenderIsDeterministic(t *testing.T) {
 }
 
 func TestRenderRejectsNilInputs(t *testing.T) {
-	if _, err := Render(nil, &v1alpha1.Task{}, Options{}); err == nil {
+	if _, err := Render(nil, &v1alpha2.Task{}, Options{}); err == nil {
 		t.Error("nil workspace accepted")
 	}
-	if _, err := Render(&v1alpha1.Workspace{}, nil, Options{}); err == nil {
+	if _, err := Render(&v1alpha2.Workspace{}, nil, Options{}); err == nil {
 		t.Error("nil task accepted")
 	}
 }

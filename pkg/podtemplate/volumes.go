@@ -3,11 +3,11 @@ package podtemplate
 import (
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha1"
+	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
 )
 
 // volumes returns the workspace EmptyDir followed by the user volumes.
-func volumes(ws *v1alpha1.Workspace) []corev1.Volume {
+func volumes(ws *v1alpha2.Workspace) []corev1.Volume {
 	out := []corev1.Volume{{
 		Name:         WorkspaceVolume,
 		VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}},
@@ -25,7 +25,7 @@ func workspaceMounts() []corev1.VolumeMount {
 
 // userMounts is what setup containers and the agent see: the workspace plus
 // every user volume.
-func userMounts(ws *v1alpha1.Workspace) []corev1.VolumeMount {
+func userMounts(ws *v1alpha2.Workspace) []corev1.VolumeMount {
 	out := workspaceMounts()
 	for _, v := range ws.Spec.Volumes {
 		out = append(out, corev1.VolumeMount{

@@ -8,14 +8,14 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha1"
+	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
 )
 
 // Apply renders every enabled preset, in Names() order, and merges the
 // results into ws.Spec. Env and volumes already present with the same
 // content are kept once; the same name with different content is an error
 // naming both owners.
-func Apply(ws *v1alpha1.Workspace, presets map[string]Options) error {
+func Apply(ws *v1alpha2.Workspace, presets map[string]Options) error {
 	if err := checkNames(presets); err != nil {
 		return err
 	}
@@ -53,13 +53,13 @@ func checkNames(presets map[string]Options) error {
 // merger appends additions to a Workspace spec and remembers who added
 // each env name, volume name, mount path and setup name.
 type merger struct {
-	spec   *v1alpha1.WorkspaceSpec
+	spec   *v1alpha2.WorkspaceSpec
 	owners map[string]string
 }
 
 const specOwner = "the Workspace spec"
 
-func newMerger(ws *v1alpha1.Workspace) *merger {
+func newMerger(ws *v1alpha2.Workspace) *merger {
 	m := &merger{spec: &ws.Spec, owners: map[string]string{}}
 	for _, e := range ws.Spec.Env {
 		m.owners["env "+e.Name] = specOwner
@@ -95,7 +95,7 @@ func (m *merger) add(owner string, a Additions) error {
 	return nil
 }
 
-func (m *merger) addVolume(owner string, v v1alpha1.WorkspaceVolume) error {
+func (m *merger) addVolume(owner string, v v1alpha2.WorkspaceVolume) error {
 	if prev, ok := m.owners["volume "+v.Name]; ok {
 		if reflect.DeepEqual(m.findVolume(v.Name), v) {
 			return nil
@@ -116,7 +116,7 @@ func (m *merger) addVolume(owner string, v v1alpha1.WorkspaceVolume) error {
 
 // claimDirFree refuses two presets on the same directory of one claim:
 // their scripts use the same layout (store/, snapshots/) and would mix.
-func (m *merger) claimDirFree(owner string, v v1alpha1.WorkspaceVolume) error {
+func (m *merger) claimDirFree(owner string, v v1alpha2.WorkspaceVolume) error {
 	pvc := v.Source.PersistentVolumeClaim
 	if pvc == nil || !strings.HasPrefix(owner, "preset ") {
 		return nil
@@ -129,13 +129,13 @@ func (m *merger) claimDirFree(owner string, v v1alpha1.WorkspaceVolume) error {
 	return nil
 }
 
-func (m *merger) findVolume(name string) v1alpha1.WorkspaceVolume {
+func (m *merger) findVolume(name string) v1alpha2.WorkspaceVolume {
 	for _, v := range m.spec.Volumes {
 		if v.Name == name {
 			return v
 		}
 	}
-	return v1alpha1.WorkspaceVolume{}
+	return v1alpha2.WorkspaceVolume{}
 }
 
 func (m *merger) addEnv(owner string, e corev1.EnvVar) error {

@@ -5,14 +5,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha1"
+	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
 )
 
 // applyCase is testdata/apply/<case>.yaml: a Workspace and a presets map.
 // Without error, the merged Workspace must pass Validate() and equal
 // <case>.golden.yaml (scripts replaced by placeholders).
 type applyCase struct {
-	Workspace v1alpha1.Workspace `json:"workspace"`
+	Workspace v1alpha2.Workspace `json:"workspace"`
 	Presets   map[string]Options `json:"presets"`
 	Error     string             `json:"error,omitempty"`
 }
@@ -50,7 +50,7 @@ func TestApply(t *testing.T) {
 }
 
 // applyForTest is Apply, with stub scripts for defines not written yet.
-func applyForTest(t *testing.T, ws *v1alpha1.Workspace, presets map[string]Options) error {
+func applyForTest(t *testing.T, ws *v1alpha2.Workspace, presets map[string]Options) error {
 	t.Helper()
 	if err := checkNames(presets); err != nil {
 		return err
@@ -79,7 +79,7 @@ func TestApplyPublic(t *testing.T) {
 			t.Skipf("scripts not written yet (%v); TestApply covers Apply's merge with stubs", err)
 		}
 	}
-	ws := &v1alpha1.Workspace{Spec: v1alpha1.WorkspaceSpec{Repo: "https://github.com/example/app.git"}}
+	ws := &v1alpha2.Workspace{Spec: v1alpha2.WorkspaceSpec{Repo: "https://github.com/example/app.git"}}
 	presets := map[string]Options{}
 	for _, n := range names {
 		presets[n] = Options{Enabled: true}

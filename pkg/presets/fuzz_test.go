@@ -29,7 +29,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/yaml"
 
-	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha1"
+	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
 	"github.com/prewarm-dev/prewarm/pkg/podtemplate"
 )
 
@@ -119,9 +119,9 @@ func checkOptions(t *testing.T, name string, o Options) {
 		}
 	}
 
-	ws := &v1alpha1.Workspace{
+	ws := &v1alpha2.Workspace{
 		ObjectMeta: metav1.ObjectMeta{Name: "app"},
-		Spec:       v1alpha1.WorkspaceSpec{Repo: "https://github.com/example/app.git"},
+		Spec:       v1alpha2.WorkspaceSpec{Repo: "https://github.com/example/app.git"},
 	}
 	o.Enabled = true
 	if err := Apply(ws, map[string]Options{name: o}); err != nil {
@@ -130,7 +130,7 @@ func checkOptions(t *testing.T, name string, o Options) {
 	if errs := ws.Validate(); len(errs) > 0 {
 		t.Fatalf("valid %s options %s give an invalid Workspace: %v", name, fuzzJSONOf(o), errs.ToAggregate())
 	}
-	task := &v1alpha1.Task{ObjectMeta: metav1.ObjectMeta{Name: "t1"}, Spec: v1alpha1.TaskSpec{Type: "claude-code", Prompt: "p"}}
+	task := &v1alpha2.Task{ObjectMeta: metav1.ObjectMeta{Name: "t1"}, Spec: v1alpha2.TaskSpec{Type: "claude-code", Prompt: "p"}}
 	job, err := podtemplate.Render(ws, task, podtemplate.Options{})
 	if err != nil {
 		t.Fatalf("Render of the applied Workspace: %v", err)

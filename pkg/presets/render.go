@@ -11,14 +11,14 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
-	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha1"
+	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
 	templatesgo "github.com/prewarm-dev/prewarm/templates-go"
 )
 
 // Additions are what one preset adds to a Workspace spec.
 type Additions struct {
-	Setup   []v1alpha1.SetupContainer  `json:"setup"`
-	Volumes []v1alpha1.WorkspaceVolume `json:"volumes"`
+	Setup   []v1alpha2.SetupContainer  `json:"setup"`
+	Volumes []v1alpha2.WorkspaceVolume `json:"volumes"`
 	Env     []corev1.EnvVar            `json:"env"`
 }
 

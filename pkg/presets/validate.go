@@ -10,7 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
-	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha1"
+	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
 )
 
 var (
@@ -53,7 +53,7 @@ func (o Options) Validate(name string, p *field.Path) field.ErrorList {
 	errs = append(errs, validateText(o.KeySalt, p.Child("keySalt"))...)
 	errs = append(errs, validateSecrets(name, o, p)...)
 	if o.Resources != nil {
-		errs = append(errs, v1alpha1.ValidateResources(*o.Resources, p.Child("resources"))...)
+		errs = append(errs, v1alpha2.ValidateResources(*o.Resources, p.Child("resources"))...)
 	}
 	return errs
 }
@@ -188,7 +188,7 @@ func validateMountPath(v string, p *field.Path) field.ErrorList {
 		return field.ErrorList{field.Invalid(p, v, fmt.Sprintf("must be a clean path (%s)", path.Clean(v)))}
 	case v == "/":
 		return field.ErrorList{field.Invalid(p, v, "must not be /")}
-	case v == v1alpha1.WorkspaceMountPath:
+	case v == v1alpha2.WorkspaceMountPath:
 		return field.ErrorList{field.Invalid(p, v, "must not be /workspace, which holds the workspace volume")}
 	}
 	return nil
@@ -259,6 +259,8 @@ func validateSecrets(name string, o Options, p *field.Path) field.ErrorList {
 			errs = append(errs, field.Invalid(tp.Child("env"), t.Env, "must be an environment variable name: letters, digits and '_', not starting with a digit"))
 		case strings.HasPrefix(t.Env, "PREWARM_") || t.Env == "HOME" || t.Env == "PATH":
 			errs = append(errs, field.Invalid(tp.Child("env"), t.Env, "must not be HOME, PATH or PREWARM_*, which prewarm sets"))
+		case v1alpha2.IsReservedEnv(t.Env):
+			errs = append(errs, field.Invalid(tp.Child("env"), t.Env, "must not be KELOS_*, which Kelos reserves"))
 		}
 	}
 	return errs

@@ -8,7 +8,6 @@ publishes it back. Build output stays on the workspace EmptyDir.
 {{- $c := dict -}}
 {{- $_ := include "prewarm.preset.resolve" (dict "eco" "cargo" "options" . "out" $c) -}}
 {{- $env := list
-  (dict "name" "HOME" "value" $c.home)
   (dict "name" "CARGO_HOME" "value" "/workspace/.cargo")
   (dict "name" "CARGO_TARGET_DIR" "value" "/workspace/target")
 -}}

@@ -24,8 +24,8 @@ allowed. Each takes (dict "key" "presets.npm.workdirs[0]" "v" value).
 
 {{- /* prewarm.check.tokenEnv: not a variable prewarm or the image sets. */ -}}
 {{- define "prewarm.check.tokenEnv" -}}
-{{- if regexMatch "^(HOME|PATH|PREWARM_.*)$" (toString .v) -}}
-{{- fail (printf "%s: %q is set by prewarm or the image (HOME, PATH, PREWARM_*): choose another name, such as NPM_TOKEN" .key (toString .v)) -}}
+{{- if regexMatch "^(HOME|PATH|PREWARM_.*|KELOS_.*)$" (toString .v) -}}
+{{- fail (printf "%s: %q is set by prewarm or the image (HOME, PATH, PREWARM_*) or reserved by Kelos (KELOS_*): choose another name, such as NPM_TOKEN" .key (toString .v)) -}}
 {{- end -}}
 {{- end -}}
 

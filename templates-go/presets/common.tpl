@@ -7,7 +7,9 @@ Each "prewarm.preset.<eco>" takes the options map of presets.<eco> (the
 chart's values, or the Go Options marshalled to JSON) and emits one JSON
 object: {"setup": [SetupContainer], "volumes": [WorkspaceVolume],
 "env": [EnvVar]}. "env" goes into the Workspace's spec.env (setup containers
-and the agent); each setup container carries its own PREWARM_* env.
+and the agent): only each tool's own variables, never HOME, which stays the
+agent image's. Each setup container carries its own HOME (PREWARM_HOME) and
+PREWARM_* env, and terminationMessagePolicy FallbackToLogsOnError.
 */ -}}
 
 {{- /*
@@ -94,6 +96,7 @@ set to the container name, so extraArgs reach the tool as "$@".
 {{- $setupEnv := list
   (dict "name" "PREWARM_REPO" "value" $c.repo)
   (dict "name" "PREWARM_CACHE" "value" $c.cache)
+  (dict "name" "HOME" "value" $c.home)
   (dict "name" "PREWARM_HOME" "value" $c.home)
   (dict "name" "PREWARM_WORKDIRS" "value" (join "\n" $c.workdirs))
   (dict "name" "PREWARM_CACHE_MODE" "value" $c.mode)
@@ -106,6 +109,7 @@ set to the container name, so extraArgs reach the tool as "$@".
   "workingDir" $c.repo
   "env" (concat $setupEnv .setupEnv)
   "resources" $c.resources
+  "terminationMessagePolicy" "FallbackToLogsOnError"
 -}}
 {{- if $c.extraArgs }}{{ $_ := set $container "args" $c.extraArgs }}{{ end -}}
 {{- $pvc := dict "claimName" $c.claimName -}}

@@ -6,7 +6,7 @@ the shared module cache as a file GOPROXY, falling back to the network.
 {{- define "prewarm.preset.gomod" -}}
 {{- $c := dict -}}
 {{- $_ := include "prewarm.preset.resolve" (dict "eco" "gomod" "options" . "out" $c) -}}
-{{- $env := list (dict "name" "HOME" "value" $c.home) -}}
+{{- $env := list -}}
 {{- if $c.readWrite -}}
 {{- $env = concat $env (list
   (dict "name" "GOMODCACHE" "value" (printf "%s/mod" $c.cache))

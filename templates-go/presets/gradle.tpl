@@ -9,7 +9,6 @@ the default resolution run.
 {{- $c := dict -}}
 {{- $_ := include "prewarm.preset.resolve" (dict "eco" "gradle" "options" . "out" $c) -}}
 {{- $env := list
-  (dict "name" "HOME" "value" $c.home)
   (dict "name" "GRADLE_USER_HOME" "value" "/workspace/.gradle")
   (dict "name" "GRADLE_RO_DEP_CACHE" "value" (printf "%s/ro" $c.cache))
 -}}

@@ -18,7 +18,6 @@ passes it as arguments.
 {{- end -}}
 {{- with $c.secret }}{{ $args = concat $args (list "-s" .file) }}{{ end -}}
 {{- $env := list
-  (dict "name" "HOME" "value" $c.home)
   (dict "name" "MAVEN_ARGS" "value" (join " " $args))
   (dict "name" "MAVEN_CONFIG" "value" "")
   (dict "name" "MAVEN_OPTS" "value" (printf "-Duser.home=%s" $c.home))

@@ -8,7 +8,7 @@ preset gives npm a per-pod cache and only reads snapshots from the volume.
 {{- define "prewarm.preset.npm" -}}
 {{- $c := dict -}}
 {{- $_ := include "prewarm.preset.resolve" (dict "eco" "npm" "options" . "out" $c) -}}
-{{- $env := list (dict "name" "HOME" "value" $c.home) -}}
+{{- $env := list -}}
 {{- if $c.readWrite -}}
 {{- $env = concat $env (list
   (dict "name" "npm_config_cache" "value" (printf "%s/store" $c.cache))

@@ -12,7 +12,6 @@ spec.env reaches all setup containers.
 {{- range $c.workdirs }}{{ $bins = append $bins (printf "%s/.venv/bin" (clean (printf "%s/%s" $c.repo .))) }}{{ end -}}
 {{- $cacheRoot := ternary $c.cache (printf "%s/.cache" $c.home) $c.readWrite -}}
 {{- $env := list
-  (dict "name" "HOME" "value" $c.home)
   (dict "name" "PIP_CACHE_DIR" "value" (ternary (printf "%s/store" $c.cache) (printf "%s/.cache/pip" $c.home) $c.readWrite))
   (dict "name" "PIP_DISABLE_PIP_VERSION_CHECK" "value" "1")
   (dict "name" "UV_CACHE_DIR" "value" (printf "%s/uv" $cacheRoot))

@@ -25,7 +25,7 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/yaml"
 
-	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha1"
+	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
 	"github.com/prewarm-dev/prewarm/pkg/presets"
 	"github.com/prewarm-dev/prewarm/tests/internal/cluster"
 )
@@ -193,7 +193,7 @@ func killGroupOnCancel(cmd *exec.Cmd) {
 
 // installChart is step 2: helm install, then the Workspace, PVCs and
 // CronJobs as the API server stored them. It returns the live Workspace.
-func (d *demo) installChart(ctx context.Context, k *kube) (*v1alpha1.Workspace, error) {
+func (d *demo) installChart(ctx context.Context, k *kube) (*v1alpha2.Workspace, error) {
 	valuesRel := relTo(d.cfg.root, d.cfg.values)
 	d.ui.heading(2, fmt.Sprintf("helm install %s charts/prewarm-workspace -f %s -n %s", release, valuesRel, namespace))
 	d.ui.printf("  preparing the helm CLI from tools.mod (compiled on first use, about a minute)… ")
@@ -230,7 +230,7 @@ func (d *demo) installChart(ctx context.Context, k *kube) (*v1alpha1.Workspace, 
 	if len(list.Items) != 1 {
 		return nil, fmt.Errorf("the release made %d Workspaces, want 1", len(list.Items))
 	}
-	ws := &v1alpha1.Workspace{}
+	ws := &v1alpha2.Workspace{}
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(list.Items[0].Object, ws); err != nil {
 		return nil, fmt.Errorf("decode the live Workspace: %w", err)
 	}
@@ -254,7 +254,7 @@ func (d *demo) installChart(ctx context.Context, k *kube) (*v1alpha1.Workspace, 
 }
 
 // showWorkspace prints a kubectl-describe-like summary of ws.
-func (d *demo) showWorkspace(ws *v1alpha1.Workspace) {
+func (d *demo) showWorkspace(ws *v1alpha2.Workspace) {
 	d.ui.printf("\n  Workspace %s/%s (read back from the API server)\n", ws.Namespace, ws.Name)
 	ref := ws.Spec.Ref
 	if ref == "" {
@@ -296,7 +296,7 @@ func (d *demo) showWorkspace(ws *v1alpha1.Workspace) {
 	d.ui.object("Workspace "+ws.Name, ws)
 }
 
-func describeCommand(s v1alpha1.SetupContainer) string {
+func describeCommand(s v1alpha2.SetupContainer) string {
 	c := s.Command
 	if len(c) >= 3 && c[0] == "sh" && c[1] == "-c" {
 		lines := strings.Count(c[2], "\n") + 1
@@ -306,7 +306,7 @@ func describeCommand(s v1alpha1.SetupContainer) string {
 	return strings.Join(append(append([]string{}, c...), s.Args...), " ")
 }
 
-func describeSource(v v1alpha1.WorkspaceVolume) string {
+func describeSource(v v1alpha2.WorkspaceVolume) string {
 	s := v.Source
 	var out string
 	switch {

@@ -12,27 +12,27 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/utils/ptr"
 
-	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha1"
+	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
 	"github.com/prewarm-dev/prewarm/pkg/podtemplate"
 )
 
 // demoTask is the Kelos Task the demo creates on the Workspace.
-func demoTask(ws *v1alpha1.Workspace) *v1alpha1.Task {
-	return &v1alpha1.Task{
-		TypeMeta:   metav1.TypeMeta{APIVersion: v1alpha1.GroupVersion.String(), Kind: "Task"},
+func demoTask(ws *v1alpha2.Workspace) *v1alpha2.Task {
+	return &v1alpha2.Task{
+		TypeMeta:   metav1.TypeMeta{APIVersion: v1alpha2.GroupVersion.String(), Kind: "Task"},
 		ObjectMeta: metav1.ObjectMeta{Name: "fix-issue-42", Namespace: ws.Namespace},
-		Spec: v1alpha1.TaskSpec{
+		Spec: v1alpha2.TaskSpec{
 			Type:         "claude-code",
 			Prompt:       "Fix issue 42 and open a pull request.",
 			Branch:       "kelos/fix-issue-42",
-			WorkspaceRef: &v1alpha1.WorkspaceReference{Name: ws.Name},
+			WorkspaceRef: &v1alpha2.WorkspaceReference{Name: ws.Name},
 		},
 	}
 }
 
 // showTaskPod is step 3: create a Task, render its Job from the live
 // Workspace and Task, and have the API server admit the pod (dry-run).
-func (d *demo) showTaskPod(ctx context.Context, k *kube, ws *v1alpha1.Workspace) (*batchv1.Job, error) {
+func (d *demo) showTaskPod(ctx context.Context, k *kube, ws *v1alpha2.Workspace) (*batchv1.Job, error) {
 	d.ui.heading(3, "The Task pod: podtemplate.Render(live Workspace, live Task)")
 	u, err := toUnstructured(demoTask(ws))
 	if err != nil {
@@ -43,7 +43,7 @@ func (d *demo) showTaskPod(ctx context.Context, k *kube, ws *v1alpha1.Workspace)
 	if err != nil {
 		return nil, d.clusterErr(fmt.Errorf("create Task: %w", err))
 	}
-	task := &v1alpha1.Task{}
+	task := &v1alpha2.Task{}
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(created.Object, task); err != nil {
 		return nil, err
 	}

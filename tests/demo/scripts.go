@@ -19,7 +19,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha1"
+	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
 	"github.com/prewarm-dev/prewarm/pkg/podtemplate"
 )
 
@@ -69,7 +69,7 @@ func (r scriptRun) result() string {
 // it, runs twice on a fresh copy of its fixture with one cache folder.
 // job is the Task pod rendered from the live objects: it gives each
 // container's env and working directory.
-func (d *demo) runScripts(ctx context.Context, ws *v1alpha1.Workspace, job *batchv1.Job) error {
+func (d *demo) runScripts(ctx context.Context, ws *v1alpha2.Workspace, job *batchv1.Job) error {
 	d.ui.heading(4, "The setup scripts, for real: npm and Go, twice each on one cache")
 	for _, e := range ecosystems {
 		for _, t := range e.tools {
@@ -155,15 +155,15 @@ func (d *demo) runScripts(ctx context.Context, ws *v1alpha1.Workspace, job *batc
 
 // findSetup returns the Workspace's setup entry called name and the init
 // container the rendered pod runs for it (same command, merged env).
-func findSetup(ws *v1alpha1.Workspace, job *batchv1.Job, name string) (v1alpha1.SetupContainer, corev1.Container, error) {
-	var setup *v1alpha1.SetupContainer
+func findSetup(ws *v1alpha2.Workspace, job *batchv1.Job, name string) (v1alpha2.SetupContainer, corev1.Container, error) {
+	var setup *v1alpha2.SetupContainer
 	for i := range ws.Spec.Setup {
 		if ws.Spec.Setup[i].Name == name {
 			setup = &ws.Spec.Setup[i]
 		}
 	}
 	if setup == nil {
-		return v1alpha1.SetupContainer{}, corev1.Container{}, fmt.Errorf("the live Workspace has no setup container %s (is the preset enabled in %s?)", name, "examples/demo/values.yaml")
+		return v1alpha2.SetupContainer{}, corev1.Container{}, fmt.Errorf("the live Workspace has no setup container %s (is the preset enabled in %s?)", name, "examples/demo/values.yaml")
 	}
 	if c := setup.Command; len(c) < 3 || c[0] != "sh" || c[1] != "-c" {
 		return *setup, corev1.Container{}, fmt.Errorf("setup container %s runs %q, want sh -c SCRIPT", name, c)
@@ -180,7 +180,7 @@ func findSetup(ws *v1alpha1.Workspace, job *batchv1.Job, name string) (v1alpha1.
 // the pod's folder, each volume's mountPath to one folder per claim.
 type pathMap [][2]string // longest prefix first
 
-func (d *demo) podPaths(ws *v1alpha1.Workspace, pod string) (pathMap, error) {
+func (d *demo) podPaths(ws *v1alpha2.Workspace, pod string) (pathMap, error) {
 	m := pathMap{{podtemplate.WorkspaceMount, filepath.Join(pod, "workspace")}}
 	for _, v := range ws.Spec.Volumes {
 		name := v.Name
@@ -236,7 +236,7 @@ next:
 }
 
 // runSetup runs one setup container's script in a new pod folder.
-func (d *demo) runSetup(ctx context.Context, ws *v1alpha1.Workspace, setup v1alpha1.SetupContainer, c corev1.Container, e ecosystem, pod string) (scriptRun, error) {
+func (d *demo) runSetup(ctx context.Context, ws *v1alpha2.Workspace, setup v1alpha2.SetupContainer, c corev1.Container, e ecosystem, pod string) (scriptRun, error) {
 	m, err := d.podPaths(ws, pod)
 	if err != nil {
 		return scriptRun{}, err
@@ -288,7 +288,7 @@ func (d *demo) runSetup(ctx context.Context, ws *v1alpha1.Workspace, setup v1alp
 // agentBuild times the agent's first `go build ./...` in the second pod,
 // with the agent container's env and the network proxy off: every module
 // and compiled package must come from the cache.
-func (d *demo) agentBuild(ctx context.Context, ws *v1alpha1.Workspace, job *batchv1.Job, e ecosystem) error {
+func (d *demo) agentBuild(ctx context.Context, ws *v1alpha2.Workspace, job *batchv1.Job, e ecosystem) error {
 	pod := d.path("pods", e.preset+"-2")
 	m, err := d.podPaths(ws, pod)
 	if err != nil {

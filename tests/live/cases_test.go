@@ -10,11 +10,11 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
-	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha1"
+	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
 )
 
-// casesGlob is the case table pkg/api/v1alpha1's unit tests also run.
-const casesGlob = "pkg/api/v1alpha1/testdata/validate/*.yaml"
+// casesGlob is the case table pkg/api/v1alpha2's unit tests also run.
+const casesGlob = "pkg/api/v1alpha2/testdata/validate/*.yaml"
 
 // minCases guards against a glob or format change silently emptying the
 // table.
@@ -66,9 +66,9 @@ func readCases(t *testing.T, file string) []validateCase {
 
 // typed decodes the case's Workspace into ns, rejecting unknown fields so
 // the Go side never silently drops what the API server would see.
-func (c validateCase) typed(t *testing.T, ns string) *v1alpha1.Workspace {
+func (c validateCase) typed(t *testing.T, ns string) *v1alpha2.Workspace {
 	t.Helper()
-	ws := &v1alpha1.Workspace{}
+	ws := &v1alpha2.Workspace{}
 	dec := json.NewDecoder(bytes.NewReader(c.Workspace))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(ws); err != nil {

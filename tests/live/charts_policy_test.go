@@ -128,7 +128,7 @@ func policyTestWorkspace(ns, name string, volumes, setup []any) *unstructured.Un
 		spec["setup"] = setup
 	}
 	return &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "kelos.dev/v1alpha1",
+		"apiVersion": "kelos.dev/v1alpha2",
 		"kind":       "Workspace",
 		"metadata":   map[string]any{"name": name, "namespace": ns},
 		"spec":       spec,
@@ -345,7 +345,7 @@ func TestChartsPolicyOnCRDVariant(t *testing.T) {
 	)
 	ensureNamespace(t, ns, policyTestLabels)
 	policyVariantCRD(t, group)
-	gvr := schema.GroupVersionResource{Group: group, Version: "v1alpha1", Resource: "workspaces"}
+	gvr := schema.GroupVersionResource{Group: group, Version: "v1alpha2", Resource: "workspaces"}
 
 	h := newChartsHelm(t)
 	out := h.must(t, "template", "variant", h.chartPath("prewarm-policy"), "--kube-version", "v1.37.2",
@@ -390,7 +390,7 @@ func TestChartsPolicyOnCRDVariant(t *testing.T) {
 	api := dynamicClient(t).Resource(gvr).Namespace(ns)
 	variant := func(name string, volumes, setup []any) *unstructured.Unstructured {
 		u := policyTestWorkspace(ns, name, volumes, setup)
-		u.SetAPIVersion(group + "/v1alpha1")
+		u.SetAPIVersion(group + "/v1alpha2")
 		return u
 	}
 	err := policyWaitRefused(t, api, variant("ws-host", []any{policyPVCVolume("npm"), policyHostPathVolume("host")}, nil),

@@ -33,7 +33,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	"sigs.k8s.io/yaml"
 
-	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha1"
+	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
 )
 
 // wsChartKubeVersion is what `helm template` assumes; helm install reads
@@ -42,7 +42,7 @@ const wsChartKubeVersion = "v1.37.2"
 
 // wsChartRendered is what `helm template` renders, by kind.
 type wsChartRendered struct {
-	Workspace *v1alpha1.Workspace
+	Workspace *v1alpha2.Workspace
 	PVCs      map[string]*corev1.PersistentVolumeClaim // by name
 	CronJobs  []string                                 // names, sorted
 }
@@ -69,7 +69,10 @@ func TestWorkspaceChartInstallUpgradeUninstall(t *testing.T) {
 	wsAPI := dynamicClient(t).Resource(gvr).Namespace(ns)
 	h := newChartsHelm(t)
 	chart := h.chartPath("prewarm-workspace")
+	// This cluster runs prewarm's own CRD (no Kelos): the extension.
+	// tests/kelos installs the other integrations on Kelos' CRDs.
 	values := []string{
+		"--set", "kelos.integration=extension",
 		"--set", "workspace.repo=" + repo,
 		"--set", "presets.npm.enabled=true",
 		"--set", "presets.gomod.enabled=true",
@@ -272,7 +275,7 @@ func wsChartRender(t *testing.T, h *chartsHelm, release, ns string, args ...stri
 		case "":
 			continue // comments only
 		case "Workspace":
-			r.Workspace = &v1alpha1.Workspace{}
+			r.Workspace = &v1alpha2.Workspace{}
 			wsChartStrict(t, doc, r.Workspace)
 		case "PersistentVolumeClaim":
 			p := &corev1.PersistentVolumeClaim{}
@@ -302,13 +305,13 @@ func wsChartStrict(t *testing.T, doc []byte, into any) {
 
 // wsChartLive gets Workspace name and decodes it, refusing fields the Go
 // type lacks.
-func wsChartLive(t *testing.T, api dynamic.ResourceInterface, name string) *v1alpha1.Workspace {
+func wsChartLive(t *testing.T, api dynamic.ResourceInterface, name string) *v1alpha2.Workspace {
 	t.Helper()
 	u, err := api.Get(t.Context(), name, metav1.GetOptions{})
 	if err != nil {
 		t.Fatalf("get Workspace %s: %v", name, err)
 	}
-	ws := &v1alpha1.Workspace{}
+	ws := &v1alpha2.Workspace{}
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructuredWithValidation(u.Object, ws, true); err != nil {
 		t.Fatalf("decode live Workspace %s: %v", name, err)
 	}
@@ -320,7 +323,7 @@ var wsChartQuantity = cmp.Comparer(func(a, b resource.Quantity) bool { return a.
 
 // wsChartCompare diffs the stored Workspace against the rendered one: the
 // whole spec, plus the rendered labels and Helm's ownership annotations.
-func wsChartCompare(t *testing.T, when string, want, got *v1alpha1.Workspace) {
+func wsChartCompare(t *testing.T, when string, want, got *v1alpha2.Workspace) {
 	t.Helper()
 	if d := cmp.Diff(want.Spec, got.Spec, wsChartQuantity); d != "" {
 		t.Errorf("%s: live Workspace spec differs from helm template (-rendered +live):\n%s", when, d)
@@ -401,7 +404,7 @@ func wsChartCompareCronJobs(t *testing.T, api interface {
 }
 
 // wsChartSetupEnv is the value of env var name in setup container setup.
-func wsChartSetupEnv(t *testing.T, ws *v1alpha1.Workspace, setup, name string) string {
+func wsChartSetupEnv(t *testing.T, ws *v1alpha2.Workspace, setup, name string) string {
 	t.Helper()
 	for _, s := range ws.Spec.Setup {
 		if s.Name != setup {

@@ -1,6 +1,8 @@
 package live
 
 import (
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/client-go/dynamic"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +16,7 @@ import (
 	"k8s.io/client-go/restmapper"
 	"sigs.k8s.io/yaml"
 
-	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha1"
+	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
 )
 
 // exampleFiles are the committed renders of examples/ (make examples keeps
@@ -56,7 +58,12 @@ func TestExamplesDryRun(t *testing.T) {
 					t.Fatalf("%s %s: %v", gvk.Kind, obj.GetName(), err)
 				}
 				opts := metav1.CreateOptions{DryRun: dryRun, FieldValidation: "Strict"}
-				if _, err := dc.Resource(m.Resource).Namespace(ns).Create(t.Context(), obj, opts); err != nil {
+				var ri dynamic.ResourceInterface = dc.Resource(m.Resource).Namespace(ns)
+				if m.Scope.Name() == meta.RESTScopeNameRoot { // the admission policy and binding
+					obj.SetNamespace("")
+					ri = dc.Resource(m.Resource)
+				}
+				if _, err := ri.Create(t.Context(), obj, opts); err != nil {
 					t.Errorf("API server rejected %s %s: %v", gvk.Kind, obj.GetName(), err)
 				}
 				if gvk.Kind == "Workspace" {
@@ -91,13 +98,13 @@ func readObjects(t *testing.T, file string) []*unstructured.Unstructured {
 	return out
 }
 
-func toWorkspace(t *testing.T, obj *unstructured.Unstructured) *v1alpha1.Workspace {
+func toWorkspace(t *testing.T, obj *unstructured.Unstructured) *v1alpha2.Workspace {
 	t.Helper()
 	raw, err := obj.MarshalJSON()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ws v1alpha1.Workspace
+	var ws v1alpha2.Workspace
 	if err := yaml.UnmarshalStrict(raw, &ws); err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,7 @@
 package live
 
 // A deterministic fuzz sample against the real API server: Workspaces made
-// by mutating the valid cases of pkg/api/v1alpha1/testdata/validate with a
+// by mutating the valid cases of pkg/api/v1alpha2/testdata/validate with a
 // fixed seed. Property: whatever Workspace.Validate() accepts, the API
 // server accepts too, both the Workspace itself (dry-run create against the
 // CRD) and the Task pod podtemplate.Render makes from it (dry-run create in
@@ -26,7 +26,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha1"
+	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
 	"github.com/prewarm-dev/prewarm/pkg/podtemplate"
 )
 
@@ -46,7 +46,7 @@ type fuzzObject struct {
 	base  string
 	muts  []string
 	obj   map[string]any
-	typed *v1alpha1.Workspace
+	typed *v1alpha2.Workspace
 }
 
 // fuzzVerdict is what the API server said about an accepted sample.
@@ -119,9 +119,9 @@ func fuzzJudge(t *testing.T, api dynamic.ResourceInterface, cs kubernetes.Interf
 	v.wsErr = dryRunCreate(t, api, u)
 	ws := o.typed.DeepCopy()
 	ws.Namespace = fuzzNamespace
-	task := &v1alpha1.Task{
+	task := &v1alpha2.Task{
 		ObjectMeta: metav1.ObjectMeta{Name: "t1", Namespace: fuzzNamespace},
-		Spec:       v1alpha1.TaskSpec{Type: "claude-code", Prompt: "fix it", Branch: "prewarm/t1", WorkspaceRef: &v1alpha1.WorkspaceReference{Name: ws.Name}},
+		Spec:       v1alpha2.TaskSpec{Type: "claude-code", Prompt: "fix it", Branch: "prewarm/t1", WorkspaceRef: &v1alpha2.WorkspaceReference{Name: ws.Name}},
 	}
 	job, err := podtemplate.Render(ws, task, podtemplate.Options{})
 	if err != nil {
@@ -141,13 +141,13 @@ func fuzzJudge(t *testing.T, api dynamic.ResourceInterface, cs kubernetes.Interf
 // defect that applies to it.
 var fuzzKnownBugs = []struct {
 	name    string
-	applies func(ws *v1alpha1.Workspace) bool
+	applies func(ws *v1alpha2.Workspace) bool
 	// wsMsg / podMsg match the API server's rejection of the Workspace or
 	// of the pod that this defect causes (nil: it causes none).
 	wsMsg, podMsg *regexp.Regexp
 }{}
 
-func fuzzKnownBug(ws *v1alpha1.Workspace, v fuzzVerdict) (string, string) {
+func fuzzKnownBug(ws *v1alpha2.Workspace, v fuzzVerdict) (string, string) {
 	if v.renderErr != nil || (v.wsErr == nil && v.podErr == nil) {
 		return "", ""
 	}
@@ -179,7 +179,7 @@ func fuzzFirst(s string) string {
 	return s
 }
 
-func fuzzHasNegativeQuantity(ws *v1alpha1.Workspace) bool {
+func fuzzHasNegativeQuantity(ws *v1alpha2.Workspace) bool {
 	neg := func(q resource.Quantity) bool { return q.Sign() < 0 }
 	for _, s := range ws.Spec.Setup {
 		for _, l := range []corev1.ResourceList{s.Resources.Requests, s.Resources.Limits} {
@@ -207,7 +207,7 @@ func fuzzHasNegativeQuantity(ws *v1alpha1.Workspace) bool {
 
 // fuzzExceedsCRDLength: a string over a CRD maxLength that Validate()
 // does not check (repo 2048, ref 255, image 512, paths 1024, names 253).
-func fuzzExceedsCRDLength(ws *v1alpha1.Workspace) bool {
+func fuzzExceedsCRDLength(ws *v1alpha2.Workspace) bool {
 	s := ws.Spec
 	if len(s.Repo) > 2048 || len(s.Ref) > 255 || (s.SecretRef != nil && len(s.SecretRef.Name) > 253) {
 		return true
@@ -230,7 +230,7 @@ func fuzzExceedsCRDLength(ws *v1alpha1.Workspace) bool {
 	return false
 }
 
-func fuzzHasNonASCIIEnvName(ws *v1alpha1.Workspace) bool {
+func fuzzHasNonASCIIEnvName(ws *v1alpha2.Workspace) bool {
 	bad := func(env []corev1.EnvVar) bool {
 		for _, e := range env {
 			for _, r := range e.Name {
@@ -263,7 +263,7 @@ func fuzzAgree(t *testing.T, obj map[string]any) {
 	ensureNamespace(t, fuzzNamespace, restrictedLabels)
 	api := dynamicClient(t).Resource(gvr).Namespace(fuzzNamespace)
 	cs := clientset(t, cp.Config())
-	ws := &v1alpha1.Workspace{}
+	ws := &v1alpha2.Workspace{}
 	if err := fuzzDecodeStrict(fuzzJSON(obj), ws); err != nil {
 		t.Fatal(err)
 	}
@@ -282,10 +282,10 @@ func fuzzWorkspace(name string, spec map[string]any) map[string]any {
 	if spec["repo"] == nil {
 		spec["repo"] = "https://github.com/example/app.git"
 	}
-	return map[string]any{"apiVersion": "kelos.dev/v1alpha1", "kind": "Workspace", "metadata": map[string]any{"name": name}, "spec": spec}
+	return map[string]any{"apiVersion": "kelos.dev/v1alpha2", "kind": "Workspace", "metadata": map[string]any{"name": name}, "spec": spec}
 }
 
-// Regression (pkg/api/v1alpha1 Validate, pkg/podtemplate labels): a Workspace
+// Regression (pkg/api/v1alpha2 Validate, pkg/podtemplate labels): a Workspace
 // name is a DNS subdomain (up to 253 characters) but the Task pod carries
 // it in the label kelos.dev/workspace, whose values stop at 63. Validate
 // accepts, the CRD accepts, the pod is refused.
@@ -293,7 +293,7 @@ func TestFuzzSampleRegressionWorkspaceNameOver63BreaksTaskPodLabel(t *testing.T)
 	fuzzAgree(t, fuzzWorkspace("team-a.frontend.monorepo.example.com.my-application-workspace-v2", map[string]any{}))
 }
 
-// Regression (pkg/api/v1alpha1 Validate): negative quantities pass Validate and
+// Regression (pkg/api/v1alpha2 Validate): negative quantities pass Validate and
 // the CRD (its quantity pattern allows a sign) but the pod is refused
 // ("must be greater than or equal to 0").
 func TestFuzzSampleRegressionNegativeQuantityPassesValidate(t *testing.T) {
@@ -307,14 +307,14 @@ func TestFuzzSampleRegressionNegativeQuantityPassesValidate(t *testing.T) {
 	}
 }
 
-// Regression (pkg/api/v1alpha1 Validate and the CRD's env rule): env names only
+// Regression (pkg/api/v1alpha2 Validate and the CRD's env rule): env names only
 // need to be non-empty without '=', but Kubernetes requires printable
 // ASCII, so "CAFÉ" passes Validate and the CRD and the pod is refused.
 func TestFuzzSampleRegressionNonASCIIEnvNamePassesValidate(t *testing.T) {
 	fuzzAgree(t, fuzzWorkspace("env-name", map[string]any{"env": []any{map[string]any{"name": "CAFÉ", "value": "1"}}}))
 }
 
-// Regression (pkg/api/v1alpha1 Validate): the CRD's maxLength limits (repo 2048,
+// Regression (pkg/api/v1alpha2 Validate): the CRD's maxLength limits (repo 2048,
 // ref 255, setup image 512, mountPath/subPath/file path 1024) are not in
 // Validate, so `prewarm validate` passes Workspaces the API server refuses.
 func TestFuzzSampleRegressionCRDMaxLengthNotInValidate(t *testing.T) {
@@ -330,7 +330,7 @@ func TestFuzzSampleRegressionCRDMaxLengthNotInValidate(t *testing.T) {
 	}
 }
 
-// Regression (pkg/api/v1alpha1 ReservedContainerNames): a setup entry called
+// Regression (pkg/api/v1alpha2 ReservedContainerNames): a setup entry called
 // "agent" collides with the renderer's agent container; the API server
 // refuses the pod (duplicate container name). Unit twin:
 // pkg/podtemplate TestRenderPodRefusesSetupNamedAgent.
@@ -367,7 +367,7 @@ func fuzzSample(t *testing.T, n int) []fuzzObject {
 			mut := fuzzMutators[rng.IntN(len(fuzzMutators))]
 			o.muts = append(o.muts, mut.name+":"+mut.apply(rng, obj))
 		}
-		ws := &v1alpha1.Workspace{}
+		ws := &v1alpha2.Workspace{}
 		if err := fuzzDecodeStrict(fuzzJSON(obj), ws); err == nil {
 			o.typed = ws
 		} else {

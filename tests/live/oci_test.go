@@ -110,6 +110,7 @@ func TestChartsFromOCIRegistry(t *testing.T) {
 	install(cachesRel, "prewarm-caches",
 		"caches.pip.enabled=false", "caches.gomod.enabled=false", "caches.npm.keep=false")
 	install(wsRel, "prewarm-workspace",
+		"kelos.integration=extension",
 		"workspace.repo=https://github.com/acme/app.git",
 		"presets.npm.enabled=true",
 		"caches.npm.existingClaim="+cachePVC)

@@ -24,7 +24,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha1"
+	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
 	"github.com/prewarm-dev/prewarm/pkg/podtemplate"
 	"github.com/prewarm-dev/prewarm/pkg/presets"
 	"github.com/prewarm-dev/prewarm/pkg/report"
@@ -155,13 +155,13 @@ func reportPodSpec(t *testing.T, rp reportPod) *corev1.Pod {
 	t.Helper()
 	switch rp.kind {
 	case "prewarm":
-		ws := &v1alpha1.Workspace{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: reportNS},
-			Spec: v1alpha1.WorkspaceSpec{Repo: "https://github.com/acme/web.git"}}
+		ws := &v1alpha2.Workspace{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: reportNS},
+			Spec: v1alpha2.WorkspaceSpec{Repo: "https://github.com/acme/web.git"}}
 		if err := presets.Apply(ws, map[string]presets.Options{"npm": {Enabled: true}, "gomod": {Enabled: true}}); err != nil {
 			t.Fatal(err)
 		}
-		task := &v1alpha1.Task{ObjectMeta: metav1.ObjectMeta{Name: rp.name, Namespace: reportNS},
-			Spec: v1alpha1.TaskSpec{Type: "claude-code", Prompt: "fix it", WorkspaceRef: &v1alpha1.WorkspaceReference{Name: ws.Name}}}
+		task := &v1alpha2.Task{ObjectMeta: metav1.ObjectMeta{Name: rp.name, Namespace: reportNS},
+			Spec: v1alpha2.TaskSpec{Type: "claude-code", Prompt: "fix it", WorkspaceRef: &v1alpha2.WorkspaceReference{Name: ws.Name}}}
 		job, err := podtemplate.Render(ws, task, podtemplate.Options{})
 		if err != nil {
 			t.Fatal(err)

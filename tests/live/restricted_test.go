@@ -11,7 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha1"
+	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
 	"github.com/prewarm-dev/prewarm/pkg/podtemplate"
 )
 
@@ -50,15 +50,15 @@ func TestRenderedPodsPassRestricted(t *testing.T) {
 	}
 }
 
-func render(t *testing.T, ws *v1alpha1.Workspace) *batchv1.Job {
+func render(t *testing.T, ws *v1alpha2.Workspace) *batchv1.Job {
 	t.Helper()
-	task := &v1alpha1.Task{
+	task := &v1alpha2.Task{
 		ObjectMeta: metav1.ObjectMeta{Name: "t1", Namespace: ws.Namespace},
-		Spec: v1alpha1.TaskSpec{
+		Spec: v1alpha2.TaskSpec{
 			Type:         "claude-code",
 			Prompt:       "fix it",
 			Branch:       "prewarm/t1",
-			WorkspaceRef: &v1alpha1.WorkspaceReference{Name: ws.Name},
+			WorkspaceRef: &v1alpha2.WorkspaceReference{Name: ws.Name},
 		},
 	}
 	job, err := podtemplate.Render(ws, task, podtemplate.Options{})

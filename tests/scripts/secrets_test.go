@@ -26,7 +26,7 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 
-	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha1"
+	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
 	"github.com/prewarm-dev/prewarm/pkg/podtemplate"
 	"github.com/prewarm-dev/prewarm/pkg/presets"
 )
@@ -86,7 +86,7 @@ func TestSecretsRenderOnlyAsSecretReferences(t *testing.T) {
 		t.Fatalf("chart render: %v", err)
 	}
 	tokenEnv["NPM_CONFIG_TOKEN_FROM"] = true
-	var ws *v1alpha1.Workspace
+	var ws *v1alpha2.Workspace
 	envs := 0
 	for _, doc := range secretDocs(t, manifest) {
 		var obj map[string]any
@@ -103,7 +103,7 @@ func TestSecretsRenderOnlyAsSecretReferences(t *testing.T) {
 			secretCheckEnv(t, fmt.Sprintf("chart %v/%v", obj["kind"], secretName(obj)), env, tokenEnv)
 		})
 		if obj["kind"] == "Workspace" {
-			ws = &v1alpha1.Workspace{}
+			ws = &v1alpha2.Workspace{}
 			if err := yaml.UnmarshalStrict(doc, ws); err != nil {
 				t.Fatal(err)
 			}
@@ -114,7 +114,7 @@ func TestSecretsRenderOnlyAsSecretReferences(t *testing.T) {
 	}
 
 	// The Task pod of that Workspace.
-	job, err := podtemplate.Render(ws, &v1alpha1.Task{ObjectMeta: metav1.ObjectMeta{Name: "t1"}, Spec: v1alpha1.TaskSpec{Type: "claude-code", Prompt: "p", Branch: "b"}}, podtemplate.Options{})
+	job, err := podtemplate.Render(ws, &v1alpha2.Task{ObjectMeta: metav1.ObjectMeta{Name: "t1"}, Spec: v1alpha2.TaskSpec{Type: "claude-code", Prompt: "p", Branch: "b"}}, podtemplate.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

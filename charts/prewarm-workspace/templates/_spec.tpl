@@ -17,7 +17,13 @@ with the key that broke them.
 {{- include "prewarm.preset.check" (dict "eco" $eco "o" (get $.Values.presets $eco)) -}}
 {{- end -}}
 {{- $add := include "prewarm-workspace.additions" (dict "root" . "warmer" false) | fromJson -}}
-{{- $env := include "prewarm-workspace.mergeEnv" (dict "a" $add.env "b" (include "prewarm-workspace.userEnv" . | fromJsonArray)) | fromJsonArray -}}
+{{- $userEnv := include "prewarm-workspace.userEnv" . | fromJsonArray -}}
+{{- range $userEnv -}}
+{{- if or (eq .name "HOME") (hasPrefix "KELOS_" .name) -}}
+{{- fail (printf "workspace.env.%s: HOME and KELOS_* are reserved by Kelos: the agent keeps its image's HOME; point each tool at its cache with the tool's own variable (npm_config_cache, GOMODCACHE, ...)" .name) -}}
+{{- end -}}
+{{- end -}}
+{{- $env := include "prewarm-workspace.mergeEnv" (dict "a" $add.env "b" $userEnv) | fromJsonArray -}}
 {{- with $env }}{{ $_ := set $spec "env" . }}{{ end -}}
 {{- include "prewarm-workspace.checkExtra" (dict "items" .Values.extraVolumes "taken" $add.volumes "list" "extraVolumes" "keys" (list "name" "mountPath")) -}}
 {{- $volumes := concat $add.volumes .Values.extraVolumes -}}

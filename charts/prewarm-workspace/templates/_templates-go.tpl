@@ -2120,7 +2120,6 @@ publishes it back. Build output stays on the workspace EmptyDir.
 {{- $c := dict -}}
 {{- $_ := include "prewarm.preset.resolve" (dict "eco" "cargo" "options" . "out" $c) -}}
 {{- $env := list
-  (dict "name" "HOME" "value" $c.home)
   (dict "name" "CARGO_HOME" "value" "/workspace/.cargo")
   (dict "name" "CARGO_TARGET_DIR" "value" "/workspace/target")
 -}}
@@ -2156,8 +2155,8 @@ allowed. Each takes (dict "key" "presets.npm.workdirs[0]" "v" value).
 
 {{- /* prewarm.check.tokenEnv: not a variable prewarm or the image sets. */ -}}
 {{- define "prewarm.check.tokenEnv" -}}
-{{- if regexMatch "^(HOME|PATH|PREWARM_.*)$" (toString .v) -}}
-{{- fail (printf "%s: %q is set by prewarm or the image (HOME, PATH, PREWARM_*): choose another name, such as NPM_TOKEN" .key (toString .v)) -}}
+{{- if regexMatch "^(HOME|PATH|PREWARM_.*|KELOS_.*)$" (toString .v) -}}
+{{- fail (printf "%s: %q is set by prewarm or the image (HOME, PATH, PREWARM_*) or reserved by Kelos (KELOS_*): choose another name, such as NPM_TOKEN" .key (toString .v)) -}}
 {{- end -}}
 {{- end -}}
 
@@ -2236,7 +2235,9 @@ Each "prewarm.preset.<eco>" takes the options map of presets.<eco> (the
 chart's values, or the Go Options marshalled to JSON) and emits one JSON
 object: {"setup": [SetupContainer], "volumes": [WorkspaceVolume],
 "env": [EnvVar]}. "env" goes into the Workspace's spec.env (setup containers
-and the agent); each setup container carries its own PREWARM_* env.
+and the agent): only each tool's own variables, never HOME, which stays the
+agent image's. Each setup container carries its own HOME (PREWARM_HOME) and
+PREWARM_* env, and terminationMessagePolicy FallbackToLogsOnError.
 */ -}}
 
 {{- /*
@@ -2323,6 +2324,7 @@ set to the container name, so extraArgs reach the tool as "$@".
 {{- $setupEnv := list
   (dict "name" "PREWARM_REPO" "value" $c.repo)
   (dict "name" "PREWARM_CACHE" "value" $c.cache)
+  (dict "name" "HOME" "value" $c.home)
   (dict "name" "PREWARM_HOME" "value" $c.home)
   (dict "name" "PREWARM_WORKDIRS" "value" (join "\n" $c.workdirs))
   (dict "name" "PREWARM_CACHE_MODE" "value" $c.mode)
@@ -2335,6 +2337,7 @@ set to the container name, so extraArgs reach the tool as "$@".
   "workingDir" $c.repo
   "env" (concat $setupEnv .setupEnv)
   "resources" $c.resources
+  "terminationMessagePolicy" "FallbackToLogsOnError"
 -}}
 {{- if $c.extraArgs }}{{ $_ := set $container "args" $c.extraArgs }}{{ end -}}
 {{- $pvc := dict "claimName" $c.claimName -}}
@@ -2362,7 +2365,7 @@ the shared module cache as a file GOPROXY, falling back to the network.
 {{- define "prewarm.preset.gomod" -}}
 {{- $c := dict -}}
 {{- $_ := include "prewarm.preset.resolve" (dict "eco" "gomod" "options" . "out" $c) -}}
-{{- $env := list (dict "name" "HOME" "value" $c.home) -}}
+{{- $env := list -}}
 {{- if $c.readWrite -}}
 {{- $env = concat $env (list
   (dict "name" "GOMODCACHE" "value" (printf "%s/mod" $c.cache))
@@ -2394,7 +2397,6 @@ the default resolution run.
 {{- $c := dict -}}
 {{- $_ := include "prewarm.preset.resolve" (dict "eco" "gradle" "options" . "out" $c) -}}
 {{- $env := list
-  (dict "name" "HOME" "value" $c.home)
   (dict "name" "GRADLE_USER_HOME" "value" "/workspace/.gradle")
   (dict "name" "GRADLE_RO_DEP_CACHE" "value" (printf "%s/ro" $c.cache))
 -}}
@@ -2444,7 +2446,6 @@ passes it as arguments.
 {{- end -}}
 {{- with $c.secret }}{{ $args = concat $args (list "-s" .file) }}{{ end -}}
 {{- $env := list
-  (dict "name" "HOME" "value" $c.home)
   (dict "name" "MAVEN_ARGS" "value" (join " " $args))
   (dict "name" "MAVEN_CONFIG" "value" "")
   (dict "name" "MAVEN_OPTS" "value" (printf "-Duser.home=%s" $c.home))
@@ -2465,7 +2466,7 @@ preset gives npm a per-pod cache and only reads snapshots from the volume.
 {{- define "prewarm.preset.npm" -}}
 {{- $c := dict -}}
 {{- $_ := include "prewarm.preset.resolve" (dict "eco" "npm" "options" . "out" $c) -}}
-{{- $env := list (dict "name" "HOME" "value" $c.home) -}}
+{{- $env := list -}}
 {{- if $c.readWrite -}}
 {{- $env = concat $env (list
   (dict "name" "npm_config_cache" "value" (printf "%s/store" $c.cache))
@@ -2500,7 +2501,6 @@ spec.env reaches all setup containers.
 {{- range $c.workdirs }}{{ $bins = append $bins (printf "%s/.venv/bin" (clean (printf "%s/%s" $c.repo .))) }}{{ end -}}
 {{- $cacheRoot := ternary $c.cache (printf "%s/.cache" $c.home) $c.readWrite -}}
 {{- $env := list
-  (dict "name" "HOME" "value" $c.home)
   (dict "name" "PIP_CACHE_DIR" "value" (ternary (printf "%s/store" $c.cache) (printf "%s/.cache/pip" $c.home) $c.readWrite))
   (dict "name" "PIP_DISABLE_PIP_VERSION_CHECK" "value" "1")
   (dict "name" "UV_CACHE_DIR" "value" (printf "%s/uv" $cacheRoot))

@@ -1,8 +1,8 @@
-// Package v1alpha1 holds the kelos.dev/v1alpha1 Workspace and Task types that
+// Package v1alpha2 holds the kelos.dev/v1alpha2 Workspace and Task types that
 // prewarm renders, including the setup/volumes extension from the Kelos
 // Workspace proposal, and the validation rules shared by Go, the CRD's CEL
 // rules and the admission policy chart.
 //
 // +kubebuilder:object:generate=true
 // +groupName=kelos.dev
-package v1alpha1
+package v1alpha2

@@ -1,4 +1,4 @@
-package v1alpha1
+package v1alpha2
 
 import (
 	"fmt"
@@ -26,6 +26,20 @@ var ReservedContainerNames = []string{
 // ReservedPrefix is reserved for names Kelos may add later.
 const ReservedPrefix = "kelos-"
 
+// ReservedEnvName and ReservedEnvPrefix are env names Kelos owns in the
+// agent container (KELOS_AGENT_TYPE, KELOS_SETUP_COMMAND, ...). HOME is the
+// agent image's: its passwd entry holds the agent's config, ~/.local/bin and
+// GOPATH. spec.env reaches the agent, so it may set neither.
+const (
+	ReservedEnvName   = "HOME"
+	ReservedEnvPrefix = "KELOS_"
+)
+
+// IsReservedEnv reports whether name is one Kelos reserves in the agent.
+func IsReservedEnv(name string) bool {
+	return name == ReservedEnvName || strings.HasPrefix(name, ReservedEnvPrefix)
+}
+
 // AllowedVolumeSources are the volume sources a Workspace may use. hostPath
 // is accepted only with ValidationOptions.AllowHostPath.
 var AllowedVolumeSources = []string{"persistentVolumeClaim", "configMap", "secret", "emptyDir", "ephemeral", "csi"}
@@ -36,6 +50,9 @@ const (
 	maxVolumes = 16
 	maxEnv     = 64
 	maxFiles   = 64
+	maxRemotes = 16
+	// maxSetupCommand bounds Kelos' exec-form setupCommand.
+	maxSetupCommand = 64
 	// Bounds the CRD gets from internal/crdbounds (corev1 types carry no
 	// markers); the CEL cost budget needs them.
 	maxEnvNameLength   = 253
@@ -77,7 +94,62 @@ func (w *Workspace) ValidateWith(o ValidationOptions) field.ErrorList {
 	errs = append(errs, validateSetup(w.Spec.Setup, spec.Child("setup"))...)
 	errs = append(errs, validateVolumes(w.Spec.Volumes, spec.Child("volumes"), o)...)
 	errs = append(errs, validateEnv(w.Spec.Env, spec.Child("env"))...)
+	errs = append(errs, validateAgentEnv(w.Spec.Env, spec.Child("env"))...)
+	errs = append(errs, validateRemotes(w.Spec.Remotes, spec.Child("remotes"))...)
+	if w.Spec.SetupCommand != nil && len(w.Spec.SetupCommand) == 0 {
+		errs = append(errs, field.Required(spec.Child("setupCommand"), "at least one element (exec form) or no setupCommand"))
+	}
+	if len(w.Spec.SetupCommand) > maxSetupCommand {
+		errs = append(errs, field.TooMany(spec.Child("setupCommand"), len(w.Spec.SetupCommand), maxSetupCommand))
+	}
 	return errs
+}
+
+// validateAgentEnv refuses the env names Kelos reserves in the agent.
+func validateAgentEnv(env []corev1.EnvVar, p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	for i, e := range env {
+		if IsReservedEnv(e.Name) {
+			errs = append(errs, field.Forbidden(p.Index(i).Child("name"), fmt.Sprintf(
+				"%s is reserved by Kelos (HOME and KELOS_*): the agent keeps its image's HOME; point each tool at its cache with the tool's own variable (npm_config_cache, GOMODCACHE, ...)", e.Name)))
+		}
+	}
+	return errs
+}
+
+func validateRemotes(remotes []GitRemote, p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	if len(remotes) > maxRemotes {
+		errs = append(errs, field.TooMany(p, len(remotes), maxRemotes))
+	}
+	seen := sets.New[string]()
+	for i, r := range remotes {
+		rp := p.Index(i)
+		switch {
+		case r.Name == "":
+			errs = append(errs, field.Required(rp.Child("name"), "a git remote name"))
+		case r.Name == "origin":
+			errs = append(errs, field.Invalid(rp.Child("name"), r.Name, "origin is reserved for the clone source"))
+		case seen.Has(r.Name):
+			errs = append(errs, field.Duplicate(rp.Child("name"), r.Name))
+		}
+		seen.Insert(r.Name)
+		errs = append(errs, maxLen(r.Name, maxRefLength, rp.Child("name"))...)
+		if !hasAnyPrefix(r.URL, "https://", "http://", "git://", "git@") {
+			errs = append(errs, field.Invalid(rp.Child("url"), r.URL, "must start with https://, http://, git:// or git@"))
+		}
+		errs = append(errs, maxLen(r.URL, maxRepoLength, rp.Child("url"))...)
+	}
+	return errs
+}
+
+func hasAnyPrefix(s string, prefixes ...string) bool {
+	for _, p := range prefixes {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // validateWorkspaceName allows an empty name (a file not yet applied) but
@@ -179,6 +251,12 @@ func validateSetup(setup []SetupContainer, p *field.Path) field.ErrorList {
 		}
 		errs = append(errs, validateEnv(c.Env, cp.Child("env"))...)
 		errs = append(errs, ValidateResources(c.Resources, cp.Child("resources"))...)
+		switch c.TerminationMessagePolicy {
+		case "", corev1.TerminationMessageReadFile, corev1.TerminationMessageFallbackToLogsOnError:
+		default:
+			errs = append(errs, field.NotSupported(cp.Child("terminationMessagePolicy"), c.TerminationMessagePolicy,
+				[]string{string(corev1.TerminationMessageReadFile), string(corev1.TerminationMessageFallbackToLogsOnError)}))
+		}
 	}
 	return errs
 }

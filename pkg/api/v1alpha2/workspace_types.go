@@ -1,4 +1,4 @@
-package v1alpha1
+package v1alpha2
 
 import (
 	corev1 "k8s.io/api/core/v1"
@@ -22,6 +22,24 @@ type WorkspaceSpec struct {
 	// SecretRef names a Secret with git credentials (GITHUB_TOKEN).
 	// +optional
 	SecretRef *SecretReference `json:"secretRef,omitempty"`
+
+	// Remotes are additional git remotes configured after the clone (Kelos).
+	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:XValidation:rule="self.all(r, r.name != 'origin')",message="remote name 'origin' is reserved for the clone source"
+	// +kubebuilder:validation:XValidation:rule="self.map(r, r.name).size() == self.size()",message="remote names must be unique"
+	// +optional
+	Remotes []GitRemote `json:"remotes,omitempty"`
+
+	// GHProxy enables Kelos' workspace-scoped ghproxy when set (Kelos).
+	// +optional
+	GHProxy *GHProxy `json:"ghproxy,omitempty"`
+
+	// SetupCommand runs in the agent container before the agent starts, in
+	// exec form (Kelos).
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=64
+	// +optional
+	SetupCommand []string `json:"setupCommand,omitempty"`
 
 	// Files are written into the repository checkout before setup runs.
 	// +kubebuilder:validation:MaxItems=64
@@ -51,15 +69,33 @@ type WorkspaceSpec struct {
 	Volumes []WorkspaceVolume `json:"volumes,omitempty"`
 
 	// Env is set on every setup container and the agent, so the agent finds
-	// what setup relocated (GOMODCACHE, npm_config_cache, ...). prewarm
-	// extension.
+	// what setup relocated (GOMODCACHE, npm_config_cache, ...). HOME and
+	// KELOS_* are Kelos' own and refused: the agent keeps its image's HOME.
+	// prewarm extension.
 	// +kubebuilder:validation:MaxItems=64
 	// +kubebuilder:validation:XValidation:rule="self.all(e, e.name.size() > 0 && !e.name.contains('='))",message="env names must be non-empty and must not contain '='"
+	// +kubebuilder:validation:XValidation:rule="self.all(e, e.name != 'HOME' && !e.name.startsWith('KELOS_'))",message="env names HOME and KELOS_* are reserved by Kelos: the agent keeps its image's HOME; point each tool at its cache with the tool's own variable"
 	// +listType=map
 	// +listMapKey=name
 	// +optional
 	Env []corev1.EnvVar `json:"env,omitempty"`
 }
+
+// GitRemote is an additional git remote (Kelos).
+type GitRemote struct {
+	// Name is the git remote name (not "origin").
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=255
+	Name string `json:"name"`
+	// URL is the remote's git URL.
+	// +kubebuilder:validation:Pattern=`^(https?://|git://|git@).*`
+	// +kubebuilder:validation:MaxLength=2048
+	URL string `json:"url"`
+}
+
+// GHProxy enables Kelos' workspace-scoped ghproxy; Kelos' schema has no
+// fields yet.
+type GHProxy struct{}
 
 // SecretReference names a Secret in the Workspace's namespace.
 type SecretReference struct {
@@ -113,6 +149,11 @@ type SetupContainer struct {
 	// Resources are the container's requests and limits.
 	// +optional
 	Resources corev1.ResourceRequirements `json:"resources,omitempty"`
+	// TerminationMessagePolicy is the container's; FallbackToLogsOnError
+	// lets a failed setup's last log lines reach the pod status.
+	// +kubebuilder:validation:Enum=File;FallbackToLogsOnError
+	// +optional
+	TerminationMessagePolicy corev1.TerminationMessagePolicy `json:"terminationMessagePolicy,omitempty"`
 }
 
 // WorkspaceVolume is a volume mounted into setup containers and the agent.
@@ -148,9 +189,15 @@ type WorkspaceVolume struct {
 
 // +kubebuilder:object:root=true
 // +kubebuilder:resource:shortName=ws
+// +kubebuilder:storageversion
+// +kubebuilder:metadata:annotations="prewarm.dev/warning=For clusters WITHOUT Kelos only. Never apply over Kelos' own workspaces.kelos.dev CRD."
 // +kubebuilder:validation:XValidation:rule="self.metadata.name.size() <= 63",message="metadata.name must be at most 63 characters: Task pods carry it as a label value"
 
-// Workspace is a repository and the preparation its Task pods get.
+// Workspace is a repository and the preparation its Task pods get: Kelos'
+// kelos.dev/v1alpha2 Workspace plus prewarm's proposal (setup, volumes,
+// env). This CRD is for clusters WITHOUT Kelos (demo, tests, Kelos
+// developers adopting the proposal); it has the same name as Kelos' own
+// CRD and must never be applied over it.
 type Workspace struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`

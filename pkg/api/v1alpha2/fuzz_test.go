@@ -1,4 +1,4 @@
-package v1alpha1_test
+package v1alpha2_test
 
 // FuzzWorkspaceValidate: arbitrary YAML or JSON is decoded into a
 // Workspace; Validate must not panic, must be deterministic, must name a
@@ -9,7 +9,7 @@ package v1alpha1_test
 // Seeds: every case of testdata/validate plus hostile hand-written ones
 // (f.Add) and testdata/fuzz/FuzzWorkspaceValidate/*. A short CI run:
 //
-//	go test -run '^$' -fuzz '^FuzzWorkspaceValidate$' -fuzztime 10s ./pkg/api/v1alpha1
+//	go test -run '^$' -fuzz '^FuzzWorkspaceValidate$' -fuzztime 10s ./pkg/api/v1alpha2
 
 import (
 	"os"
@@ -23,7 +23,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/yaml"
 
-	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha1"
+	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
 	"github.com/prewarm-dev/prewarm/pkg/podtemplate"
 )
 
@@ -33,7 +33,7 @@ var fuzzSeeds = []string{
 	"null",
 	"[]",
 	"spec: []",
-	"apiVersion: kelos.dev/v1alpha1\nkind: Workspace\nmetadata: {name: w}\nspec: {repo: 'https://x/$(touch /tmp/pwned).git'}\n",
+	"apiVersion: kelos.dev/v1alpha2\nkind: Workspace\nmetadata: {name: w}\nspec: {repo: 'https://x/$(touch /tmp/pwned).git'}\n",
 	"spec: {repo: git@x:y.git, files: [{path: '../../etc/passwd', content: x}, {path: '/abs'}]}",
 	"spec: {repo: https://x.git, setup: [{name: 'a;b', image: ''}, {name: a;b}], volumes: [{name: workspace, mountPath: /workspace/., source: {}}]}",
 	"spec: {repo: https://x.git, volumes: [{name: h, mountPath: /h, source: {hostPath: {path: /}}}, {name: n, mountPath: /n, source: {nfs: {server: s, path: /}}}]}",
@@ -55,7 +55,7 @@ func FuzzWorkspaceValidate(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var ws v1alpha1.Workspace
+		var ws v1alpha2.Workspace
 		if err := yaml.Unmarshal(data, &ws); err != nil {
 			return
 		}
@@ -64,7 +64,7 @@ func FuzzWorkspaceValidate(f *testing.F) {
 }
 
 // checkWorkspace holds the properties every decoded Workspace must have.
-func checkWorkspace(t *testing.T, ws *v1alpha1.Workspace) {
+func checkWorkspace(t *testing.T, ws *v1alpha2.Workspace) {
 	t.Helper()
 	if cp := ws.DeepCopy(); !reflect.DeepEqual(cp, ws) {
 		t.Fatalf("DeepCopy differs from the original")
@@ -78,7 +78,7 @@ func checkWorkspace(t *testing.T, ws *v1alpha1.Workspace) {
 			t.Errorf("error does not name a spec field or metadata.name: %q (%v)", e.Field, e)
 		}
 	}
-	relaxed := ws.ValidateWith(v1alpha1.ValidationOptions{AllowHostPath: true})
+	relaxed := ws.ValidateWith(v1alpha2.ValidationOptions{AllowHostPath: true})
 	strict := map[string]bool{}
 	for _, m := range fuzzMessages(errs) {
 		strict[m] = true
@@ -91,9 +91,9 @@ func checkWorkspace(t *testing.T, ws *v1alpha1.Workspace) {
 	if len(errs) > 0 {
 		return
 	}
-	task := &v1alpha1.Task{
+	task := &v1alpha2.Task{
 		ObjectMeta: metav1.ObjectMeta{Name: "t1"},
-		Spec:       v1alpha1.TaskSpec{Type: "claude-code", Prompt: "p", Branch: "b", WorkspaceRef: &v1alpha1.WorkspaceReference{Name: ws.Name}},
+		Spec:       v1alpha2.TaskSpec{Type: "claude-code", Prompt: "p", Branch: "b", WorkspaceRef: &v1alpha2.WorkspaceReference{Name: ws.Name}},
 	}
 	job, err := podtemplate.Render(ws, task, podtemplate.Options{})
 	if err != nil {
@@ -148,19 +148,19 @@ func fuzzMessages(errs field.ErrorList) []string {
 }
 
 // fuzzCaseWorkspaces reads the Workspaces of testdata/validate/*.yaml.
-func fuzzCaseWorkspaces(f *testing.F) []v1alpha1.Workspace {
+func fuzzCaseWorkspaces(f *testing.F) []v1alpha2.Workspace {
 	files, err := filepath.Glob("testdata/validate/*.yaml")
 	if err != nil || len(files) == 0 {
 		f.Fatalf("no validation cases: %v", err)
 	}
-	var out []v1alpha1.Workspace
+	var out []v1alpha2.Workspace
 	for _, file := range files {
 		raw, err := os.ReadFile(file)
 		if err != nil {
 			f.Fatal(err)
 		}
 		var cases []struct {
-			Workspace v1alpha1.Workspace `json:"workspace"`
+			Workspace v1alpha2.Workspace `json:"workspace"`
 		}
 		if err := yaml.Unmarshal(raw, &cases); err != nil {
 			f.Fatalf("%s: %v", file, err)

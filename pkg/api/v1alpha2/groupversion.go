@@ -1,4 +1,4 @@
-package v1alpha1
+package v1alpha2
 
 import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -7,7 +7,7 @@ import (
 )
 
 // GroupVersion is the API group and version of every type in this package.
-var GroupVersion = schema.GroupVersion{Group: "kelos.dev", Version: "v1alpha1"}
+var GroupVersion = schema.GroupVersion{Group: "kelos.dev", Version: "v1alpha2"}
 
 // AddToScheme registers Workspace and Task with a runtime.Scheme.
 func AddToScheme(s *runtime.Scheme) error {

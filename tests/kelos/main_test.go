@@ -1,0 +1,163 @@
+// Package kelos runs prewarm against released Kelos, as data: a real
+// kube-apiserver v1.37.2 with Kelos' own CRDs (tests/testdata/kelos/crds,
+// conversion set to None since no Kelos webhook runs; v1alpha2 only) and
+// the Jobs Kelos' job builder makes (tests/testdata/kelos/jobs). Kelos'
+// CRDs and prewarm's own (tests/live) have the same names, so this package
+// has its own control plane.
+package kelos
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apiextclient "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"sigs.k8s.io/yaml"
+
+	"github.com/prewarm-dev/prewarm/tests/internal/cluster"
+)
+
+const (
+	repoRoot  = "../.."
+	kelosData = "../testdata/kelos"
+)
+
+var cp *cluster.ControlPlane
+
+func TestMain(m *testing.M) {
+	os.Exit(cluster.RunTests(m, func(c *cluster.ControlPlane) { cp = c }))
+}
+
+// loadKelosCRDs creates Kelos' CRDs with conversion strategy None
+// (idempotent: any test may run alone).
+func loadKelosCRDs(t *testing.T) {
+	t.Helper()
+	ext := apiextclient.NewForConfigOrDie(cp.Config())
+	files, _ := filepath.Glob(filepath.Join(kelosData, "crds", "*.yaml"))
+	if len(files) == 0 {
+		t.Fatal("no Kelos CRDs in " + kelosData)
+	}
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var crd apiextv1.CustomResourceDefinition
+		if err := yaml.UnmarshalStrict(raw, &crd); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		crd.Spec.Conversion = &apiextv1.CustomResourceConversion{Strategy: apiextv1.NoneConverter}
+		_, err = ext.ApiextensionsV1().CustomResourceDefinitions().Create(t.Context(), &crd, metav1.CreateOptions{})
+		if err != nil && !apierrors.IsAlreadyExists(err) {
+			t.Fatalf("%s: %v", f, err)
+		}
+		err = wait.PollUntilContextTimeout(t.Context(), 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+			got, err := ext.ApiextensionsV1().CustomResourceDefinitions().Get(ctx, crd.Name, metav1.GetOptions{})
+			if err != nil {
+				return false, err
+			}
+			for _, c := range got.Status.Conditions {
+				if c.Type == apiextv1.Established && c.Status == apiextv1.ConditionTrue {
+					return true, nil
+				}
+			}
+			return false, nil
+		})
+		if err != nil {
+			t.Fatalf("CRD %s not established: %v", crd.Name, err)
+		}
+	}
+}
+
+func clientset(t *testing.T) kubernetes.Interface {
+	t.Helper()
+	return kubernetes.NewForConfigOrDie(cp.Config())
+}
+
+func dynamicClient(t *testing.T) dynamic.Interface {
+	t.Helper()
+	return dynamic.NewForConfigOrDie(cp.Config())
+}
+
+func ensureNamespace(t *testing.T, name string, labels map[string]string) {
+	t.Helper()
+	if err := cluster.EnsureNamespace(t.Context(), clientset(t), name, labels); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// helmCLI runs the helm CLI from tools.mod against the control plane.
+type helmCLI struct {
+	root, kubeconfig string
+	env              []string
+}
+
+func newHelm(t *testing.T) *helmCLI {
+	t.Helper()
+	root, err := filepath.Abs(repoRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cfg := cp.Config()
+	kc := map[string]any{
+		"apiVersion": "v1", "kind": "Config",
+		"clusters": []any{map[string]any{"name": "kelos-test", "cluster": map[string]any{
+			"server": cfg.Host, "certificate-authority-data": base64.StdEncoding.EncodeToString(cfg.CAData)}}},
+		"users":           []any{map[string]any{"name": "admin", "user": map[string]any{"token": cfg.BearerToken}}},
+		"contexts":        []any{map[string]any{"name": "kelos-test", "context": map[string]any{"cluster": "kelos-test", "user": "admin"}}},
+		"current-context": "kelos-test",
+	}
+	data, err := yaml.Marshal(kc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &helmCLI{root: root, kubeconfig: filepath.Join(dir, "kubeconfig")}
+	if err := os.WriteFile(h.kubeconfig, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h.env = append(os.Environ(), "KUBECONFIG="+h.kubeconfig,
+		"HELM_CACHE_HOME="+filepath.Join(dir, "cache"), "HELM_CONFIG_HOME="+filepath.Join(dir, "config"), "HELM_DATA_HOME="+filepath.Join(dir, "data"))
+	return h
+}
+
+// run executes helm ARGS and returns its combined output.
+func (h *helmCLI) run(args ...string) (string, error) {
+	full := append([]string{"tool", "-modfile=" + filepath.Join(h.root, "tools.mod"), "helm", "--kubeconfig", h.kubeconfig}, args...)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "go", full...)
+	cmd.Dir, cmd.Env = h.root, h.env
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// must runs helm and fails the test on an error or on any warning about a
+// deprecated API version.
+func (h *helmCLI) must(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := h.run(args...)
+	if err != nil {
+		t.Fatalf("helm %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	if strings.Contains(strings.ToLower(out), "deprecated") {
+		t.Errorf("helm %s warned about a deprecated version:\n%s", strings.Join(args, " "), out)
+	}
+	return out
+}
+
+func (h *helmCLI) chart() string { return filepath.Join(h.root, "charts", "prewarm-workspace") }
+
+func fatalf(t *testing.T, format string, a ...any) { t.Helper(); t.Fatal(fmt.Sprintf(format, a...)) }
