@@ -43,6 +43,9 @@ func TestTaskPodColdThenWarm(t *testing.T) {
 		if !strings.Contains(agent, "agent-check: ok") {
 			t.Errorf("%s: agent stand-in did not pass:\n%s", run.name, agent)
 		}
+		if !strings.Contains(agent, "agent-check: cache /cache/npm rw write=ok") {
+			t.Errorf("%s: readWrite cache not writable from the agent:\n%s", run.name, agent)
+		}
 		t.Logf("%s: %s | %s", run.name, line, strings.TrimSpace(agent))
 		rows = append(rows, readyRow{run.name, result, timeToReady(t, run.pod), field(line, "seconds")})
 	}

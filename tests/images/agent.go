@@ -2,7 +2,8 @@ package images
 
 // AgentCheck is the agent stand-in's entrypoint: it checks what a real
 // coding agent relies on when it starts in the Task pod, and prints one
-// "agent-check: ok ..." line or fails naming what is missing. It runs with
+// "agent-check: ok ..." line or fails naming what is missing. It also prints
+// "agent-check: cache <mount> <ro|rw> write=<ok|denied>" per cache mount. It runs with
 // the network effectively off: npm offline, GOPROXY=off, GOFLAGS=-mod=mod
 // not set (go.sum must already be satisfied from the module cache).
 //
@@ -17,6 +18,11 @@ pwhome=$(echo "$entry" | cut -d: -f6)
 [ -d "$pwhome" ] || fail "passwd home $pwhome of uid $uid does not exist"
 [ -n "${HOME:-}" ] && [ -d "$HOME" ] && [ -w "$HOME" ] || fail "HOME=${HOME:-} is not a writable directory"
 [ -d .git ] || fail "$(pwd) is not a git checkout"
+# Each cache mount: read-only or not, and whether a write goes through.
+awk '$2 ~ "^/cache(/|$)" { split($4, o, ","); print $2, o[1] }' /proc/mounts | while read -r mp opt; do
+  if (: >"$mp/.agent-probe") 2>/dev/null; then rm -f "$mp/.agent-probe"; w=ok; else w=denied; fi
+  echo "agent-check: cache $mp $opt write=$w"
+done
 case ${1:-} in
 npm)
   [ -d node_modules ] || fail "node_modules missing in $(pwd)"

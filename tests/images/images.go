@@ -67,6 +67,8 @@ func busyboxLayer() (layer, error) {
 			l.add(entry{name: "bin/" + applet, link: "busybox", mode: 0o777})
 		}
 	}
+	// Scripts' "#!/usr/bin/env node" (npm) need env where Debian has it.
+	l.add(entry{name: "usr/bin/env", link: "/bin/busybox", mode: 0o777})
 	l.file("etc/passwd", fmt.Sprintf("root:x:0:0:root:/root:/bin/sh\nagent:x:%d:%d:agent:%s:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n", AgentUID, AgentUID, AgentHome), 0o644)
 	l.file("etc/group", fmt.Sprintf("root:x:0:\nagent:x:%d:\nnogroup:x:65534:\n", AgentUID), 0o644)
 	l.add(entry{name: "home/agent", dir: true, mode: 0o755, uid: AgentUID, gid: AgentUID})

@@ -47,7 +47,13 @@ type Node struct {
 
 	cp                                  *ControlPlane
 	containerd, kubelet, kcm, scheduler *process
+	// madeRunDir: /run/containerd (shim sockets; containerd 2.4 keeps them
+	// there whatever its state folder) did not exist before this node.
+	madeRunDir bool
 }
+
+// runDir is where containerd's shims put their sockets.
+const runDir = "/run/containerd"
 
 // NodeBinDir returns EnvNodeDir after checking every binary is there.
 func NodeBinDir() (string, error) {
@@ -80,6 +86,9 @@ func StartContainerd(ctx context.Context, cp *ControlPlane, dir string) (*Node, 
 	octet := 1 + int(suffix[0])%250
 	n.Subnet = fmt.Sprintf("10.244.%d.0/24", octet)
 	n.Gateway = fmt.Sprintf("10.244.%d.1", octet)
+	if _, err := os.Stat(runDir); os.IsNotExist(err) {
+		n.madeRunDir = true
+	}
 	for _, d := range []string{"root", "state", "cni-conf", "cni-data", "kubelet", "pod-logs", "plugins", "runc"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
 			return nil, err

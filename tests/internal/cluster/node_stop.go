@@ -34,8 +34,27 @@ func (n *Node) Stop() error {
 		}
 		n.containerd.stop(15 * time.Second)
 	}
-	errs = append(errs, n.killShims(), n.unmountAll(), n.deleteBridge())
+	errs = append(errs, n.killShims(), n.unmountAll(), n.deleteBridge(), n.removeRunDir())
 	return errors.Join(errs...)
+}
+
+// removeRunDir removes /run/containerd when this node made it and only
+// empty folders are left in it.
+func (n *Node) removeRunDir() error {
+	if !n.madeRunDir {
+		return nil
+	}
+	var files []string
+	_ = filepath.WalkDir(runDir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if len(files) > 0 {
+		return fmt.Errorf("%s still holds %s", runDir, strings.Join(files, ", "))
+	}
+	return os.RemoveAll(runDir)
 }
 
 // removeContainers kills every task in containerd, deletes every
@@ -162,12 +181,19 @@ func (n *Node) deleteBridge() error {
 	return err
 }
 
-// run runs a command and returns its combined output, with the output in
-// the error when it fails.
+// run runs a command and returns its stdout, with stderr in the error
+// when it fails (ctr prints warnings on stderr).
 func run(ctx context.Context, bin string, args ...string) (string, error) {
-	out, err := exec.CommandContext(ctx, bin, args...).CombinedOutput()
+	var stderr strings.Builder
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
 	if err != nil {
-		return string(out), fmt.Errorf("%s %s: %w: %s", filepath.Base(bin), strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+		return string(out), fmt.Errorf("%s %s: %w: %s", filepath.Base(bin), strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
 	}
 	return string(out), nil
 }
+
+// MadeRunDir reports whether this node created /run/containerd (and so
+// Stop must have removed it).
+func (n *Node) MadeRunDir() bool { return n.madeRunDir }
