@@ -7,15 +7,18 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
 
 	"github.com/prewarm-dev/prewarm/pkg/podtemplate"
 	"github.com/prewarm-dev/prewarm/tests/images"
+	"github.com/prewarm-dev/prewarm/tests/internal/cluster"
 )
 
 // TestSetupFailureReachesStatus: a setup that fails (a broken lockfile)
@@ -86,6 +89,68 @@ func TestRootOwnedCacheVolume(t *testing.T) {
 	if entries, _ := os.ReadDir(w.cacheDir); len(entries) != 0 {
 		t.Errorf("the root-owned cache got %d entries written", len(entries))
 	}
+
+	// The fix the line names: the prewarm-caches chart's one-time root
+	// permissions Job, pointed at this PVC.
+	job := permissionsJob(t, w.ns, "app-prewarm-workspace-npm-cache")
+	// Pod Security "restricted" refuses it, as documented.
+	namespace(t, "e2e-restricted")
+	if err := cluster.EnsureNamespace(t.Context(), kube(t), "e2e-restricted", map[string]string{"pod-security.kubernetes.io/enforce": "restricted"}); err != nil {
+		t.Fatal(err)
+	}
+	probe := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "permissions-probe"}, Spec: job.Spec.Template.Spec}
+	_, err := kube(t).CoreV1().Pods("e2e-restricted").Create(t.Context(), probe, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+	if err == nil || !strings.Contains(err.Error(), "restricted") {
+		t.Errorf("the permissions Job's pod was not refused under restricted: %v", err)
+	}
+	job.Namespace = w.ns
+	if _, err := kube(t).BatchV1().Jobs(w.ns).Create(t.Context(), job, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	fix := waitPod(t, w.ns, jobPod(t, w.ns, job.Name), 3*time.Minute, finished)
+	if fix.Status.Phase != corev1.PodSucceeded {
+		t.Fatalf("permissions Job failed: %s", podSummary(fix))
+	}
+	t.Log(strings.TrimSpace(logs(t, w.ns, fix.Name, "permissions")))
+	fi, err := os.Stat(w.cacheDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := fi.Sys().(*syscall.Stat_t); st.Uid != images.AgentUID || fi.Mode().Perm() != 0o775 {
+		t.Errorf("after the permissions Job the volume root is uid %d mode %v, want %d 0775", st.Uid, fi.Mode(), images.AgentUID)
+	}
+	run2 := w.runTask(t, "task-2", images.AgentNpm, nil)
+	if run2.pod.Status.Phase != corev1.PodSucceeded {
+		t.Fatalf("Task after the fix failed: %s", podSummary(run2.pod))
+	}
+	if setup := logs(t, w.ns, run2.pod.Name, "prewarm-npm"); strings.Contains(setup, "not writable") {
+		t.Errorf("still not writable after the permissions Job:\n%s", setup)
+	}
+	if entries, _ := os.ReadDir(w.cacheDir); len(entries) == 0 {
+		t.Error("after the permissions Job the Task still wrote nothing to the cache")
+	}
+}
+
+// permissionsJob renders the prewarm-caches chart's permissions Job for
+// the npm cache, pointed at claim, with the local busybox image.
+func permissionsJob(t *testing.T, ns, claim string) *batchv1.Job {
+	t.Helper()
+	out := prewarmCLI(t, nil, "render", "--chart", "prewarm-caches", "--release", "fix", "--namespace", ns,
+		"--set", "permissions.enabled=true", "--set", "caches.pip.enabled=false", "--set", "caches.gomod.enabled=false",
+		"--set", "caches.npm.claimName="+claim,
+		"--set", "pruner.image.repository="+repo(images.Busybox), "--set", "pruner.image.tag="+tag(images.Busybox))
+	for _, doc := range strings.Split(string(out), "\n---\n") {
+		if !strings.Contains(doc, "\nkind: Job\n") {
+			continue
+		}
+		var job batchv1.Job
+		if err := yaml.Unmarshal([]byte(doc), &job); err != nil {
+			t.Fatal(err)
+		}
+		return &job
+	}
+	t.Fatalf("prewarm-caches rendered no permissions Job:\n%s", out)
+	return nil
 }
 
 // TestWarmerThenReadOnlyTask: a Job made from the warmer CronJob fills the
