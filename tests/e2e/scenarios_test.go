@@ -80,7 +80,7 @@ func TestRootOwnedCacheVolume(t *testing.T) {
 	if len(lines) != 1 {
 		t.Fatalf("want exactly one line naming the unwritable cache, got %d in:\n%s", len(lines), setup)
 	}
-	for _, want := range []string{"/cache/npm", "uid 0 gid 0 mode 0755", "EFS access point", "permissions Job"} {
+	for _, want := range []string{"/cache/npm", "uid 0 gid 0 mode 755", "EFS access point", "permissions Job"} {
 		if !strings.Contains(lines[0], want) {
 			t.Errorf("the line lacks %q: %s", want, lines[0])
 		}

@@ -970,7 +970,7 @@ pw_cache_writable() {
         # Present but not writable: name its owner and mode and the fix in
         # one line (fsGroup is not applied to hostPath and many NFS-style
         # volumes, so a root-owned 0755 root stays unwritable).
-        own=$(ls -ldn "$PREWARM_CACHE" 2>/dev/null | awk '{ m = 0; for (i = 2; i <= 10; i++) m = m * 2 + (substr($1, i, 1) != "-"); printf "uid %s gid %s mode %04o", $3, $4, m }')
+        own=$(stat -c 'uid %u gid %g mode %a' "$PREWARM_CACHE" 2>/dev/null) || own=
         if [ -n "$own" ]; then
           pw_warn "cache $PREWARM_CACHE is not writable by uid $(id -u) ($own; fsGroup is not applied to this volume type): create the volume owned by uid $(id -u) (EFS access point uid/gid, NFS export owner or mode 1777) or run the one-time root permissions Job (docs/caching.md#cache-volume-permissions); installing with a per-pod cache"
         else
