@@ -20,13 +20,20 @@ func leftovers(n *cluster.Node) string {
 		return ""
 	}
 	var left []string
+	bins := map[string]bool{}
+	files, _ := os.ReadDir(n.BinDir)
+	for _, f := range files {
+		if real, err := filepath.EvalSymlinks(filepath.Join(n.BinDir, f.Name())); err == nil {
+			bins[real] = true
+		}
+	}
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
 		if _, err := strconv.Atoi(e.Name()); err != nil {
 			continue
 		}
 		exe, err := os.Readlink(filepath.Join("/proc", e.Name(), "exe"))
-		if err == nil && strings.HasPrefix(exe, n.BinDir+"/") {
+		if err == nil && bins[exe] {
 			left = append(left, "process "+e.Name()+" "+exe)
 		}
 	}

@@ -15,8 +15,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -79,21 +81,38 @@ func runMain(m *testing.M) (code int) {
 		os.RemoveAll(work)
 		return 1
 	}
-	defer func() {
-		t0 := time.Now()
-		stopErr := node.Stop()
+	cleanup := func() (stopErr error, left string) {
+		stopErr = node.Stop()
 		cp.Stop()
-		if code != 0 {
+		left = leftovers(node)
+		os.RemoveAll(work)
+		return stopErr, left
+	}
+	// ^C or a CI timeout's SIGTERM: clean up, then exit.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		sig := <-sigs
+		fmt.Fprintf(os.Stderr, "e2e: %v: stopping the node and the control plane\n", sig)
+		err, left := cleanup()
+		fmt.Fprintln(os.Stderr, "e2e: cleanup:", err, left)
+		os.Exit(1)
+	}()
+	defer func() {
+		signal.Stop(sigs)
+		t0 := time.Now()
+		if code != 0 && node != nil {
 			fmt.Fprint(os.Stderr, node.LogTail(30), cp.LogTail(20))
 		}
-		left := leftovers(node)
-		os.RemoveAll(work)
+		stopErr, left := cleanup()
 		if stopErr != nil || left != "" {
 			fmt.Fprintf(os.Stderr, "e2e: cleanup incomplete: %v %s\n", stopErr, left)
 			code = 1
 			return
 		}
-		fmt.Printf("e2e: stopped; nothing left (processes, mounts, network namespaces, bridge %s) (%.1fs)\n", node.Bridge, time.Since(t0).Seconds())
+		if node != nil {
+			fmt.Printf("e2e: stopped; nothing left (processes, mounts, network namespaces, bridge %s) (%.1fs)\n", node.Bridge, time.Since(t0).Seconds())
+		}
 	}()
 	ok := step("start containerd", func() error {
 		dir := filepath.Join(work, "node")
@@ -106,11 +125,6 @@ func runMain(m *testing.M) (code int) {
 		step("start kubelet, controller-manager, scheduler; node Ready", func() error { return node.Start(ctx) }) &&
 		step("install CRDs", installCRDs)
 	if !ok {
-		if node == nil {
-			cp.Stop()
-			os.RemoveAll(work)
-			return 1
-		}
 		return 1
 	}
 	return m.Run()

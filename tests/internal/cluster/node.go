@@ -100,6 +100,13 @@ func StartContainerd(ctx context.Context, cp *ControlPlane, dir string) (*Node, 
 	if err := os.WriteFile(n.path("cni-conf", "10-bridge.conflist"), []byte(bridgeConflist(n)), 0o644); err != nil {
 		return nil, err
 	}
+	// The bridge exists before the kubelet: its gateway address is the
+	// node IP (the kubelet refuses a loopback one). The CNI bridge plugin
+	// adopts it.
+	if err := n.makeBridge(ctx); err != nil {
+		n.Stop()
+		return nil, err
+	}
 	n.containerd, err = startProcessEnv(dir, "containerd", n.bin("containerd"),
 		[]string{"PATH=" + bin + ":" + os.Getenv("PATH")}, "--config", n.path("containerd.toml"))
 	if err != nil {
@@ -142,21 +149,29 @@ func (n *Node) Start(ctx context.Context) error {
 		[]string{"PATH=" + n.BinDir + ":" + os.Getenv("PATH")},
 		"--config="+n.path("kubelet.yaml"), "--kubeconfig="+kubeconfig,
 		"--root-dir="+n.path("kubelet"), "--hostname-override="+NodeName,
-		"--node-ip=127.0.0.1", "--v=1"); err != nil {
+		"--node-ip="+n.Gateway, "--v=1"); err != nil {
 		return err
 	}
 	cs, err := kubernetes.NewForConfig(n.cp.Config())
 	if err != nil {
 		return err
 	}
-	return waitHealthy(ctx, n.kubelet, 3*time.Minute, func(ctx context.Context) error {
+	// The kubelet is the one waitHealthy watches; the others are checked
+	// each round so a bad flag fails at once, not after the timeout.
+	var dead error
+	err = waitHealthy(ctx, n.kubelet, 3*time.Minute, func(ctx context.Context) error {
 		for _, p := range []*process{n.kcm, n.scheduler} {
 			if done, err := p.exited(); done {
-				return fmt.Errorf("%s exited (%v); see %s", p.name, err, p.log)
+				dead = fmt.Errorf("%s %w (%v); see %s", p.name, errExited, err, p.log)
+				return nil
 			}
 		}
 		return nodeReady(ctx, cs)
 	})
+	if dead != nil {
+		return dead
+	}
+	return err
 }
 
 // nodeReady passes once the node is Ready with no NoSchedule taint left.
@@ -200,6 +215,19 @@ func (n *Node) LogTail(lines int) string {
 	return b.String()
 }
 
+func (n *Node) makeBridge(ctx context.Context) error {
+	for _, args := range [][]string{
+		{"link", "add", "name", n.Bridge, "type", "bridge"},
+		{"addr", "add", n.Gateway + "/24", "dev", n.Bridge},
+		{"link", "set", n.Bridge, "up"},
+	} {
+		if _, err := run(ctx, "ip", args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (n *Node) path(parts ...string) string {
 	return filepath.Join(append([]string{n.Dir}, parts...)...)
 }
@@ -234,7 +262,7 @@ func kcmArgs(cpDir, kubeconfig string) []string {
 		// pruner; serviceaccount(-token) give namespaces their `default`
 		// SA; persistentvolume-binder binds cache PVCs; garbage-collector
 		// and ttl-after-finished clean up after Jobs.
-		"--controllers=nodelifecycle,job,cronjob,serviceaccount,serviceaccount-token,persistentvolume-binder,garbage-collector,ttl-after-finished,namespace",
+		"--controllers=node-lifecycle-controller,job-controller,cronjob-controller,serviceaccount-controller,serviceaccount-token-controller,persistentvolume-binder-controller,garbage-collector-controller,ttl-after-finished-controller,namespace-controller",
 		"--service-account-private-key-file=" + filepath.Join(cpDir, "sa.key"),
 		"--root-ca-file=" + filepath.Join(cpDir, "ca.crt"),
 		"--use-service-account-credentials=false",
@@ -281,7 +309,7 @@ func bridgeConflist(n *Node) string {
 }
 
 func kubeletConfig(n *Node, port, healthz int) string {
-	r := strings.NewReplacer("$NODE", n.Dir, "$PORT", strconv.Itoa(port), "$HEALTHZ", strconv.Itoa(healthz))
+	r := strings.NewReplacer("$NODE", n.Dir, "$PORT", strconv.Itoa(port), "$HEALTHZ", strconv.Itoa(healthz), "$ADDRESS", n.Gateway)
 	return r.Replace(`apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 # This machine has cgroup v1 only.
@@ -294,7 +322,8 @@ authentication:
   anonymous: {enabled: true}
   webhook: {enabled: false}
 authorization: {mode: AlwaysAllow}
-address: 127.0.0.1
+# Serves logs/exec to the API server on the node IP (the bridge gateway).
+address: $ADDRESS
 port: $PORT
 readOnlyPort: 0
 healthzBindAddress: 127.0.0.1

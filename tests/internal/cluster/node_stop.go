@@ -22,6 +22,9 @@ import (
 // executable, our shim binary); mounts under Dir; the CNI bridge. It
 // returns what it could not clean. Safe to call more than once.
 func (n *Node) Stop() error {
+	if n == nil {
+		return nil
+	}
 	for _, p := range []*process{n.kubelet, n.scheduler, n.kcm} {
 		if p != nil {
 			p.stop(15 * time.Second)
@@ -76,7 +79,9 @@ func (n *Node) removeContainers() error {
 		// Deleting a task waits for it to be gone; retry while it dies.
 		var err error
 		for range 20 {
-			if _, err = n.Ctr(ctx, "tasks", "delete", "--force", id); err == nil {
+			if _, err = n.Ctr(ctx, "tasks", "delete", "--force", id); err == nil || strings.Contains(err.Error(), "not found") {
+				// not found: its shim already reaped it.
+				err = nil
 				break
 			}
 			time.Sleep(250 * time.Millisecond)
@@ -90,7 +95,7 @@ func (n *Node) removeContainers() error {
 		return errors.Join(append(errs, err)...)
 	}
 	for _, id := range strings.Fields(out) {
-		if _, err := n.Ctr(ctx, "containers", "delete", id); err != nil {
+		if _, err := n.Ctr(ctx, "containers", "delete", id); err != nil && !strings.Contains(err.Error(), "not found") {
 			errs = append(errs, err)
 		}
 	}
@@ -99,7 +104,10 @@ func (n *Node) removeContainers() error {
 
 // killShims SIGKILLs any process whose executable is this node's shim.
 func (n *Node) killShims() error {
-	shim := n.bin("containerd-shim-runc-v2")
+	shim, err := filepath.EvalSymlinks(n.bin("containerd-shim-runc-v2"))
+	if err != nil {
+		return err
+	}
 	pids, err := pidsOf(shim)
 	for _, pid := range pids {
 		_ = syscall.Kill(pid, syscall.SIGKILL)
