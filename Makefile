@@ -104,7 +104,7 @@ node: deps ## build kubelet, controller-manager, scheduler, containerd, runc, CN
 
 e2e: deps controlplane node ## Task pods on a real node (kubelet + containerd + runc), images built here; docs/e2e.md
 	cd tests && PREWARM_NODE_DIR=$(NODE_DIR) PREWARM_E2E_IMAGE_CACHE=$(CACHE)/e2e-images \
-	  $(GOTESTSUM) -- -tags e2e -count=1 -timeout 20m -v ./e2e
+	  $(TOOL) gotestsum --format standard-verbose -- -tags e2e -count=1 -timeout 20m ./e2e
 
 clean:
 	rm -rf $(BIN)

@@ -116,8 +116,8 @@ func TestRootOwnedCacheVolume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st := fi.Sys().(*syscall.Stat_t); st.Uid != images.AgentUID || fi.Mode().Perm() != 0o775 {
-		t.Errorf("after the permissions Job the volume root is uid %d mode %v, want %d 0775", st.Uid, fi.Mode(), images.AgentUID)
+	if st := fi.Sys().(*syscall.Stat_t); st.Uid != images.AgentUID || fi.Mode().Perm() != 0o775 || fi.Mode()&os.ModeSetgid == 0 {
+		t.Errorf("after the permissions Job the volume root is uid %d mode %v, want %d 2775", st.Uid, fi.Mode(), images.AgentUID)
 	}
 	run2 := w.runTask(t, "task-2", images.AgentNpm, nil)
 	if run2.pod.Status.Phase != corev1.PodSucceeded {
