@@ -22,10 +22,12 @@ import (
 // kube-proxy runs).
 type Servers struct {
 	// GitURL is the git:// base URL of a git daemon serving the e2e
-	// repositories (app.git: tests/testdata/e2e/npm-app).
+	// repositories (app.git: tests/testdata/e2e/npm-app, go.git: go-app).
 	GitURL string
 	// NpmRegistry is an npm registry URL serving the lockfile's tarballs.
 	NpmRegistry string
+	// GoProxy is a Go module proxy URL serving go-app's modules.
+	GoProxy string
 }
 
 const serversNS = "e2e-servers"
@@ -41,10 +43,17 @@ func startServers(t testing.TB) Servers {
 	t.Helper()
 	serversOnce.Do(func() {
 		gitRoot := filepath.Join(work, "volumes", "git")
-		if serversErr = makeRepo(gitRoot, "app.git", filepath.Join("..", "testdata", "e2e", "npm-app")); serversErr != nil {
-			return
+		for repo, src := range map[string]string{"app.git": "npm-app", "go.git": "go-app"} {
+			if serversErr = makeRepo(gitRoot, repo, filepath.Join("..", "testdata", "e2e", src)); serversErr != nil {
+				return
+			}
 		}
 		registry, err := filepath.Abs(filepath.Join("..", "testdata", "e2e", "npm-registry"))
+		if err != nil {
+			serversErr = err
+			return
+		}
+		goproxy, err := filepath.Abs(filepath.Join("..", "testdata", "e2e", "goproxy"))
 		if err != nil {
 			serversErr = err
 			return
@@ -54,7 +63,10 @@ func startServers(t testing.TB) Servers {
 			"git", "daemon", "--reuseaddr", "--export-all", "--base-path=/srv", "--listen=0.0.0.0", "--port=9418", "/srv")
 		npmIP := serverPod(t, "npm-registry", images.Busybox, 8080, registry,
 			"httpd", "-f", "-v", "-p", "8080", "-h", "/srv")
-		servers = Servers{GitURL: "git://" + gitIP, NpmRegistry: fmt.Sprintf("http://%s:8080/", npmIP)}
+		goIP := serverPod(t, "goproxy", images.Busybox, 8080, goproxy,
+			"httpd", "-f", "-v", "-p", "8080", "-h", "/srv")
+		servers = Servers{GitURL: "git://" + gitIP, NpmRegistry: fmt.Sprintf("http://%s:8080/", npmIP),
+			GoProxy: fmt.Sprintf("http://%s:8080", goIP)}
 	})
 	if serversErr != nil {
 		t.Fatal(serversErr)

@@ -23,31 +23,35 @@ import (
 // time-to-ready (pod creation → agent start) per pod.
 func TestTaskPodColdThenWarm(t *testing.T) {
 	srv := startServers(t)
-	// The cache volume root belongs to UID 61100, as an EFS access point
-	// with uid/gid 61100 or a prepared NFS export gives it.
-	w := installWorkspace(t, "e2e-npm", "app", srv, wsOptions{cacheUID: images.AgentUID, cacheMode: 0o755})
-
 	var rows []readyRow
-	for i, want := range []string{"cold", "warm|snapshot"} {
-		run := w.runTask(t, fmt.Sprintf("task-%d", i+1), images.AgentNpm, nil)
-		if run.pod.Status.Phase != corev1.PodSucceeded {
-			t.Fatalf("%s: pod %s: %s", run.name, run.pod.Name, podSummary(run.pod))
-		}
-		checkInitOrder(t, run.pod, []string{"git-clone", "branch-setup", "prewarm-npm"})
-		line := summaryLine(t, w.ns, run.pod, "prewarm-npm")
-		result := field(line, "result")
-		if !matches(result, want) {
-			t.Errorf("%s: setup result %q, want %s\n%s", run.name, result, want, line)
-		}
-		agent := logs(t, w.ns, run.pod.Name, "agent")
-		if !strings.Contains(agent, "agent-check: ok") {
-			t.Errorf("%s: agent stand-in did not pass:\n%s", run.name, agent)
-		}
-		if !strings.Contains(agent, "agent-check: cache /cache/npm rw write=ok") {
-			t.Errorf("%s: readWrite cache not writable from the agent:\n%s", run.name, agent)
-		}
-		t.Logf("%s: %s | %s", run.name, line, strings.TrimSpace(agent))
-		rows = append(rows, readyRow{run.name, result, timeToReady(t, run.pod), field(line, "seconds")})
+	for _, c := range []struct{ preset, agent string }{{"npm", images.AgentNpm}, {"gomod", images.AgentGo}} {
+		t.Run(c.preset, func(t *testing.T) {
+			// The cache volume root belongs to UID 61100, as an EFS access
+			// point with uid/gid 61100 or a prepared NFS export gives it.
+			w := installWorkspace(t, "e2e-"+c.preset, "app", srv, wsOptions{preset: c.preset, cacheUID: images.AgentUID, cacheMode: 0o755})
+			setup := "prewarm-" + c.preset
+			for i, want := range []string{"cold", "warm|snapshot"} {
+				run := w.runTask(t, fmt.Sprintf("task-%d", i+1), c.agent, nil)
+				if run.pod.Status.Phase != corev1.PodSucceeded {
+					t.Fatalf("%s: pod %s: %s", run.name, run.pod.Name, podSummary(run.pod))
+				}
+				checkInitOrder(t, run.pod, []string{"git-clone", "branch-setup", setup})
+				line := summaryLine(t, w.ns, run.pod, setup)
+				result := field(line, "result")
+				if !matches(result, want) {
+					t.Errorf("%s: setup result %q, want %s\n%s", run.name, result, want, line)
+				}
+				agent := logs(t, w.ns, run.pod.Name, "agent")
+				if !strings.Contains(agent, "agent-check: ok") {
+					t.Errorf("%s: agent stand-in did not pass:\n%s", run.name, agent)
+				}
+				if !strings.Contains(agent, "agent-check: cache /cache/"+c.preset+" rw write=ok") {
+					t.Errorf("%s: readWrite cache not writable from the agent:\n%s", run.name, agent)
+				}
+				t.Logf("%s: %s | %s", run.name, line, strings.TrimSpace(agent))
+				rows = append(rows, readyRow{c.preset, run.name, result, timeToReady(t, run.pod), field(line, "seconds")})
+			}
+		})
 	}
 	printReadyTable(rows)
 }
@@ -90,9 +94,9 @@ func checkInitOrder(t *testing.T, pod *corev1.Pod, want []string) {
 }
 
 type readyRow struct {
-	task, result string
-	ready        time.Duration
-	setupSeconds string
+	preset, task, result string
+	ready                time.Duration
+	setupSeconds         string
 }
 
 // timeToReady is pod creation → agent container start, both from the
@@ -109,11 +113,11 @@ func timeToReady(t *testing.T, pod *corev1.Pod) time.Duration {
 }
 
 func printReadyTable(rows []readyRow) {
-	fmt.Println("\ntime-to-ready (pod creation → agent start, from pod status), npm preset on a real kubelet:")
+	fmt.Println("\ntime-to-ready (pod creation → agent start, from pod status) on a real kubelet:")
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "task\tsetup result\ttime-to-ready\tsetup step (its own timer)")
+	fmt.Fprintln(tw, "preset\ttask\tsetup result\ttime-to-ready\tsetup step (its own timer)")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%.0fs\t%ss\n", r.task, r.result, r.ready.Seconds(), r.setupSeconds)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.0fs\t%ss\n", r.preset, r.task, r.result, r.ready.Seconds(), r.setupSeconds)
 	}
 	tw.Flush()
 	fmt.Println()

@@ -25,6 +25,7 @@ import (
 // workspace is one prewarm-workspace release installed in a namespace.
 type workspace struct {
 	ns, release string
+	preset      string
 	file        string // the Workspace object, for `prewarm pod`
 	cacheDir    string // host folder behind the cache PV
 	objects     []*unstructured.Unstructured
@@ -32,6 +33,7 @@ type workspace struct {
 
 // wsOptions shape a release beyond the npm defaults.
 type wsOptions struct {
+	preset    string      // npm (default) or gomod
 	cacheUID  int         // owner of the cache volume root
 	cacheMode os.FileMode // its mode
 	values    string      // extra values YAML, merged after the defaults
@@ -44,23 +46,33 @@ type wsOptions struct {
 func installWorkspace(t *testing.T, ns, release string, srv Servers, opts wsOptions) *workspace {
 	t.Helper()
 	namespace(t, ns)
-	w := &workspace{ns: ns, release: release, cacheDir: hostDir(t, ns+"-"+release+"-npm", opts.cacheUID, opts.cacheMode)}
+	preset := opts.preset
+	if preset == "" {
+		preset = "npm"
+	}
+	w := &workspace{ns: ns, release: release, preset: preset, cacheDir: hostDir(t, ns+"-"+release+"-"+preset, opts.cacheUID, opts.cacheMode)}
+	// One repository and toolchain image per preset; the servers' URLs
+	// reach the setup (and the agent) through workspace.env.
+	repoName, image, env := "app.git", images.Node, "    npm_config_registry: "+srv.NpmRegistry
+	if preset == "gomod" {
+		repoName, image, env = "go.git", images.Go, "    GOPROXY: "+srv.GoProxy+"\n    GOTOOLCHAIN: local"
+	}
 	values := fmt.Sprintf(`workspace:
   name: %[1]s
-  repo: %[2]s/app.git
+  repo: %[2]s/%[10]s
   env:
-    npm_config_registry: %[3]s
+%[3]s
 presets:
-  npm:
+  %[11]s:
     enabled: true
     image: {repository: %[4]s, tag: %[5]s}
 caches:
-  npm:
+  %[11]s:
     storageClass: "-"
 images:
   git: {repository: %[6]s, tag: %[7]s}
   pruner: {repository: %[8]s, tag: %[9]s}
-`, release, srv.GitURL, srv.NpmRegistry, repo(images.Node), tag(images.Node), repo(images.Git), tag(images.Git), repo(images.Busybox), tag(images.Busybox))
+`, release, srv.GitURL, env, repo(image), tag(image), repo(images.Git), tag(images.Git), repo(images.Busybox), tag(images.Busybox), repoName, preset)
 	files := []string{writeFile(t, ns+"-"+release+"-values.yaml", values)}
 	if opts.values != "" {
 		files = append(files, writeFile(t, ns+"-"+release+"-extra.yaml", opts.values))
@@ -80,7 +92,7 @@ images:
 		t.Fatalf("prewarm render made no Workspace:\n%s", rendered)
 	}
 	w.file = writeFile(t, ns+"-"+release+"-workspace.yaml", string(wsDoc))
-	w.createPV(t, release+"-prewarm-workspace-npm-cache")
+	w.createPV(t, release+"-prewarm-workspace-"+preset+"-cache")
 	w.objects = apply(t, ns, rendered)
 	return w
 }
@@ -92,7 +104,7 @@ func (w *workspace) createPV(t *testing.T, claim string) {
 	pv := &corev1.PersistentVolume{
 		ObjectMeta: metav1.ObjectMeta{Name: w.ns + "-" + claim},
 		Spec: corev1.PersistentVolumeSpec{
-			Capacity:                      corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("10Gi")},
+			Capacity:                      corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("100Gi")},
 			AccessModes:                   []corev1.PersistentVolumeAccessMode{corev1.ReadWriteMany},
 			PersistentVolumeReclaimPolicy: corev1.PersistentVolumeReclaimRetain,
 			StorageClassName:              "",
