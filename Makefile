@@ -11,7 +11,7 @@ KUBE_VERSION := v1.37.2
 CONTROLPLANE_DIR := $(CACHE)/controlplane/$(KUBE_VERSION)
 export PREWARM_CONTROLPLANE_DIR := $(CONTROLPLANE_DIR)
 
-.PHONY: helm package all build demo deps test unit charts verify-charts charts-test examples verify-examples fuzz stress bench live generate verify-generate controlplane clean help
+.PHONY: helm package all build demo deps test unit charts verify-charts charts-test examples verify-examples fuzz stress bench live generate verify-generate controlplane node e2e clean help
 
 all: build
 
@@ -26,7 +26,7 @@ demo: build controlplane ## real kube-apiserver: install the chart, admit the Ta
 
 GOTESTSUM := $(TOOL) gotestsum --format testname --format-hide-empty-pkg
 
-test: deps verify-generate verify-charts verify-examples charts-test unit fuzz controlplane live ## everything CI runs
+test: deps verify-generate verify-charts verify-examples charts-test unit fuzz controlplane live e2e ## everything CI runs
 
 deps: ## system tools the script tests run (apt-get when root)
 	./tests/install-deps.sh
@@ -115,6 +115,14 @@ controlplane: ## build etcd + kube-apiserver $(KUBE_VERSION) into .cache (once)
 
 live: controlplane ## tests against a real etcd + kube-apiserver, real npm/go/pip/cargo/maven
 	cd tests && $(GOTESTSUM) -- -count=1 -timeout 30m ./...
+
+NODE_DIR := $(CACHE)/node/$(KUBE_VERSION)
+node: deps ## build kubelet, controller-manager, scheduler, containerd, runc, CNI plugins into .cache (once)
+	./tests/node/build.sh "$(NODE_DIR)"
+
+e2e: deps controlplane node ## Task pods on a real node (kubelet + containerd + runc), images built here; docs/e2e.md
+	cd tests && PREWARM_NODE_DIR=$(NODE_DIR) PREWARM_E2E_IMAGE_CACHE=$(CACHE)/e2e-images \
+	  $(TOOL) gotestsum --format standard-verbose -- -tags e2e -count=1 -timeout 20m ./e2e
 
 clean:
 	rm -rf $(BIN) $(DIST)

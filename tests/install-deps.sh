@@ -14,6 +14,11 @@ for pkg in maven openjdk-17-jdk-headless libmaven-compiler-plugin-java \
   librust-scopeguard-dev librust-static-assertions-dev; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
+# The e2e node: runc links libseccomp (make node); images carry
+# busybox-static (tests/images); the harness deletes the CNI bridge with ip.
+for pkg in libseccomp-dev pkg-config busybox-static iproute2; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
 for pkg in ${PREWARM_EXTRA_APT_PACKAGES:-}; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done

@@ -962,14 +962,22 @@ pw_free_mb() {
 # cache would fail the install, so it counts as unwritable. The answer is
 # remembered; the warning is printed once.
 pw_cache_writable() {
-  local free min
+  local free min own
   if [ -z "$PW_WRITABLE" ]; then
     PW_WRITABLE=no
     if [ "$PREWARM_CACHE_MODE" = readWrite ]; then
       min=${PREWARM_CACHE_MIN_FREE_MB:-256}
       case $min in '' | *[!0-9]*) min=256 ;; esac
       if ! pw_probe_dir "$PREWARM_CACHE"; then
-        pw_warn "cache $PREWARM_CACHE is absent or not writable; installing with a per-pod cache"
+        # Present but not writable: name its owner and mode and the fix in
+        # one line (fsGroup is not applied to hostPath and many NFS-style
+        # volumes, so a root-owned 0755 root stays unwritable).
+        own=$(stat -c 'uid %u gid %g mode %a' "$PREWARM_CACHE" 2>/dev/null) || own=
+        if [ -n "$own" ]; then
+          pw_warn "cache $PREWARM_CACHE is not writable by uid $(id -u) ($own; fsGroup is not applied to this volume type): create the volume owned by uid $(id -u) (EFS access point uid/gid, NFS export owner or mode 1777) or run the one-time root permissions Job (docs/caching.md#cache-volume-permissions); installing with a per-pod cache"
+        else
+          pw_warn "cache $PREWARM_CACHE is absent or not writable; installing with a per-pod cache"
+        fi
       else
         free=$(pw_free_mb "$PREWARM_CACHE") || free=
         if [ -n "$free" ] && [ "$free" -lt "$min" ]; then

@@ -50,6 +50,9 @@ func apiserverArgs(dir string, p *pki, etcdURL string, port int) []string {
 		// Like kubeadm/kind, so privileged pods reach PodSecurity instead of
 		// being refused by validation first.
 		"--allow-privileged=true",
+		// A node (StartNode) registers 127.0.0.1 as its InternalIP and an
+		// unresolvable hostname: logs/exec must dial the IP.
+		"--kubelet-preferred-address-types=InternalIP",
 		"--profiling=false",
 		"--v=1",
 	}

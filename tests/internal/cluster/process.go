@@ -20,6 +20,11 @@ type process struct {
 
 // startProcess starts bin with args, logging to dir/name.log.
 func startProcess(dir, name, bin string, args ...string) (*process, error) {
+	return startProcessEnv(dir, name, bin, nil, args...)
+}
+
+// startProcessEnv is startProcess with env added to this process's own.
+func startProcessEnv(dir, name, bin string, env []string, args ...string) (*process, error) {
 	p := &process{name: name, log: dir + "/" + name + ".log", done: make(chan struct{})}
 	f, err := os.Create(p.log)
 	if err != nil {
@@ -27,6 +32,9 @@ func startProcess(dir, name, bin string, args ...string) (*process, error) {
 	}
 	p.cmd = exec.Command(bin, args...)
 	p.cmd.Stdout, p.cmd.Stderr = f, f
+	if env != nil {
+		p.cmd.Env = append(os.Environ(), env...)
+	}
 	p.cmd.SysProcAttr = sysProcAttr()
 	started := make(chan error, 1)
 	go p.run(f, started)

@@ -1,0 +1,124 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"text/tabwriter"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/prewarm-dev/prewarm/tests/images"
+)
+
+// TestTaskPodColdThenWarm: a Task pod rendered by `prewarm pod` (the
+// Workspace extension, our CRD) runs on the kubelet twice on one cache
+// PVC. The first run is cold (npm downloads from the in-cluster registry),
+// the second warm or from a snapshot; both agents pass the stand-in's
+// checks; the init containers ran in order, one after another. Prints
+// time-to-ready (pod creation → agent start) per pod.
+func TestTaskPodColdThenWarm(t *testing.T) {
+	srv := startServers(t)
+	var rows []readyRow
+	for _, c := range []struct{ preset, agent string }{{"npm", images.AgentNpm}, {"gomod", images.AgentGo}} {
+		t.Run(c.preset, func(t *testing.T) {
+			// The cache volume root belongs to UID 61100, as an EFS access
+			// point with uid/gid 61100 or a prepared NFS export gives it.
+			w := installWorkspace(t, "e2e-"+c.preset, "app", srv, wsOptions{preset: c.preset, cacheUID: images.AgentUID, cacheMode: 0o755})
+			setup := "prewarm-" + c.preset
+			for i, want := range []string{"cold", "warm|snapshot"} {
+				run := w.runTask(t, fmt.Sprintf("task-%d", i+1), c.agent, nil)
+				if run.pod.Status.Phase != corev1.PodSucceeded {
+					t.Fatalf("%s: pod %s: %s", run.name, run.pod.Name, podSummary(run.pod))
+				}
+				checkInitOrder(t, run.pod, []string{"git-clone", "branch-setup", setup})
+				line := summaryLine(t, w.ns, run.pod, setup)
+				result := field(line, "result")
+				if !matches(result, want) {
+					t.Errorf("%s: setup result %q, want %s\n%s", run.name, result, want, line)
+				}
+				agent := logs(t, w.ns, run.pod.Name, "agent")
+				if !strings.Contains(agent, "agent-check: ok") {
+					t.Errorf("%s: agent stand-in did not pass:\n%s", run.name, agent)
+				}
+				if !strings.Contains(agent, "agent-check: cache /cache/"+c.preset+" rw write=ok") {
+					t.Errorf("%s: readWrite cache not writable from the agent:\n%s", run.name, agent)
+				}
+				t.Logf("%s: %s | %s", run.name, line, strings.TrimSpace(agent))
+				rows = append(rows, readyRow{c.preset, run.name, result, timeToReady(t, run.pod), field(line, "seconds")})
+			}
+		})
+	}
+	printReadyTable(rows)
+}
+
+func matches(got, alternatives string) bool {
+	for _, a := range strings.Split(alternatives, "|") {
+		if got == a {
+			return true
+		}
+	}
+	return false
+}
+
+// checkInitOrder checks the pod ran exactly these init containers, in
+// this order, each starting after the previous one finished successfully.
+func checkInitOrder(t *testing.T, pod *corev1.Pod, want []string) {
+	t.Helper()
+	var got []string
+	var prevEnd time.Time
+	for _, st := range pod.Status.InitContainerStatuses {
+		got = append(got, st.Name)
+		term := st.State.Terminated
+		if term == nil || term.ExitCode != 0 {
+			t.Errorf("init container %s did not succeed: %s", st.Name, stateString(st.State))
+			continue
+		}
+		if term.StartedAt.Time.Before(prevEnd) {
+			t.Errorf("init container %s started %v before the previous one finished %v", st.Name, term.StartedAt, prevEnd)
+		}
+		prevEnd = term.FinishedAt.Time
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("init containers %v, want %v", got, want)
+	}
+	for _, st := range pod.Status.ContainerStatuses {
+		if term := st.State.Terminated; term != nil && term.StartedAt.Time.Before(prevEnd) {
+			t.Errorf("container %s started before setup finished", st.Name)
+		}
+	}
+}
+
+type readyRow struct {
+	preset, task, result string
+	ready                time.Duration
+	setupSeconds         string
+}
+
+// timeToReady is pod creation → agent container start, both from the
+// pod's own status (second resolution, as the API stores them).
+func timeToReady(t *testing.T, pod *corev1.Pod) time.Duration {
+	t.Helper()
+	for _, st := range pod.Status.ContainerStatuses {
+		if st.Name == "agent" && st.State.Terminated != nil {
+			return st.State.Terminated.StartedAt.Sub(pod.CreationTimestamp.Time)
+		}
+	}
+	t.Fatalf("pod %s: agent has no start time: %s", pod.Name, podSummary(pod))
+	return 0
+}
+
+func printReadyTable(rows []readyRow) {
+	fmt.Println("\ntime-to-ready (pod creation → agent start, from pod status) on a real kubelet:")
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "preset\ttask\tsetup result\ttime-to-ready\tsetup step (its own timer)")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.0fs\t%ss\n", r.preset, r.task, r.result, r.ready.Seconds(), r.setupSeconds)
+	}
+	tw.Flush()
+	fmt.Println()
+}

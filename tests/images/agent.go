@@ -1,0 +1,39 @@
+package images
+
+// AgentCheck is the agent stand-in's entrypoint: it checks what a real
+// coding agent relies on when it starts in the Task pod, and prints one
+// "agent-check: ok ..." line or fails naming what is missing. It also prints
+// "agent-check: cache <mount> <ro|rw> write=<ok|denied>" per cache mount. It runs with
+// the network effectively off: npm offline, GOPROXY=off, GOFLAGS=-mod=mod
+// not set (go.sum must already be satisfied from the module cache).
+//
+//	agent-check npm     node_modules present, `npm test` passes offline
+//	agent-check gomod   modules present, `go build ./...` passes offline
+const AgentCheck = `#!/bin/sh
+set -eu
+fail() { echo "agent-check: FAIL: $*" >&2; exit 1; }
+uid=$(id -u)
+entry=$(grep "^[^:]*:[^:]*:$uid:" /etc/passwd) || fail "no passwd entry for uid $uid"
+pwhome=$(echo "$entry" | cut -d: -f6)
+[ -d "$pwhome" ] || fail "passwd home $pwhome of uid $uid does not exist"
+[ -n "${HOME:-}" ] && [ -d "$HOME" ] && [ -w "$HOME" ] || fail "HOME=${HOME:-} is not a writable directory"
+[ -d .git ] || fail "$(pwd) is not a git checkout"
+# Each cache mount: read-only or not, and whether a write goes through.
+awk '$2 ~ "^/cache(/|$)" { split($4, o, ","); print $2, o[1] }' /proc/mounts | while read -r mp opt; do
+  if (: >"$mp/.agent-probe") 2>/dev/null; then rm -f "$mp/.agent-probe"; w=ok; else w=denied; fi
+  echo "agent-check: cache $mp $opt write=$w"
+done
+case ${1:-} in
+npm)
+  [ -d node_modules ] || fail "node_modules missing in $(pwd)"
+  npm_config_offline=true npm test >/tmp/agent-test.log 2>&1 || { cat /tmp/agent-test.log >&2; fail "npm test failed offline"; }
+  what="npm test"
+  ;;
+gomod)
+  GOPROXY=off GOFLAGS=-mod=readonly go build ./... >/tmp/agent-test.log 2>&1 || { cat /tmp/agent-test.log >&2; fail "go build ./... failed offline"; }
+  what="go build ./..."
+  ;;
+*) fail "usage: agent-check npm|gomod" ;;
+esac
+echo "agent-check: ok uid=$uid passwd-home=$pwhome HOME=$HOME $what passed offline"
+`

@@ -1,0 +1,221 @@
+package images
+
+import (
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+)
+
+// Image names the suite uses; one owner for each.
+const (
+	Pause    = "registry.k8s.io/pause:3.10.2" // containerd 2.4's sandbox image
+	Busybox  = "prewarm.test/busybox:e2e"     // pruner, file servers, permission step
+	Git      = "prewarm.test/git:e2e"         // git-clone, branch-setup, git daemon
+	Node     = "prewarm.test/node:e2e"        // npm preset toolchain
+	Go       = "prewarm.test/go:e2e"          // gomod preset toolchain
+	AgentNpm = "prewarm.test/agent-npm:e2e"   // agent stand-in for npm workspaces
+	AgentGo  = "prewarm.test/agent-go:e2e"    // agent stand-in for Go workspaces
+)
+
+// AgentUID and AgentHome are the agent user every image knows (passwd).
+const (
+	AgentUID  = 61100
+	AgentHome = "/home/agent"
+)
+
+// spec is one image: layers (bottom first) and its config.
+type spec struct {
+	ref    string
+	layers []string // keys of layerMakers
+	cfg    v1.Config
+}
+
+// layerMakers builds each layer once for all the images that share it.
+var layerMakers = map[string]func() (layer, error){
+	"busybox": busyboxLayer,
+	"git":     gitLayer,
+	"node":    nodeLayer,
+	"go":      goLayer,
+	"agent":   agentLayer,
+}
+
+var basePath = "PATH=/usr/local/go/bin:/usr/local/bin:/usr/bin:/bin"
+
+// base: busybox-static with every applet linked, and the agent user.
+func busyboxLayer() (layer, error) {
+	l := layer{}
+	if err := l.hostFile("/bin/busybox", "bin/busybox"); err != nil {
+		return nil, fmt.Errorf("busybox-static (apt-get install busybox-static): %w", err)
+	}
+	out, err := exec.Command("/bin/busybox", "--list").Output()
+	if err != nil {
+		return nil, err
+	}
+	for _, applet := range strings.Fields(string(out)) {
+		if applet != "busybox" {
+			l.add(entry{name: "bin/" + applet, link: "busybox", mode: 0o777})
+		}
+	}
+	// Scripts' "#!/usr/bin/env node" (npm) need env where Debian has it.
+	l.add(entry{name: "usr/bin/env", link: "/bin/busybox", mode: 0o777})
+	l.file("etc/passwd", fmt.Sprintf("root:x:0:0:root:/root:/bin/sh\nagent:x:%d:%d:agent:%s:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n", AgentUID, AgentUID, AgentHome), 0o644)
+	l.file("etc/group", fmt.Sprintf("root:x:0:\nagent:x:%d:\nnogroup:x:65534:\n", AgentUID), 0o644)
+	l.add(entry{name: "home/agent", dir: true, mode: 0o755, uid: AgentUID, gid: AgentUID})
+	l.add(entry{name: "root", dir: true, mode: 0o700})
+	l.add(entry{name: "tmp", dir: true, mode: 0o1777})
+	return l, nil
+}
+
+// gitLayer: the host's git, its helpers and the libraries they link.
+func gitLayer() (layer, error) {
+	l := layer{}
+	if err := l.hostFile("/usr/bin/git", "usr/bin/git"); err != nil {
+		return nil, err
+	}
+	if err := l.hostTree("/usr/lib/git-core", "usr/lib/git-core", nil); err != nil {
+		return nil, err
+	}
+	if err := l.hostTree("/usr/share/git-core", "usr/share/git-core", nil); err != nil {
+		return nil, err
+	}
+	return l, l.sharedLibs("/usr/bin/git", "/usr/lib/git-core/git-daemon", "/usr/lib/git-core/git-remote-http")
+}
+
+// nodeLayer: the host's node and npm (a self-contained Node.js build).
+func nodeLayer() (layer, error) {
+	l := layer{}
+	nodeBin, err := exec.LookPath("node")
+	if err != nil {
+		return nil, err
+	}
+	if err := l.hostFile(nodeBin, "usr/bin/node"); err != nil {
+		return nil, err
+	}
+	if err := l.hostTree("/usr/lib/node_modules/npm", "usr/lib/node_modules/npm", nil); err != nil {
+		return nil, fmt.Errorf("npm: %w", err)
+	}
+	l.add(entry{name: "usr/bin/npm", link: "../lib/node_modules/npm/bin/npm-cli.js", mode: 0o777})
+	l.add(entry{name: "usr/bin/npx", link: "../lib/node_modules/npm/bin/npx-cli.js", mode: 0o777})
+	return l, l.sharedLibs(nodeBin)
+}
+
+// goLayer: the host's Go toolchain without tests, docs and test data.
+func goLayer() (layer, error) {
+	l := layer{}
+	root := strings.TrimSpace(run("go", "env", "GOROOT"))
+	skip := func(rel string, d fs.DirEntry) bool {
+		switch {
+		case rel == "test" || rel == "doc" || rel == "api" || rel == "misc":
+			return true
+		case d.IsDir() && (d.Name() == "testdata"):
+			return true
+		case !d.IsDir() && strings.HasSuffix(rel, "_test.go"):
+			return true
+		}
+		return false
+	}
+	return l, l.hostTree(root, "usr/local/go", skip)
+}
+
+// agentLayer: the agent stand-in, /usr/local/bin/agent-check.
+func agentLayer() (layer, error) {
+	l := layer{}
+	l.file("usr/local/bin/agent-check", AgentCheck, 0o755)
+	return l, nil
+}
+
+func specs() []spec {
+	sh := v1.Config{Cmd: []string{"sh"}}
+	return []spec{
+		{ref: Pause, layers: []string{"busybox"},
+			cfg: v1.Config{Entrypoint: []string{"/bin/busybox", "sleep", "2147483647"}}},
+		{ref: Busybox, layers: []string{"busybox"}, cfg: sh},
+		{ref: Git, layers: []string{"busybox", "git"}, cfg: sh},
+		{ref: Node, layers: []string{"busybox", "node"}, cfg: sh},
+		{ref: AgentNpm, layers: []string{"busybox", "node", "agent"},
+			cfg: v1.Config{Entrypoint: []string{"/usr/local/bin/agent-check", "npm"}}},
+		{ref: Go, layers: []string{"busybox", "go"}, cfg: v1.Config{Cmd: []string{"sh"}, Env: []string{"CGO_ENABLED=0"}}},
+		{ref: AgentGo, layers: []string{"busybox", "go", "agent"},
+			cfg: v1.Config{Entrypoint: []string{"/usr/local/bin/agent-check", "gomod"}, Env: []string{"CGO_ENABLED=0"}}},
+	}
+}
+
+// WriteTarball builds every image and writes them to one docker-archive
+// tarball at path (for `ctr images import`). Layers shared between images
+// are built once.
+func WriteTarball(path string) error {
+	built := map[string]v1.Layer{}
+	refs := map[name.Reference]v1.Image{}
+	for _, s := range specs() {
+		img := empty.Image
+		for _, key := range s.layers {
+			lay, ok := built[key]
+			if !ok {
+				l, err := layerMakers[key]()
+				if err != nil {
+					return fmt.Errorf("image %s: %w", s.ref, err)
+				}
+				data, err := l.tar()
+				if err != nil {
+					return fmt.Errorf("image %s: %w", s.ref, err)
+				}
+				lay, err = tarball.LayerFromOpener(func() (io.ReadCloser, error) {
+					return io.NopCloser(bytes.NewReader(data)), nil
+				}, tarball.WithCompressionLevel(gzip.BestSpeed))
+				if err != nil {
+					return err
+				}
+				built[key] = lay
+			}
+			var err error
+			if img, err = mutate.AppendLayers(img, lay); err != nil {
+				return err
+			}
+		}
+		cfg := s.cfg
+		cfg.Env = append([]string{basePath}, cfg.Env...)
+		cfg.WorkingDir = "/"
+		img, err := mutate.ConfigFile(img, configFile(img, cfg))
+		if err != nil {
+			return err
+		}
+		ref, err := name.ParseReference(s.ref)
+		if err != nil {
+			return err
+		}
+		refs[ref] = img
+	}
+	tmp := path + ".tmp"
+	if err := tarball.MultiRefWriteToFile(tmp, refs); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+func configFile(img v1.Image, cfg v1.Config) *v1.ConfigFile {
+	cf, err := img.ConfigFile()
+	if err != nil || cf == nil {
+		cf = &v1.ConfigFile{}
+	}
+	cf = cf.DeepCopy()
+	cf.Architecture, cf.OS = "amd64", "linux"
+	cf.Config = cfg
+	return cf
+}
+
+func run(bin string, args ...string) string {
+	out, _ := exec.Command(bin, args...).Output()
+	return string(out)
+}
