@@ -422,6 +422,7 @@ pw_go_workdir() {
     prebuild=failed
   fi
   pw_summary gomod "$key" "$result" "prebuild=$prebuild"
+  pw_record_use "$key" "$GOMODCACHE" "$GOCACHE"
 }
 
 pw_each_workdir pw_go_workdir "$@"
@@ -677,6 +678,104 @@ pw_gradle_workdir() {
 pw_each_workdir pw_gradle_workdir "$@"
 {{- end -}}
 
+{{- /* templates-go/scripts/inventory.sh.tpl */ -}}
+{{- /*
+prewarm.script.inventory: prints what is on one or more cache volumes, for
+`prewarm cache du|ls` in a cluster. Run by the short Job the CLI creates,
+as `sh -c <script> prewarm-inventory PRESET=DIR...` in a busybox image
+(the prewarm binary is in no image the cluster is sure to have). POSIX sh
+only: dash and busybox ash. It only reads.
+
+It gathers facts, nothing else; pkg/cache parses them (ParseDump) and prints
+exactly what the path way prints. Output, on stdout and (when it fits in
+the 4096 bytes Kubernetes keeps) in PREWARM_TERMINATION_LOG (default
+/dev/termination-log):
+
+  prewarm-inventory v1
+  cache <preset> <dir>
+  entry <bytes> <mtime> <name>        each top-level name; each name in snapshots/
+  record <key> <mtime> <created> <preset> <stores,comma> <workdir>
+  lease <mtime> <name>
+  lock <mtime>
+  budget <bytes>
+  end <entries>
+
+bytes = `du -s -k` * 1024 (file system blocks), mtime = seconds since the
+epoch. Names with a newline are skipped.
+*/ -}}
+{{- define "prewarm.script.inventory" -}}
+#!/bin/sh
+# shellcheck disable=SC3043
+# ---- prewarm inventory ----
+set -u
+pw_inv_mtime() { stat -c %Y "$1" 2>/dev/null || date -r "$1" +%s 2>/dev/null || echo 0; }
+pw_inv_bytes() {
+  local k
+  k=$(du -s -k "$1" 2>/dev/null | awk 'NR == 1 { print $1 }')
+  case $k in '' | *[!0-9]*) k=0 ;; esac
+  echo $((k * 1024))
+}
+pw_inv_entry() {
+  printf 'entry %s %s %s\n' "$(pw_inv_bytes "$1/$2")" "$(pw_inv_mtime "$1/$2")" "$2"
+}
+pw_inv_field() { sed -n "s/^$1=//p" "$2" 2>/dev/null | head -n 1; }
+pw_inv_cache() {
+  local eco root n f k stores wd
+  eco=$1
+  root=$2
+  printf 'cache %s %s\n' "$eco" "$root"
+  if [ ! -d "$root" ]; then
+    printf 'missing %s\n' "$root"
+    return 0
+  fi
+  PW_INV_N=0
+  for f in "$root"/* "$root"/.[!.]* "$root"/..?*; do
+    [ -e "$f" ] || [ -L "$f" ] || continue
+    n=${f##*/}
+    if [ "$n" = snapshots ] && [ -d "$f" ] && [ ! -L "$f" ]; then
+      for k in "$f"/* "$f"/.[!.]* "$f"/..?*; do
+        [ -e "$k" ] || [ -L "$k" ] || continue
+        pw_inv_entry "$root" "snapshots/${k##*/}"
+        PW_INV_N=$((PW_INV_N + 1))
+      done
+      continue
+    fi
+    pw_inv_entry "$root" "$n"
+    PW_INV_N=$((PW_INV_N + 1))
+  done
+  for f in "$root"/.prewarm/used/*; do
+    [ -f "$f" ] || continue
+    stores=$(pw_inv_field stores "$f" | tr ' ' ,)
+    wd=$(pw_inv_field workdir "$f")
+    printf 'record %s %s %s %s %s %s\n' "${f##*/}" "$(pw_inv_mtime "$f")" "$(pw_inv_field created "$f" | tr -cd 0-9)" \
+      "$(pw_inv_field preset "$f" | tr -cd a-z)" "${stores:--}" "${wd:--}"
+  done
+  for f in "$root"/.prewarm/leases/*; do
+    [ -e "$f" ] || continue
+    printf 'lease %s %s\n' "$(pw_inv_mtime "$f")" "${f##*/}"
+  done
+  if [ -d "$root/.prewarm/lock" ]; then printf 'lock %s\n' "$(pw_inv_mtime "$root/.prewarm/lock")"; fi
+  if [ -f "$root/.prewarm/budget" ]; then printf 'budget %s\n' "$(tr -cd 0-9 <"$root/.prewarm/budget")"; fi
+  printf 'end %s\n' "$PW_INV_N"
+}
+pw_inventory() {
+  local a out
+  out=$(
+    echo 'prewarm-inventory v1'
+    for a in "$@"; do
+      pw_inv_cache "${a%%=*}" "${a#*=}"
+    done
+  )
+  printf '%s\n' "$out"
+  if [ "${#out}" -lt 4000 ]; then
+    printf '%s\n' "$out" >"${PREWARM_TERMINATION_LOG:-/dev/termination-log}" 2>/dev/null || :
+  else
+    printf 'prewarm-inventory v1\ntruncated %s\n' "${#out}" >"${PREWARM_TERMINATION_LOG:-/dev/termination-log}" 2>/dev/null || :
+  fi
+}
+pw_inventory "$@"
+{{- end -}}
+
 {{- /* templates-go/scripts/lib.sh.tpl */ -}}
 {{- /*
 prewarm.script.lib: the shared part of every preset script. Included right
@@ -705,6 +804,9 @@ Functions (names are a stable interface; other preset scripts build on them):
   pw_summary ECO KEY RESULT [k=v...]  the one stdout line per workdir
   pw_under_cache PATH      0 if PATH is PREWARM_CACHE or below it
   pw_pod_cache NAME        prints (and creates) a per-pod writable cache dir
+  pw_record_use KEY PATH...  use record .prewarm/used/<key> (last use of the
+                           key and of the stores PATH... on the cache)
+  pw_lease_take / pw_lease_drop   the setup's lease on the cache's stores
   pw_has CMD               0 if CMD is on PATH
   pw_strip_slash PATH      PATH without trailing slashes
   pw_track / pw_untrack / pw_cleanup   temp paths removed at exit
@@ -803,8 +905,9 @@ pw_init() {
   PW_WRITABLE=
   PW_WORKDIR=.
   PW_TMPS=
-  trap pw_cleanup EXIT
-  trap 'pw_cleanup; trap - EXIT; exit 130' INT TERM HUP
+  PW_LEASE=
+  trap 'pw_cleanup; pw_lease_drop' EXIT
+  trap 'pw_cleanup; pw_lease_drop; trap - EXIT; exit 130' INT TERM HUP
   PW_T0=$(pw_now)
 }
 
@@ -972,13 +1075,80 @@ pw_cache_writable() {
         free=$(pw_free_mb "$PREWARM_CACHE") || free=
         if [ -n "$free" ] && [ "$free" -lt "$min" ]; then
           pw_warn "cache $PREWARM_CACHE has $free MiB free (less than PREWARM_CACHE_MIN_FREE_MB=$min); installing with a per-pod cache"
-        else
+        elif pw_lease_take; then
           PW_WRITABLE=yes
         fi
       fi
     fi
   fi
   [ "$PW_WRITABLE" = yes ]
+}
+
+# pw_lease_take: registers this setup as a user of the cache's stores,
+# .prewarm/leases/<eco>-<host>-<pid>, and returns 1 (lease removed, warned)
+# when a trimmer (the pruner, `prewarm cache clear`) holds .prewarm/lock.
+# The lease is written before the lock is looked at, and a trimmer takes the
+# lock before it looks at leases, so one of the two always sees the other:
+# no store is removed under a running setup. A lock older than 60 minutes
+# is a crashed trimmer's; a lease is touched after every workdir
+# (pw_record_use) and counts as a crashed setup's after 120 minutes.
+# pw_lease_drop (at exit) removes it. Names: pkg/cache (LeasesDir, LockDir).
+pw_lease_take() {
+  local d
+  d=$PREWARM_CACHE/.prewarm/leases
+  PW_LEASE=$d/$PW_ECO-$(uname -n 2>/dev/null | tr -c 'A-Za-z0-9.\n-' _)-$$
+  if ! mkdir -p "$d" 2>/dev/null || ! : >"$PW_LEASE" 2>/dev/null; then
+    PW_LEASE=
+    pw_warn "cannot write a lease in $d; installing with a per-pod cache"
+    return 1
+  fi
+  if [ -d "$PREWARM_CACHE/.prewarm/lock" ] &&
+    [ -z "$(find "$PREWARM_CACHE/.prewarm/lock" -maxdepth 0 -mmin +60 2>/dev/null)" ]; then
+    pw_lease_drop
+    pw_warn "cache $PREWARM_CACHE is being trimmed ($(cat "$PREWARM_CACHE/.prewarm/lock/owner" 2>/dev/null || echo 'lock held')); installing with a per-pod cache"
+    return 1
+  fi
+  return 0
+}
+pw_lease_drop() {
+  [ -z "${PW_LEASE-}" ] || rm -f "$PW_LEASE" 2>/dev/null || :
+  PW_LEASE=
+  return 0
+}
+
+# pw_record_use KEY PATH...: writes .prewarm/used/<KEY> (preset, workdir,
+# the stores among PATH... = their top-level names under PREWARM_CACHE, and
+# when the key was first recorded); its mtime is the key's last use, so
+# nothing depends on atime (noatime mounts). The pruner trims stores and
+# snapshots least recently used first by these records; `prewarm cache ls`
+# shows them. Writable caches only; renews the lease; never fails.
+pw_record_use() {
+  local key d f tmp created stores p top
+  key=$1
+  shift
+  pw_cache_writable || return 0
+  [ -z "${PW_LEASE-}" ] || touch "$PW_LEASE" 2>/dev/null || :
+  d=$PREWARM_CACHE/.prewarm/used
+  mkdir -p "$d" 2>/dev/null || return 0
+  stores=
+  for p in "$@"; do
+    case $p in
+      "$PREWARM_CACHE"/*) top=${p#"$PREWARM_CACHE"/} top=${top%%/*} ;;
+      *) continue ;;
+    esac
+    case " $stores " in *" $top "*) ;; *) stores="${stores:+$stores }$top" ;; esac
+  done
+  f=$d/$key
+  tmp=$d/.tmp-$key-$$
+  created=$(sed -n 's/^created=//p' "$f" 2>/dev/null | head -n 1) || created=
+  case $created in '' | *[!0-9]*) created=$(date +%s) ;; esac
+  if printf 'preset=%s\nworkdir=%s\nstores=%s\ncreated=%s\n' "$PW_ECO" "$PW_WORKDIR" "$stores" "$created" >"$tmp" 2>/dev/null &&
+    mv -f "$tmp" "$f" 2>/dev/null; then
+    :
+  else
+    rm -f "$tmp" 2>/dev/null || :
+  fi
+  return 0
 }
 
 # pw_under_cache PATH: 0 if PATH is PREWARM_CACHE or inside it.
@@ -1591,6 +1761,8 @@ console.log("node=" + process.version + " npm=" + v);' "$(command -v npm)" 2>/de
   if [ "$rc" -eq 0 ]; then
     count=$(pw_npm_count)
     pw_summary npm "$key" snapshot "pm=$pm" ${count:+"packages=$count"}
+    # a restore reads no store: the record names none
+    pw_record_use "$key"
     return 0
   fi
   result=
@@ -1622,6 +1794,7 @@ console.log("node=" + process.version + " npm=" + v);' "$(command -v npm)" 2>/de
   pw_snapshot_publish "$key" node_modules
   count=$(pw_npm_count)
   pw_summary npm "$key" "$result" "pm=$pm" ${count:+"packages=$count"}
+  pw_record_use "$key" "$statedir"
 }
 
 # pw_npm_install PM ARGS...: one install with the current store settings.
@@ -1776,6 +1949,7 @@ pw_pip_workdir() {
   if [ "$rc" -eq 0 ]; then
     if .venv/bin/python -c '' 2>/dev/null; then
       pw_summary pip "$key" snapshot "tool=$tool"
+      pw_record_use "$key"
       return 0
     fi
     pw_warn "the restored venv does not run; installing instead"
@@ -1826,6 +2000,7 @@ pw_pip_workdir() {
 
   pw_snapshot_publish "$key" .venv
   pw_summary pip "$key" "$result" "tool=$tool"
+  pw_record_use "$key" "$statedir"
 }
 
 pw_each_workdir pw_pip_workdir "$@"
@@ -1857,16 +2032,31 @@ What it does, in this order:
      a writable cache; read-only consumers cannot, so there it is the
      publish time. A temp name (".tmp-*") is never a snapshot, so a
      snapshot being published is never removed;
-  3. prints one line on stdout:
-     prewarm: prune cache=<path> before=<bytes> after=<bytes> removed=<n> budget=<bytes>
+  3. while still over the budget, removes whole package-manager stores
+     (npm store, pnpm-store, yarn; pip store, uv, poetry; gomod mod, build),
+     least recently used first. A store is a top-level directory that a use
+     record (.prewarm/used/<key>, written by pw_record_use after each
+     install) names in its "stores=" line; its last use is the newest such
+     record's mtime (no atime needed). Stores no record names are never
+     touched (cargo, maven and gradle publish generations instead).
+     Stores go only under the trim lock (mkdir .prewarm/lock) and only when
+     no live lease is in .prewarm/leases: every setup that writes the cache
+     holds one while it runs (pw_lease_take), so a store is never removed
+     under a running setup; such a run skips the stores and says so. Leases
+     not touched for 120 minutes and locks older than 60 are a crash's and
+     are removed. A store is renamed to .tmp-trash-<name>-<pid> (atomic)
+     before it is deleted;
+  4. records the budget in .prewarm/budget (read by `prewarm cache du`)
+     and prints one line on stdout:
+     prewarm: prune cache=<path> before=<bytes> after=<bytes> removed=<n> budget=<bytes> stores=<n>
      (bytes as counted by `du -s -k`, so file system blocks; removed counts
-     snapshots). Details go to stderr.
+     snapshots, stores counts stores). Details go to stderr.
 
 Only names below PREWARM_CACHE are ever removed: find does not follow
 symbolic links and stays on one file system (-xdev), rm -rf removes a link,
-not its target. The tool stores (npm cache, GOMODCACHE, ...) are never
-touched; when they alone exceed the budget the script warns. It exits 1 when
-something could not be removed, so the Job shows the problem.
+not its target. When what is left still exceeds the budget the script
+warns. It exits 1 when something could not be removed, so the Job shows
+the problem.
 */ -}}
 {{- define "prewarm.script.prune" -}}
 #!/bin/sh
@@ -1997,8 +2187,82 @@ pw_prune_entries() {
   done
 }
 
+# Trim protocol thresholds, shared with pw_lease_take and pkg/cache.
+PW_PRUNE_LOCK_MINUTES=60
+PW_PRUNE_LEASE_MINUTES=120
+
+# pw_prune_store_lru ROOT: the stores named by use records, least recently
+# used first, one per line. Names must be plain top-level directory names.
+pw_prune_store_lru() {
+  local names n st s seen order
+  [ -d "$1/.prewarm/used" ] || return 0
+  names=$(cd "$1/.prewarm/used" && ls -t) || return 0
+  seen=' '
+  order=
+  while IFS= read -r n; do
+    case $n in '' | .* | *[!0-9a-f]*) continue ;; esac
+    st=$(sed -n 's/^stores=//p' "$1/.prewarm/used/$n" 2>/dev/null | head -n 1) || st=
+    for s in $st; do
+      case $s in
+        '' | .* | snapshots | *[!A-Za-z0-9._-]*) continue ;;
+      esac
+      case $seen in *" $s "*) continue ;; esac
+      seen="$seen$s "
+      order="$s
+$order"
+    done
+  done <<EOF
+$names
+EOF
+  printf '%s' "$order"
+}
+
+# pw_prune_lock ROOT: takes ROOT/.prewarm/lock (mkdir); a lock older than
+# PW_PRUNE_LOCK_MINUTES is a crashed trimmer's and is replaced.
+pw_prune_lock() {
+  local l
+  l=$1/.prewarm/lock
+  mkdir -p "$1/.prewarm" 2>/dev/null || return 1
+  if ! mkdir "$l" 2>/dev/null; then
+    [ -n "$(find "$l" -maxdepth 0 -mmin "+$PW_PRUNE_LOCK_MINUTES" 2>/dev/null)" ] || return 1
+    pw_log "prune: removing the stale lock $l ($(cat "$l/owner" 2>/dev/null))"
+    rm -rf "$l" 2>/dev/null || return 1
+    mkdir "$l" 2>/dev/null || return 1
+  fi
+  printf 'prewarm-prune %s pid %s\n' "$(uname -n 2>/dev/null)" "$$" >"$l/owner" 2>/dev/null || :
+  return 0
+}
+
+# pw_prune_leases ROOT: removes stale leases; prints the live ones.
+pw_prune_leases() {
+  local f
+  for f in "$1"/.prewarm/leases/*; do
+    [ -f "$f" ] || continue
+    case ${f##*/} in .tmp-*) continue ;; esac
+    if [ -n "$(find "$f" -maxdepth 0 -mmin "+$PW_PRUNE_LEASE_MINUTES" 2>/dev/null)" ]; then
+      rm -f "$f" 2>/dev/null && pw_log "prune: removed the stale lease ${f##*/}"
+      continue
+    fi
+    printf '%s\n' "${f##*/}"
+  done
+}
+
+# pw_prune_record_budget ROOT BUDGET: writes .prewarm/budget (atomically)
+# unless it already says BUDGET; 0 when it wrote it.
+pw_prune_record_budget() {
+  local t
+  [ "$(cat "$1/.prewarm/budget" 2>/dev/null)" != "$2" ] || return 1
+  mkdir -p "$1/.prewarm" 2>/dev/null || return 1
+  t=$1/.prewarm/.tmp-budget-$$
+  if printf '%s\n' "$2" >"$t" 2>/dev/null && mv -f "$t" "$1/.prewarm/budget" 2>/dev/null; then
+    return 0
+  fi
+  rm -f "$t" 2>/dev/null || :
+  return 1
+}
+
 pw_prune() {
-  local root budget before cur after removed failed temps key size f entries snapdir
+  local root budget before cur after removed failed temps key size f entries snapdir stores order live trash
   root=$(pw_prune_root) || exit 1
   budget=$(pw_prune_budget) || exit 1
   failed=0
@@ -2046,13 +2310,50 @@ $(pw_prune_lru "$snapdir")
 EOF
   fi
 
-  after=$cur
-  if [ "$removed" -gt 0 ]; then after=$(pw_prune_bytes "$root"); fi
-  if [ "$after" -gt "$budget" ]; then
-    pw_warn "prune: $root still uses $after bytes, over the budget of $budget bytes, with $(pw_prune_lru "$snapdir" | grep -c .) snapshots left; the tool stores need a bigger volume or budget"
+  stores=0
+  order=
+  if [ "$cur" -gt "$budget" ]; then order=$(pw_prune_store_lru "$root"); fi
+  if [ -n "$order" ]; then
+    if ! pw_prune_lock "$root"; then
+      pw_warn "prune: $root/.prewarm/lock is held ($(cat "$root/.prewarm/lock/owner" 2>/dev/null || echo 'unknown owner')); stores are not trimmed this run"
+    else
+      live=$(pw_prune_leases "$root")
+      if [ -n "$live" ]; then
+        pw_warn "prune: $(printf '%s\n' "$live" | grep -c .) running setups hold leases on $root ($(printf '%s' "$live" | tr '\n' ' ')); stores are not trimmed this run"
+      else
+        while IFS= read -r f <&4; do
+          [ -n "$f" ] || continue
+          [ "$cur" -gt "$budget" ] || break
+          if [ ! -d "$root/$f" ] || [ -L "$root/$f" ]; then continue; fi
+          size=$(pw_prune_bytes "$root/$f")
+          trash=$root/.tmp-trash-$f-$$
+          if mv "$root/$f" "$trash" 2>/dev/null; then
+            chmod -R u+w "$trash" 2>/dev/null || :
+            rm -rf "$trash" 2>/dev/null || pw_warn "prune: cannot remove all of $trash; the next run removes it"
+            stores=$((stores + 1))
+            cur=$((cur - size))
+            pw_log "prune: removed store $f ($size bytes)"
+          else
+            failed=1
+            pw_warn "prune: cannot move store $root/$f aside"
+          fi
+        done 4<<EOF
+$order
+EOF
+      fi
+      rm -rf "$root/.prewarm/lock" 2>/dev/null || :
+    fi
   fi
-  printf 'prewarm: prune cache=%s before=%s after=%s removed=%s budget=%s\n' \
-    "$(pw_strip_slash "$PREWARM_CACHE")" "$before" "$after" "$removed" "$budget"
+
+  after=$cur
+  if pw_prune_record_budget "$root" "$budget" || [ "$removed" -gt 0 ] || [ "$stores" -gt 0 ]; then
+    after=$(pw_prune_bytes "$root")
+  fi
+  if [ "$after" -gt "$budget" ]; then
+    pw_warn "prune: $root still uses $after bytes, over the budget of $budget bytes, with $(pw_prune_lru "$snapdir" | grep -c .) snapshots left; the remaining stores need a bigger volume or budget"
+  fi
+  printf 'prewarm: prune cache=%s before=%s after=%s removed=%s budget=%s stores=%s\n' \
+    "$(pw_strip_slash "$PREWARM_CACHE")" "$before" "$after" "$removed" "$budget" "$stores"
   [ "$failed" -eq 0 ] || exit 1
 }
 
