@@ -249,9 +249,16 @@ func RunInventory(ctx context.Context, cs kubernetes.Interface, ns, image string
 	if err != nil {
 		return nil, fmt.Errorf("job %s/%s: %w", ns, job.Name, err)
 	}
+	if len(invs) != len(targets) {
+		return nil, fmt.Errorf("job %s/%s printed %d caches, want %d", ns, job.Name, len(invs), len(targets))
+	}
 	for i, inv := range invs {
-		if i < len(targets) && inv.Budget == 0 {
+		if inv.Budget == 0 {
 			inv.Budget = targets[i].Budget
+		}
+		inv.Root = "pvc/" + targets[i].Claim
+		if targets[i].SubPath != "" {
+			inv.Root += "/" + targets[i].SubPath
 		}
 	}
 	return invs, nil

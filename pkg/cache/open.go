@@ -42,7 +42,7 @@ func Resolve(path, preset string) ([]Target, error) {
 	for _, p := range Presets() {
 		sub := filepath.Join(path, p)
 		if isDir(sub) && !hasStore(path, "") {
-			out = append(out, Target{Root: sub, Preset: detect(sub)})
+			out = append(out, Target{Root: sub, Preset: p})
 		}
 	}
 	if len(out) > 0 {
