@@ -120,3 +120,21 @@ func TestParseDumpRejectsCutOffOutput(t *testing.T) {
 		}
 	}
 }
+
+func TestInventoryScriptShellcheck(t *testing.T) {
+	sc, err := exec.LookPath("shellcheck")
+	if err != nil {
+		t.Fatal("shellcheck is not installed: run `make deps`")
+	}
+	script, err := templatesgo.Execute("prewarm.script.inventory", map[string]any{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "inventory.sh")
+	if err := os.WriteFile(p, []byte(script), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(sc, "-s", "sh", "-S", "style", p).CombinedOutput(); err != nil {
+		t.Fatalf("shellcheck -s sh: %v\n%s", err, out)
+	}
+}

@@ -748,7 +748,7 @@ pw_inv_cache() {
     stores=$(pw_inv_field stores "$f" | tr ' ' ,)
     wd=$(pw_inv_field workdir "$f")
     printf 'record %s %s %s %s %s %s\n' "${f##*/}" "$(pw_inv_mtime "$f")" "$(pw_inv_field created "$f" | tr -cd 0-9)" \
-      "$(pw_inv_field preset "$f" | tr -cd a-z)" "${stores:--}" "${wd:--}"
+      "$(pw_inv_field preset "$f" | tr -cd '[:lower:]')" "${stores:--}" "${wd:--}"
   done
   for f in "$root"/.prewarm/leases/*; do
     [ -e "$f" ] || continue
