@@ -342,6 +342,29 @@ func TestClearStoresRespectsLeasesAndLocks(t *testing.T) {
 			t.Error("store kept")
 		}
 	})
+	t.Run("the lock stays fresh while waiting", func(t *testing.T) {
+		root := npmCache(t)
+		lease(t, root, "npm-pod4-15", 0)
+		lockDir := filepath.Join(root, LockDir)
+		fresh := make(chan bool, 1)
+		go func() {
+			for !isDir(lockDir) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			old := time.Now().Add(-2 * LockStaleMinutes * time.Minute)
+			_ = os.Chtimes(lockDir, old, old)
+			time.Sleep(1200 * time.Millisecond)
+			fi, err := os.Stat(lockDir)
+			fresh <- err == nil && time.Since(fi.ModTime()) < time.Minute
+			_ = os.Remove(filepath.Join(root, LeasesDir, "npm-pod4-15"))
+		}()
+		if _, err := Clear(root, "npm", ClearOptions{Part: ClearStores, Wait: 30 * time.Second}); err != nil {
+			t.Fatal(err)
+		}
+		if !<-fresh {
+			t.Error("a waiting clear let its lock go stale: setups would take it for a crash's and use the stores")
+		}
+	})
 	t.Run("live lock refuses", func(t *testing.T) {
 		root := npmCache(t)
 		l, err := AcquireLock(root, "prune pod-x")

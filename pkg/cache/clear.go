@@ -260,6 +260,10 @@ func clearStores(root string, targets []Entry, o ClearOptions, res *Result) erro
 	defer func() { _ = lock.Release() }()
 	deadline := Clock().Add(o.Wait)
 	for {
+		// keep the lock fresh: a setup treats a lock older than
+		// LockStaleMinutes as a crash's and would go ahead
+		now := time.Now()
+		_ = os.Chtimes(lock.dir, now, now)
 		live, err := LiveLeases(root)
 		if err != nil {
 			return err

@@ -2538,6 +2538,8 @@ EOF
           [ "$cur" -gt "$budget" ] || break
           if [ ! -d "$root/$f" ] || [ -L "$root/$f" ]; then continue; fi
           size=$(pw_prune_bytes "$root/$f")
+          # fresh lock: setups take one older than PW_PRUNE_LOCK_MINUTES for a crash's
+          touch "$root/.prewarm/lock" 2>/dev/null || :
           trash=$root/.tmp-trash-$f-$$
           if mv "$root/$f" "$trash" 2>/dev/null; then
             chmod -R u+w "$trash" 2>/dev/null || :
