@@ -96,6 +96,7 @@ pw_go_workdir() {
     prebuild=failed
   fi
   pw_summary gomod "$key" "$result" "prebuild=$prebuild"
+  pw_record_use "$key" "$GOMODCACHE" "$GOCACHE"
 }
 
 pw_each_workdir pw_go_workdir "$@"

@@ -27,6 +27,9 @@ Functions (names are a stable interface; other preset scripts build on them):
   pw_term_msg LINE         append LINE to PREWARM_TERMINATION_LOG
   pw_under_cache PATH      0 if PATH is PREWARM_CACHE or below it
   pw_pod_cache NAME        prints (and creates) a per-pod writable cache dir
+  pw_record_use KEY PATH...  use record .prewarm/used/<key> (last use of the
+                           key and of the stores PATH... on the cache)
+  pw_lease_take / pw_lease_drop   the setup's lease on the cache's stores
   pw_has CMD               0 if CMD is on PATH
   pw_strip_slash PATH      PATH without trailing slashes
   pw_track / pw_untrack / pw_cleanup   temp paths removed at exit
@@ -125,8 +128,9 @@ pw_init() {
   PW_WRITABLE=
   PW_WORKDIR=.
   PW_TMPS=
-  trap pw_cleanup EXIT
-  trap 'pw_cleanup; trap - EXIT; exit 130' INT TERM HUP
+  PW_LEASE=
+  trap 'pw_cleanup; pw_lease_drop' EXIT
+  trap 'pw_cleanup; pw_lease_drop; trap - EXIT; exit 130' INT TERM HUP
   PW_T0=$(pw_now)
 }
 
@@ -302,13 +306,80 @@ pw_cache_writable() {
         free=$(pw_free_mb "$PREWARM_CACHE") || free=
         if [ -n "$free" ] && [ "$free" -lt "$min" ]; then
           pw_warn "cache $PREWARM_CACHE has $free MiB free (less than PREWARM_CACHE_MIN_FREE_MB=$min); installing with a per-pod cache"
-        else
+        elif pw_lease_take; then
           PW_WRITABLE=yes
         fi
       fi
     fi
   fi
   [ "$PW_WRITABLE" = yes ]
+}
+
+# pw_lease_take: registers this setup as a user of the cache's stores,
+# .prewarm/leases/<eco>-<host>-<pid>, and returns 1 (lease removed, warned)
+# when a trimmer (the pruner, `prewarm cache clear`) holds .prewarm/lock.
+# The lease is written before the lock is looked at, and a trimmer takes the
+# lock before it looks at leases, so one of the two always sees the other:
+# no store is removed under a running setup. A lock older than 60 minutes
+# is a crashed trimmer's; a lease is touched after every workdir
+# (pw_record_use) and counts as a crashed setup's after 120 minutes.
+# pw_lease_drop (at exit) removes it. Names: pkg/cache (LeasesDir, LockDir).
+pw_lease_take() {
+  local d
+  d=$PREWARM_CACHE/.prewarm/leases
+  PW_LEASE=$d/$PW_ECO-$(uname -n 2>/dev/null | tr -c 'A-Za-z0-9.\n-' _)-$$
+  if ! mkdir -p "$d" 2>/dev/null || ! : >"$PW_LEASE" 2>/dev/null; then
+    PW_LEASE=
+    pw_warn "cannot write a lease in $d; installing with a per-pod cache"
+    return 1
+  fi
+  if [ -d "$PREWARM_CACHE/.prewarm/lock" ] &&
+    [ -z "$(find "$PREWARM_CACHE/.prewarm/lock" -maxdepth 0 -mmin +60 2>/dev/null)" ]; then
+    pw_lease_drop
+    pw_warn "cache $PREWARM_CACHE is being trimmed ($(cat "$PREWARM_CACHE/.prewarm/lock/owner" 2>/dev/null || echo 'lock held')); installing with a per-pod cache"
+    return 1
+  fi
+  return 0
+}
+pw_lease_drop() {
+  [ -z "${PW_LEASE-}" ] || rm -f "$PW_LEASE" 2>/dev/null || :
+  PW_LEASE=
+  return 0
+}
+
+# pw_record_use KEY PATH...: writes .prewarm/used/<KEY> (preset, workdir,
+# the stores among PATH... = their top-level names under PREWARM_CACHE, and
+# when the key was first recorded); its mtime is the key's last use, so
+# nothing depends on atime (noatime mounts). The pruner trims stores and
+# snapshots least recently used first by these records; `prewarm cache ls`
+# shows them. Writable caches only; renews the lease; never fails.
+pw_record_use() {
+  local key d f tmp created stores p top
+  key=$1
+  shift
+  pw_cache_writable || return 0
+  [ -z "${PW_LEASE-}" ] || touch "$PW_LEASE" 2>/dev/null || :
+  d=$PREWARM_CACHE/.prewarm/used
+  mkdir -p "$d" 2>/dev/null || return 0
+  stores=
+  for p in "$@"; do
+    case $p in
+      "$PREWARM_CACHE"/*) top=${p#"$PREWARM_CACHE"/} top=${top%%/*} ;;
+      *) continue ;;
+    esac
+    case " $stores " in *" $top "*) ;; *) stores="${stores:+$stores }$top" ;; esac
+  done
+  f=$d/$key
+  tmp=$d/.tmp-$key-$$
+  created=$(sed -n 's/^created=//p' "$f" 2>/dev/null | head -n 1) || created=
+  case $created in '' | *[!0-9]*) created=$(date +%s) ;; esac
+  if printf 'preset=%s\nworkdir=%s\nstores=%s\ncreated=%s\n' "$PW_ECO" "$PW_WORKDIR" "$stores" "$created" >"$tmp" 2>/dev/null &&
+    mv -f "$tmp" "$f" 2>/dev/null; then
+    :
+  else
+    rm -f "$tmp" 2>/dev/null || :
+  fi
+  return 0
 }
 
 # pw_under_cache PATH: 0 if PATH is PREWARM_CACHE or inside it.

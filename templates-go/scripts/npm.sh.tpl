@@ -80,6 +80,8 @@ console.log("node=" + process.version + " npm=" + v);' "$(command -v npm)" 2>/de
   if [ "$rc" -eq 0 ]; then
     count=$(pw_npm_count)
     pw_summary npm "$key" snapshot "pm=$pm" ${count:+"packages=$count"}
+    # a restore reads no store: the record names none
+    pw_record_use "$key"
     return 0
   fi
   result=
@@ -111,6 +113,7 @@ console.log("node=" + process.version + " npm=" + v);' "$(command -v npm)" 2>/de
   pw_snapshot_publish "$key" node_modules
   count=$(pw_npm_count)
   pw_summary npm "$key" "$result" "pm=$pm" ${count:+"packages=$count"}
+  pw_record_use "$key" "$statedir"
 }
 
 # pw_npm_install PM ARGS...: one install with the current store settings.

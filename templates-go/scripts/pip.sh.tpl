@@ -99,6 +99,7 @@ pw_pip_workdir() {
   if [ "$rc" -eq 0 ]; then
     if .venv/bin/python -c '' 2>/dev/null; then
       pw_summary pip "$key" snapshot "tool=$tool"
+      pw_record_use "$key"
       return 0
     fi
     pw_warn "the restored venv does not run; installing instead"
@@ -149,6 +150,7 @@ pw_pip_workdir() {
 
   pw_snapshot_publish "$key" .venv
   pw_summary pip "$key" "$result" "tool=$tool"
+  pw_record_use "$key" "$statedir"
 }
 
 pw_each_workdir pw_pip_workdir "$@"

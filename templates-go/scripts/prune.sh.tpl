@@ -23,19 +23,34 @@ What it does, in this order:
      a writable cache; read-only consumers cannot, so there it is the
      publish time. A temp name (".tmp-*") is never a snapshot, so a
      snapshot being published is never removed;
-  3. prints one line on stdout:
-     prewarm: prune cache=<path> before=<bytes> after=<bytes> removed=<n> budget=<bytes>
+  3. while still over the budget, removes whole package-manager stores
+     (npm store, pnpm-store, yarn; pip store, uv, poetry; gomod mod, build),
+     least recently used first. A store is a top-level directory that a use
+     record (.prewarm/used/<key>, written by pw_record_use after each
+     install) names in its "stores=" line; its last use is the newest such
+     record's mtime (no atime needed). Stores no record names are never
+     touched (cargo, maven and gradle publish generations instead).
+     Stores go only under the trim lock (mkdir .prewarm/lock) and only when
+     no live lease is in .prewarm/leases: every setup that writes the cache
+     holds one while it runs (pw_lease_take), so a store is never removed
+     under a running setup; such a run skips the stores and says so. Leases
+     not touched for 120 minutes and locks older than 60 are a crash's and
+     are removed. A store is renamed to .tmp-trash-<name>-<pid> (atomic)
+     before it is deleted;
+  4. records the budget in .prewarm/budget (read by `prewarm cache du`)
+     and prints one line on stdout:
+     prewarm: prune cache=<path> before=<bytes> after=<bytes> removed=<n> budget=<bytes> stores=<n>
      (bytes as counted by `du -s -k`, so file system blocks; removed counts
-     snapshots). Details go to stderr;
-  4. records that line in PREWARM_CACHE/.prewarm-usage (pw_prune_record:
+     snapshots, stores counts stores). Details go to stderr;
+  5. records that line in PREWARM_CACHE/.prewarm-usage (pw_prune_record:
      written to a ".tmp-" name, then renamed, so a reader never sees half a
      line), where the metrics exporter reads bytes used against the budget.
 
 Only names below PREWARM_CACHE are ever removed: find does not follow
 symbolic links and stays on one file system (-xdev), rm -rf removes a link,
-not its target. The tool stores (npm cache, GOMODCACHE, ...) are never
-touched; when they alone exceed the budget the script warns. It exits 1 when
-something could not be removed, so the Job shows the problem.
+not its target. When what is left still exceeds the budget the script
+warns. It exits 1 when something could not be removed, so the Job shows
+the problem.
 */ -}}
 {{- define "prewarm.script.prune" -}}
 #!/bin/sh
@@ -180,8 +195,82 @@ pw_prune_record() {
   return 0
 }
 
+# Trim protocol thresholds, shared with pw_lease_take and pkg/cache.
+PW_PRUNE_LOCK_MINUTES=60
+PW_PRUNE_LEASE_MINUTES=120
+
+# pw_prune_store_lru ROOT: the stores named by use records, least recently
+# used first, one per line. Names must be plain top-level directory names.
+pw_prune_store_lru() {
+  local names n st s seen order
+  [ -d "$1/.prewarm/used" ] || return 0
+  names=$(cd "$1/.prewarm/used" && ls -t) || return 0
+  seen=' '
+  order=
+  while IFS= read -r n; do
+    case $n in '' | .* | *[!0-9a-f]*) continue ;; esac
+    st=$(sed -n 's/^stores=//p' "$1/.prewarm/used/$n" 2>/dev/null | head -n 1) || st=
+    for s in $st; do
+      case $s in
+        '' | .* | snapshots | *[!A-Za-z0-9._-]*) continue ;;
+      esac
+      case $seen in *" $s "*) continue ;; esac
+      seen="$seen$s "
+      order="$s
+$order"
+    done
+  done <<EOF
+$names
+EOF
+  printf '%s' "$order"
+}
+
+# pw_prune_lock ROOT: takes ROOT/.prewarm/lock (mkdir); a lock older than
+# PW_PRUNE_LOCK_MINUTES is a crashed trimmer's and is replaced.
+pw_prune_lock() {
+  local l
+  l=$1/.prewarm/lock
+  mkdir -p "$1/.prewarm" 2>/dev/null || return 1
+  if ! mkdir "$l" 2>/dev/null; then
+    [ -n "$(find "$l" -maxdepth 0 -mmin "+$PW_PRUNE_LOCK_MINUTES" 2>/dev/null)" ] || return 1
+    pw_log "prune: removing the stale lock $l ($(cat "$l/owner" 2>/dev/null))"
+    rm -rf "$l" 2>/dev/null || return 1
+    mkdir "$l" 2>/dev/null || return 1
+  fi
+  printf 'prewarm-prune %s pid %s\n' "$(uname -n 2>/dev/null)" "$$" >"$l/owner" 2>/dev/null || :
+  return 0
+}
+
+# pw_prune_leases ROOT: removes stale leases; prints the live ones.
+pw_prune_leases() {
+  local f
+  for f in "$1"/.prewarm/leases/*; do
+    [ -f "$f" ] || continue
+    case ${f##*/} in .tmp-*) continue ;; esac
+    if [ -n "$(find "$f" -maxdepth 0 -mmin "+$PW_PRUNE_LEASE_MINUTES" 2>/dev/null)" ]; then
+      rm -f "$f" 2>/dev/null && pw_log "prune: removed the stale lease ${f##*/}"
+      continue
+    fi
+    printf '%s\n' "${f##*/}"
+  done
+}
+
+# pw_prune_record_budget ROOT BUDGET: writes .prewarm/budget (atomically)
+# unless it already says BUDGET; 0 when it wrote it.
+pw_prune_record_budget() {
+  local t
+  [ "$(cat "$1/.prewarm/budget" 2>/dev/null)" != "$2" ] || return 1
+  mkdir -p "$1/.prewarm" 2>/dev/null || return 1
+  t=$1/.prewarm/.tmp-budget-$$
+  if printf '%s\n' "$2" >"$t" 2>/dev/null && mv -f "$t" "$1/.prewarm/budget" 2>/dev/null; then
+    return 0
+  fi
+  rm -f "$t" 2>/dev/null || :
+  return 1
+}
+
 pw_prune() {
-  local root budget before cur after removed failed temps key size f entries snapdir line
+  local root budget before cur after removed failed temps key size f entries snapdir stores order live trash line
   root=$(pw_prune_root) || exit 1
   budget=$(pw_prune_budget) || exit 1
   failed=0
@@ -232,13 +321,52 @@ $(pw_prune_lru "$snapdir")
 EOF
   fi
 
-  after=$cur
-  if [ "$removed" -gt 0 ]; then after=$(pw_prune_bytes "$root"); fi
-  if [ "$after" -gt "$budget" ]; then
-    pw_warn "prune: $root still uses $after bytes, over the budget of $budget bytes, with $(pw_prune_lru "$snapdir" | grep -c .) snapshots left; the tool stores need a bigger volume or budget"
+  stores=0
+  order=
+  if [ "$cur" -gt "$budget" ]; then order=$(pw_prune_store_lru "$root"); fi
+  if [ -n "$order" ]; then
+    if ! pw_prune_lock "$root"; then
+      pw_warn "prune: $root/.prewarm/lock is held ($(cat "$root/.prewarm/lock/owner" 2>/dev/null || echo 'unknown owner')); stores are not trimmed this run"
+    else
+      live=$(pw_prune_leases "$root")
+      if [ -n "$live" ]; then
+        pw_warn "prune: $(printf '%s\n' "$live" | grep -c .) running setups hold leases on $root ($(printf '%s' "$live" | tr '\n' ' ')); stores are not trimmed this run"
+      else
+        while IFS= read -r f <&4; do
+          [ -n "$f" ] || continue
+          [ "$cur" -gt "$budget" ] || break
+          if [ ! -d "$root/$f" ] || [ -L "$root/$f" ]; then continue; fi
+          size=$(pw_prune_bytes "$root/$f")
+          # fresh lock: setups take one older than PW_PRUNE_LOCK_MINUTES for a crash's
+          touch "$root/.prewarm/lock" 2>/dev/null || :
+          trash=$root/.tmp-trash-$f-$$
+          if mv "$root/$f" "$trash" 2>/dev/null; then
+            chmod -R u+w "$trash" 2>/dev/null || :
+            rm -rf "$trash" 2>/dev/null || pw_warn "prune: cannot remove all of $trash; the next run removes it"
+            stores=$((stores + 1))
+            cur=$((cur - size))
+            pw_log "prune: removed store $f ($size bytes)"
+          else
+            failed=1
+            pw_warn "prune: cannot move store $root/$f aside"
+          fi
+        done 4<<EOF
+$order
+EOF
+      fi
+      rm -rf "$root/.prewarm/lock" 2>/dev/null || :
+    fi
   fi
-  line=$(printf 'prewarm: prune cache=%s before=%s after=%s removed=%s budget=%s' \
-    "$(pw_strip_slash "$PREWARM_CACHE")" "$before" "$after" "$removed" "$budget")
+
+  after=$cur
+  if pw_prune_record_budget "$root" "$budget" || [ "$removed" -gt 0 ] || [ "$stores" -gt 0 ]; then
+    after=$(pw_prune_bytes "$root")
+  fi
+  if [ "$after" -gt "$budget" ]; then
+    pw_warn "prune: $root still uses $after bytes, over the budget of $budget bytes, with $(pw_prune_lru "$snapdir" | grep -c .) snapshots left; the remaining stores need a bigger volume or budget"
+  fi
+  line=$(printf 'prewarm: prune cache=%s before=%s after=%s removed=%s budget=%s stores=%s' \
+    "$(pw_strip_slash "$PREWARM_CACHE")" "$before" "$after" "$removed" "$budget" "$stores")
   printf '%s\n' "$line"
   pw_prune_record "$root" "$line"
   [ "$failed" -eq 0 ] || exit 1

@@ -1,0 +1,197 @@
+package scripts
+
+// `prewarm cache invalidate|clear` (pkg/cache) racing the real setup
+// scripts: a restore never leaves a partial tree, a store is never removed
+// under a running setup, and the next setup publishes again.
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/prewarm-dev/prewarm/pkg/cache"
+)
+
+// TestCacheInvalidateDuringRestoresNeverLeavesAPartialTree: while Go
+// invalidates the snapshot and publishes it again (same ln protocol as the
+// library) in a loop, the library restores it over and over. Every restore
+// either gives the whole tree (exit 0) or reports a miss/failure (1, 2)
+// with no target and no temporaries left; never a partial tree.
+func TestCacheInvalidateDuringRestoresNeverLeavesAPartialTree(t *testing.T) {
+	for _, sh := range ecoShells(t) {
+		t.Run(sh.name, func(t *testing.T) {
+			base := ecoTempDir(t)
+			src := filepath.Join(base, "src")
+			ecoSampleTree(t, src, "one")
+			writeAged(t, filepath.Join(src, "big", "blob"), 4<<20, 0) // a restore takes a while
+			env := ecoLibEnv(base)
+			if r := ecoLib(t, sh, base, env, "pw_snapshot_publish", ecoTestKey, src); r.exitCode != 0 {
+				t.Fatalf("publish: %s", r)
+			}
+			root := filepath.Join(base, "cache")
+			snap := filepath.Join(root, "snapshots", ecoTestKey+".tar")
+			pristine := filepath.Join(base, "pristine.tar")
+			if err := os.Link(snap, pristine); err != nil {
+				t.Fatal(err)
+			}
+			want := ecoTreeDigest(t, src)
+
+			var stop atomic.Bool
+			var invalidations atomic.Int64
+			var wg sync.WaitGroup
+			var loopErr error
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; !stop.Load(); i++ {
+					if _, err := cache.Invalidate(root, "npm", ecoTestKey[:20]); err != nil && !strings.Contains(err.Error(), "no snapshot") {
+						loopErr = err
+						return
+					}
+					invalidations.Add(1)
+					time.Sleep(time.Duration(i%7) * 3 * time.Millisecond)
+					// publish again: a temp name, then ln to the final name
+					tmp := filepath.Join(root, "snapshots", fmt.Sprintf(".tmp-%s-%d.tar", ecoTestKey, i))
+					if err := os.Link(pristine, tmp); err != nil {
+						loopErr = err
+						return
+					}
+					_ = os.Link(tmp, snap)
+					_ = os.Remove(tmp)
+					time.Sleep(time.Duration(i%5) * 5 * time.Millisecond)
+				}
+			}()
+			target := filepath.Join(base, "repo", "node_modules")
+			outcomes := map[int]int{}
+			for i := 0; i < 25; i++ {
+				_ = os.RemoveAll(target)
+				r := ecoLib(t, sh, base, env, "pw_snapshot_restore", ecoTestKey, target)
+				outcomes[r.exitCode]++
+				switch r.exitCode {
+				case 0:
+					if d := ecoDiffLists(want, ecoTreeDigest(t, target)); d != "" {
+						t.Fatalf("restore %d: exit 0 but the tree differs:\n%s", i, d)
+					}
+				case 1, 2:
+					if exists(target) {
+						t.Fatalf("restore %d: exit %d left %s behind\n%s", i, r.exitCode, target, r)
+					}
+				default:
+					t.Fatalf("restore %d: exit %d\n%s", i, r.exitCode, r)
+				}
+				if tmp := ecoTempsUnder(t, filepath.Join(base, "repo")); len(tmp) != 0 {
+					t.Fatalf("restore %d left temporaries: %v", i, tmp)
+				}
+			}
+			stop.Store(true)
+			wg.Wait()
+			if loopErr != nil {
+				t.Fatal(loopErr)
+			}
+			t.Logf("restores by exit code: %v; invalidations: %d", outcomes, invalidations.Load())
+			if outcomes[0] == 0 || invalidations.Load() < 25 {
+				t.Errorf("the race was not exercised: outcomes %v, %d invalidations", outcomes, invalidations.Load())
+			}
+			// invalidated for good: the next publish (a setup's) puts it back
+			if _, err := cache.Invalidate(root, "npm", ecoTestKey); err != nil && !strings.Contains(err.Error(), "no snapshot") {
+				t.Fatal(err)
+			}
+			if r := ecoLib(t, sh, base, env, "pw_snapshot_publish", ecoTestKey, src); r.exitCode != 0 || !exists(snap) {
+				t.Fatalf("republish: %s", r)
+			}
+		})
+	}
+}
+
+// TestCacheClearStoresNeverRacesARunningSetup: `cache clear --part stores`
+// refuses while a real gomod setup holds its lease, waits for it with
+// --wait (a setup starting meanwhile falls back to a per-pod cache), then
+// removes the store; the next setup fills it again.
+func TestCacheClearStoresNeverRacesARunningSetup(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Fatal("go is not installed")
+	}
+	sh := ecoShellNamed(t, "dash")
+	base := ecoTempDir(t)
+	repo := gomodRepo(t, base)
+	root := filepath.Join(base, "cache")
+	start := func(home string) (*exec.Cmd, *strings.Builder, *strings.Builder, chan error) {
+		cmd := exec.Command(sh.argv[0], "-c", ecoScript(t, "gomod"), "prewarm-gomod")
+		cmd.Dir = repo
+		cmd.Env = append(ecoBaseEnv(sh), gomodEnv(repo, root, filepath.Join(base, home))...)
+		var out, errb strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		return cmd, &out, &errb, done
+	}
+	_, out1, err1, done1 := start("home1")
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		if m, _ := filepath.Glob(filepath.Join(root, cache.LeasesDir, "gomod-*")); len(m) == 1 && exists(filepath.Join(root, "build")) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no lease and build/ from the setup\n%s", err1.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// no --wait: refused, naming the setup
+	_, err := cache.Clear(root, "gomod", cache.ClearOptions{Part: cache.ClearStores})
+	var le *cache.LeaseError
+	if !errors.As(err, &le) || !strings.HasPrefix(le.Leases[0].Name, "gomod-") {
+		t.Fatalf("clear under a running setup: err=%v, want a LeaseError naming the gomod lease", err)
+	}
+	select {
+	case <-done1:
+		t.Fatal("the setup finished before the clear was refused: no overlap")
+	default:
+	}
+	// --wait: the clear holds the lock while it waits; a second setup that
+	// starts now falls back, and the first one finishes with its store
+	type res struct {
+		r   cache.Result
+		err error
+	}
+	cleared := make(chan res, 1)
+	go func() {
+		r, err := cache.Clear(root, "gomod", cache.ClearOptions{Part: cache.ClearStores, Wait: 5 * time.Minute, Owner: "test clear"})
+		cleared <- res{r, err}
+	}()
+	for !exists(filepath.Join(root, cache.LockDir)) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	r2 := ecoRunScript(t, sh, ecoScript(t, "gomod"), "prewarm-gomod", repo, gomodEnv(repo, root, filepath.Join(base, "home2")), 5*time.Minute)
+	ecoWantResult(t, sh, r2, ecoOK(t, sh, r2), "fallback")
+	if err := <-done1; err != nil {
+		t.Fatalf("the first setup failed: %v\n%s", err, err1.String())
+	}
+	if !strings.Contains(out1.String(), "result=cold") || strings.Contains(out1.String(), "prebuild=failed") {
+		t.Fatalf("first setup: %s", out1.String())
+	}
+	c := <-cleared
+	if c.err != nil {
+		t.Fatal(c.err)
+	}
+	if strings.Join(c.r.Removed, " ") != "build" || exists(filepath.Join(root, "build")) {
+		t.Fatalf("clear removed %v; build/ must be gone", c.r.Removed)
+	}
+	// the next setup fills the store again
+	r3 := ecoRunScript(t, sh, ecoScript(t, "gomod"), "prewarm-gomod", repo, gomodEnv(repo, root, filepath.Join(base, "home3")), 5*time.Minute)
+	ecoWantResult(t, sh, r3, ecoOK(t, sh, r3), "cold")
+	if !exists(filepath.Join(root, "build")) {
+		t.Error("build/ not filled again")
+	}
+}
