@@ -32,9 +32,11 @@ func ecoLib(t *testing.T, sh ecoShell, dir string, env []string, args ...string)
 	return ecoRunScript(t, sh, ecoLibDriver(t), "prewarm-libtest", dir, env, time.Minute, args...)
 }
 
-// ecoLibEnv points cache, home and repo into base.
+// ecoLibEnv points cache, home and repo into base. Shards of at least 1 KiB
+// (not 1 MiB) split the small sample trees into several shards.
 func ecoLibEnv(base string, extra ...string) []string {
 	return append([]string{
+		"PREWARM_SNAPSHOT_SHARD_MIN_KB=1",
 		"PREWARM_CACHE=" + filepath.Join(base, "cache"),
 		"PREWARM_HOME=" + filepath.Join(base, "home"),
 		"PREWARM_REPO=" + filepath.Join(base, "repo"),
@@ -81,48 +83,118 @@ func ecoSampleTree(t *testing.T, root string, variant string) {
 	}
 }
 
-// ecoSnapshotValid checks a snapshot file independently of the scripts: the
-// 92-byte trailer's checksum (POSIX cksum or sha256) covers every byte
-// before it, and those bytes are a complete tar archive.
-func ecoSnapshotValid(path string) error {
-	b, err := os.ReadFile(path)
+// ecoSnapshotSuffix ends the name of every snapshot in layout v2: the
+// directory snapshots/<key>.v2 (docs/caching.md).
+const ecoSnapshotSuffix = ".v2"
+
+// ecoSnapshotKey is the key a final snapshot name stands for.
+func ecoSnapshotKey(name string) string { return strings.TrimSuffix(name, ecoSnapshotSuffix) }
+
+// ecoManifest is a parsed snapshot manifest: shard file names in order
+// with their recorded "ALGO=VALUE", and the split directories' modes.
+type ecoManifest struct {
+	algo   string
+	shards []string
+	sums   []string
+	dirs   map[string]string
+}
+
+func ecoReadManifest(dir string) (*ecoManifest, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "manifest"))
+	if err != nil {
+		return nil, err
+	}
+	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	if len(lines) < 3 || lines[0] != "prewarm-snapshot-v2" || !strings.HasPrefix(lines[1], "algo=") {
+		return nil, fmt.Errorf("bad manifest header: %q", lines)
+	}
+	m := &ecoManifest{algo: strings.TrimPrefix(lines[1], "algo="), dirs: map[string]string{}}
+	for _, l := range lines[2 : len(lines)-1] {
+		f := strings.SplitN(l, " ", 3)
+		switch {
+		case len(f) == 3 && f[0] == "dir":
+			m.dirs[f[2]] = f[1]
+		case len(f) == 3 && f[0] == "shard":
+			m.shards = append(m.shards, f[1])
+			m.sums = append(m.sums, f[2])
+		default:
+			return nil, fmt.Errorf("bad manifest line %q", l)
+		}
+	}
+	if want := fmt.Sprintf("end shards=%d", len(m.shards)); lines[len(lines)-1] != want {
+		return nil, fmt.Errorf("manifest ends with %q, want %q", lines[len(lines)-1], want)
+	}
+	return m, nil
+}
+
+// ecoSnapshotValid checks a snapshot directory independently of the
+// scripts: the manifest is complete, every shard it lists exists, matches
+// its recorded checksum (POSIX cksum or sha256) and is a complete tar
+// archive, and no path is in two shards.
+func ecoSnapshotValid(dir string) error {
+	m, err := ecoReadManifest(dir)
 	if err != nil {
 		return err
 	}
-	const n = 92
-	if len(b) <= n {
-		return fmt.Errorf("only %d bytes", len(b))
-	}
-	data, trailer := b[:len(b)-n], string(b[len(b)-n:])
-	rec, ok := strings.CutPrefix(trailer, "prewarm-snapshot-v1 ")
-	if !ok || !strings.HasSuffix(trailer, "\n") {
-		return fmt.Errorf("no trailer: %q", trailer)
-	}
-	rec = strings.Fields(rec)[0]
-	var want string
-	switch {
-	case strings.HasPrefix(rec, "cksum="):
-		want = fmt.Sprintf("cksum=%d-%d", ecoPosixCksum(data), len(data))
-	case strings.HasPrefix(rec, "sha256="):
-		sum := sha256.Sum256(data)
-		want = "sha256=" + hex.EncodeToString(sum[:])
-	}
-	if rec != want {
-		return fmt.Errorf("trailer records %q, data has %q", rec, want)
-	}
-	tr := tar.NewReader(bytes.NewReader(data))
-	for {
-		_, err := tr.Next()
-		if err == io.EOF {
-			return nil
-		}
+	seen := map[string]string{}
+	for i, name := range m.shards {
+		data, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
 			return err
 		}
-		if _, err := io.Copy(io.Discard, tr); err != nil {
-			return err
+		var got string
+		switch m.algo {
+		case "cksum":
+			got = fmt.Sprintf("%d-%d", ecoPosixCksum(data), len(data))
+		case "sha256":
+			sum := sha256.Sum256(data)
+			got = hex.EncodeToString(sum[:])
+		default:
+			return fmt.Errorf("unknown algo %q", m.algo)
+		}
+		if got != m.sums[i] {
+			return fmt.Errorf("shard %s: manifest records %s %q, data has %q", name, m.algo, m.sums[i], got)
+		}
+		tr := tar.NewReader(bytes.NewReader(data))
+		for {
+			h, err := tr.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return fmt.Errorf("shard %s: %v", name, err)
+			}
+			if h.Name != "./" && h.Name != "." {
+				if other, dup := seen[h.Name]; dup {
+					return fmt.Errorf("%s is in shards %s and %s", h.Name, other, name)
+				}
+				seen[h.Name] = name
+			}
+			if _, err := io.Copy(io.Discard, tr); err != nil {
+				return fmt.Errorf("shard %s: %v", name, err)
+			}
 		}
 	}
+	return nil
+}
+
+// ecoBiggestShard is the path of the snapshot's largest shard.
+func ecoBiggestShard(t *testing.T, dir string) string {
+	t.Helper()
+	m, err := ecoReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	best, size := "", int64(-1)
+	for _, s := range m.shards {
+		if info, err := os.Stat(filepath.Join(dir, s)); err == nil && info.Size() > size {
+			best, size = filepath.Join(dir, s), info.Size()
+		}
+	}
+	if best == "" {
+		t.Fatalf("snapshot %s has no shard", dir)
+	}
+	return best
 }
 
 // ecoPosixCksum is POSIX cksum's CRC: polynomial 0x04C11DB7, MSB first,
@@ -265,11 +337,14 @@ func TestLibSnapshotPublishThenRestoreGivesIdenticalTree(t *testing.T) {
 					t.Fatalf("publish: %s", r)
 				}
 				final, temps := ecoSnapshots(t, filepath.Join(base, "cache"))
-				if len(final) != 1 || final[0] != ecoTestKey+".tar" || len(temps) != 0 {
-					t.Fatalf("snapshots/ holds %v, temps %v; want exactly %s.tar", final, temps, ecoTestKey)
+				if len(final) != 1 || final[0] != ecoTestKey+ecoSnapshotSuffix || len(temps) != 0 {
+					t.Fatalf("snapshots/ holds %v, temps %v; want exactly %s%s", final, temps, ecoTestKey, ecoSnapshotSuffix)
 				}
 				if err := ecoSnapshotValid(filepath.Join(base, "cache", "snapshots", final[0])); err != nil {
 					t.Fatalf("published snapshot fails the independent check: %v", err)
+				}
+				if m, err := ecoReadManifest(filepath.Join(base, "cache", "snapshots", final[0])); err != nil || len(m.shards) < 4 {
+					t.Fatalf("want the sample tree in at least 4 shards, manifest %+v (err %v)", m, err)
 				}
 				// Restore over an existing tree: it is replaced, not merged.
 				target := filepath.Join(base, "repo", "node_modules")
@@ -325,7 +400,7 @@ func ecoCorruptionCase(t *testing.T, sh ecoShell, algo string, c ecoCorruption) 
 	if r := ecoLib(t, sh, base, env, "pw_snapshot_publish", ecoTestKey, src); r.exitCode != 0 {
 		t.Fatalf("publish: %s", r)
 	}
-	snap := filepath.Join(base, "cache", "snapshots", ecoTestKey+".tar")
+	snap := filepath.Join(base, "cache", "snapshots", ecoTestKey+ecoSnapshotSuffix)
 	c.apply(t, snap)
 	target := filepath.Join(base, "repo", "node_modules")
 	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
@@ -356,10 +431,14 @@ func ecoCorruptionCase(t *testing.T, sh ecoShell, algo string, c ecoCorruption) 
 	}
 }
 
+// TestLibConcurrentPublishersLeaveExactlyOneCompleteSnapshot: N sharded
+// publishers of one key at once (4, or 8 with PREWARM_STRESS=1), each with
+// a different tree: one complete snapshot survives, exactly one
+// publisher's tree, no temps, nothing nested in the final directory.
 func TestLibConcurrentPublishersLeaveExactlyOneCompleteSnapshot(t *testing.T) {
 	base := ecoTempDir(t)
 	env := ecoLibEnv(base)
-	const n = 6
+	n := stressPick(4, 8)
 	digests := map[string]bool{}
 	for i := 0; i < n; i++ {
 		src := filepath.Join(base, fmt.Sprintf("src%d", i))
@@ -383,7 +462,7 @@ func TestLibConcurrentPublishersLeaveExactlyOneCompleteSnapshot(t *testing.T) {
 			t.Errorf("publisher %d failed: %s", i, r)
 		}
 	}
-	final, temps := ecoSnapshots(t, filepath.Join(base, "cache"))
+	final, temps := stressSnapshotsDir(t, filepath.Join(base, "cache"), ecoTestKey)
 	if len(final) != 1 || len(temps) != 0 {
 		t.Fatalf("after %d concurrent publishers snapshots/ holds %v and temps %v; want one snapshot, no temps", n, final, temps)
 	}
