@@ -8,6 +8,7 @@
 //
 //	cd tests && go run ./bench -out ../docs          # full table (~25 min on 2 idle cores)
 //	cd tests && go run ./bench -quick -out /tmp/b    # 3 runs, no 1,500 set
+//	cd tests && go run ./bench -only net -net-sets npm-medium -net-skip-go
 //	cd tests && go run ./bench -replot ../docs/benchmarks.md -out ../docs
 //
 // It writes OUT/benchmarks.md (the report, with the raw numbers in an HTML
@@ -42,16 +43,18 @@ type config struct {
 	renderIter int
 	jsonOut    string
 	npmSets    map[string]bool
+	netSets    map[string]bool
+	netSkipGo  bool
 	root       string // repository root (holds templates-go and tests)
 	command    string // the command line, for the report
 }
 
 // sections in run order; -only picks a subset.
-var sections = []string{"render", "npm", "go", "pip", "cargo", "maven", "scaling"}
+var sections = []string{"render", "npm", "go", "pip", "cargo", "maven", "net", "scaling"}
 
 func main() {
 	var c config
-	var only, replot, npmSets string
+	var only, replot, npmSets, netSets string
 	flag.IntVar(&c.runs, "runs", 5, "timed runs per mode (interleaved)")
 	flag.BoolVar(&c.quick, "quick", false, "3 runs, skip the ~1,500-package npm set, fewer render iterations")
 	flag.StringVar(&only, "only", "", "comma-separated sections to run: "+strings.Join(sections, ","))
@@ -60,6 +63,8 @@ func main() {
 	flag.BoolVar(&c.keep, "keep", false, "keep the scratch directory")
 	flag.IntVar(&c.renderIter, "render-iter", 20, "runs of each CLI command for the render cost")
 	flag.StringVar(&npmSets, "npm-sets", "", "comma-separated npm sets to run (default all: npm-small,npm-medium,npm-large; -quick drops npm-large)")
+	flag.StringVar(&netSets, "net-sets", "", "comma-separated npm sets for the network-volume section (default npm-medium)")
+	flag.BoolVar(&c.netSkipGo, "net-skip-go", false, "network-volume section: npm only, no Go")
 	flag.StringVar(&replot, "replot", "", "do not measure: read the numbers from this benchmarks.md (or a -json file) and write the report and plots again")
 	flag.StringVar(&c.jsonOut, "json", "", "also write the raw numbers to this JSON file")
 	printScript := flag.String("print-script", "", "print the rendered prewarm.script.NAME the bench runs, and exit")
@@ -78,6 +83,12 @@ func main() {
 	for _, s := range strings.Split(npmSets, ",") {
 		if s = strings.TrimSpace(s); s != "" {
 			c.npmSets[s] = true
+		}
+	}
+	c.netSets = map[string]bool{}
+	for _, s := range strings.Split(netSets, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			c.netSets[s] = true
 		}
 	}
 	c.command = strings.TrimSpace("cd tests && go run ./bench " + strings.Join(os.Args[1:], " "))
@@ -183,6 +194,8 @@ func run(c config, only, replot string) error {
 			err = b.cargoBench()
 		case "maven":
 			err = b.mavenBench()
+		case "net":
+			err = b.netBench()
 		case "scaling":
 			err = b.npmCacheScaling()
 		}
