@@ -14,6 +14,10 @@ for pkg in maven openjdk-17-jdk-headless libmaven-compiler-plugin-java \
   librust-scopeguard-dev librust-static-assertions-dev; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
+# make bench's network-volume mode: sshd on 127.0.0.1 + an sshfs (FUSE) mount.
+for pkg in sshfs openssh-server; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
 for pkg in ${PREWARM_EXTRA_APT_PACKAGES:-}; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done

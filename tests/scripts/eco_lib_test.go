@@ -11,8 +11,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -670,6 +672,117 @@ func TestLibSummaryLineIsParseable(t *testing.T) {
 			s := ecoSummaries(t, r, 1)[0]
 			if s["key"] != ecoTestKey[:20] || s["result"] != "cold" || s["packages"] != "3" || s["workdir"] != "." {
 				t.Fatalf("summary fields %v", s)
+			}
+		})
+	}
+}
+
+// TestLibCpusReadsCgroupQuotaV1AndV2: pw_cpus is nproc capped by the
+// cgroup CPU quota rounded up; "max" (v2) and -1 (v1) mean no quota. The
+// hierarchy is a fake one (PW_CGROUP) because the test cannot set a real
+// quota on itself; nproc is the real one.
+func TestLibCpusReadsCgroupQuotaV1AndV2(t *testing.T) {
+	out, err := exec.Command("nproc").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	nproc, _ := strconv.Atoi(strings.TrimSpace(string(out)))
+	capped := func(n int) string { return strconv.Itoa(min(n, nproc)) }
+	for _, sh := range ecoShells(t) {
+		t.Run(sh.name, func(t *testing.T) {
+			base := ecoTempDir(t)
+			for _, c := range []struct {
+				name  string
+				files map[string]string
+				want  string
+			}{
+				{"v2 quota 1.5 CPUs", map[string]string{"cpu.max": "150000 100000\n"}, capped(2)},
+				{"v2 quota 1 CPU", map[string]string{"cpu.max": "100000 100000\n"}, "1"},
+				{"v2 quota 0.2 CPUs", map[string]string{"cpu.max": "20000 100000\n"}, "1"},
+				{"v2 no quota", map[string]string{"cpu.max": "max 100000\n"}, capped(nproc)},
+				{"v1 quota 1 CPU", map[string]string{"cpu/cpu.cfs_quota_us": "50000\n", "cpu/cpu.cfs_period_us": "50000\n"}, "1"},
+				{"v1 cpu,cpuacct quota 3 CPUs", map[string]string{"cpu,cpuacct/cpu.cfs_quota_us": "300000\n", "cpu,cpuacct/cpu.cfs_period_us": "100000\n"}, capped(3)},
+				{"v1 no quota", map[string]string{"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, capped(nproc)},
+				{"no cgroup files", map[string]string{}, capped(nproc)},
+				{"garbage", map[string]string{"cpu.max": "lots of\n"}, capped(nproc)},
+			} {
+				root := filepath.Join(base, strings.ReplaceAll(c.name, " ", "_"))
+				if err := os.MkdirAll(root, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				for f, content := range c.files {
+					p := filepath.Join(root, f)
+					if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+				r := ecoLib(t, sh, base, ecoLibEnv(base, "PW_CGROUP="+root), "pw_cpus")
+				if r.exitCode != 0 || strings.TrimSpace(r.stdout) != c.want {
+					t.Errorf("%s: pw_cpus = %q, want %s (nproc %d)\n%s", c.name, r.stdout, c.want, nproc, r)
+				}
+			}
+		})
+	}
+}
+
+// TestLibSnapshotRestoreWithAnyJobCountAndPreviousFormat: the same sharded
+// snapshot restores to the identical tree with 1, 2, 3 and 16 extractors;
+// a v1 single-tar snapshot (<key>.tar) is ignored (a miss, logged), and the
+// next publish replaces it with <key>.v2.
+func TestLibSnapshotRestoreWithAnyJobCountAndPreviousFormat(t *testing.T) {
+	for _, sh := range ecoShells(t) {
+		t.Run(sh.name, func(t *testing.T) {
+			base := ecoTempDir(t)
+			src := filepath.Join(base, "src")
+			ecoSampleTree(t, src, "jobs")
+			ecoBigTree(t, filepath.Join(src, "blobs"), 3)
+			env := ecoLibEnv(base)
+			cache := filepath.Join(base, "cache")
+			v1 := filepath.Join(cache, "snapshots", ecoTestKey+".tar")
+			if err := os.MkdirAll(filepath.Dir(v1), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if out, err := exec.Command("tar", "-cf", v1, "-C", src, ".").CombinedOutput(); err != nil {
+				t.Fatalf("tar: %v\n%s", err, out)
+			}
+			target := filepath.Join(base, "repo", "node_modules")
+			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			r := ecoLib(t, sh, base, env, "pw_snapshot_restore", ecoTestKey, target)
+			if r.exitCode != 1 || !strings.Contains(r.stderr, "single-tar snapshot of an older prewarm (format v1)") {
+				t.Fatalf("restore with only a v1 snapshot: want exit 1 (miss) and the v1 note\n%s", r)
+			}
+			if _, err := os.Lstat(target); !os.IsNotExist(err) {
+				t.Fatalf("a v1 miss created %s", target)
+			}
+			if r := ecoLib(t, sh, base, env, "pw_snapshot_publish", ecoTestKey, src); r.exitCode != 0 {
+				t.Fatal(r)
+			}
+			stressSnapshotsDir(t, cache, ecoTestKey)
+			want := ecoTreeDigest(t, src)
+			for _, jobs := range []string{"1", "2", "3", "16"} {
+				dst := filepath.Join(base, "repo-"+jobs, "node_modules")
+				if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				r := ecoLib(t, sh, base, append(env, "PREWARM_SNAPSHOT_JOBS="+jobs), "pw_snapshot_restore", ecoTestKey, dst)
+				if r.exitCode != 0 {
+					t.Fatalf("jobs=%s: %s", jobs, r)
+				}
+				if d := ecoDiffLists(want, ecoTreeDigest(t, dst)); d != "" {
+					t.Fatalf("jobs=%s: restored tree differs:\n%s", jobs, d)
+				}
+				info, err := os.Stat(filepath.Join(dst, "blobs"))
+				if err != nil || info.Mode().Perm() != 0o755 {
+					t.Errorf("jobs=%s: split directory blobs has mode %v (err %v), want 0755 as published", jobs, info.Mode().Perm(), err)
+				}
+			}
+			if tmp := ecoTempsUnder(t, base); len(tmp) != 0 {
+				t.Fatalf("temporary names left: %v", tmp)
 			}
 		})
 	}
