@@ -701,6 +701,7 @@ Functions (names are a stable interface; other preset scripts build on them):
   pw_store_state DIR       prints cold (absent/empty) or warm
   pw_snapshot_restore KEY TARGET   0 restored, 1 miss, 2 corrupt/failed
   pw_snapshot_publish KEY SRC      never fails; no-op unless writable
+  pw_cpus                  CPUs the container may use (cgroup quota, nproc)
   pw_atomic_copy_tree SRC DST      copy SRC to DST via temp dir + rename
   pw_summary ECO KEY RESULT [k=v...]  the one stdout line per workdir
   pw_under_cache PATH      0 if PATH is PREWARM_CACHE or below it
@@ -709,21 +710,21 @@ Functions (names are a stable interface; other preset scripts build on them):
   pw_strip_slash PATH      PATH without trailing slashes
   pw_track / pw_untrack / pw_cleanup   temp paths removed at exit
 
-Snapshot format: $PREWARM_CACHE/snapshots/<key>.tar, an uncompressed tar
-of the tree's contents followed by a 92-byte trailer line
-"prewarm-snapshot-v1 cksum=<crc>-<bytes>" (or "sha256=<hex>" in images
-without cksum), space-padded, recording the checksum of every byte before
-it. Uncompressed because restore speed is the point: gunzip alone costs
-more CPU than extracting the tree. (gzip's CRC would not do anyway: some bit
-flips in a deflate stream decode to the same bytes.) Restore checks the
-trailer and the checksum first, extracts into a temp dir beside the target
-and renames it into place. Publish writes snapshots/.tmp-<key>-<pid>.tar,
-appends the trailer, syncs it, then `ln` (atomic, fails if the final name
-exists) so a key has at most one snapshot and a concurrent publisher loses
-cleanly; file systems without hard links fall back to rename. A restore on
-a writable cache touches the snapshot (mtime = last use, for the pruner)
-and removes a corrupt one. Every temporary name starts with ".tmp-" so a
-pruner can remove a crash's leftovers.
+Snapshot format v2 (docs/caching.md owns the full layout): the snapshot of
+a key is the directory $PREWARM_CACHE/snapshots/<key>.v2 holding a text
+manifest and shard tars (uncompressed; byte-balanced whole subtrees), each
+shard checksummed (cksum, or sha256 in images without cksum). Restore reads
+each shard once, teed into its checksum and `tar -x`, with one extractor
+per CPU the container may use (cgroup quota), into a temp dir beside the
+target, and renames it into place only when every shard matched: never a
+half tree. Publish writes snapshots/.tmp-<key>-<pid>.v2/, the manifest
+last, syncs, and renames it to <key>.v2 unless that exists (at most one
+snapshot per key; a racing loser's directory lands inside the winner's and
+is removed at once). A restore on a writable cache touches the snapshot
+(mtime = last use, for the pruner) and removes a corrupt one. The v1 single
+<key>.tar of older releases is ignored (logged) and replaced by the next
+publish. Every temporary name starts with ".tmp-" so a pruner can remove a
+crash's leftovers.
 */ -}}
 {{- define "prewarm.script.lib" -}}
 # shellcheck disable=SC3043
