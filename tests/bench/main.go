@@ -67,6 +67,7 @@ func main() {
 	flag.BoolVar(&c.netSkipGo, "net-skip-go", false, "network-volume section: npm only, no Go")
 	flag.StringVar(&replot, "replot", "", "do not measure: read the numbers from this benchmarks.md (or a -json file) and write the report and plots again")
 	flag.StringVar(&c.jsonOut, "json", "", "also write the raw numbers to this JSON file")
+	merge := flag.String("merge", "", "do not measure: merge these comma-separated -json files (runs of disjoint sections started together, e.g. the network volume beside the local sets) into one report in -out")
 	printScript := flag.String("print-script", "", "print the rendered prewarm.script.NAME the bench runs, and exit")
 	flag.Parse()
 	if *printScript != "" {
@@ -77,6 +78,13 @@ func main() {
 			os.Exit(1)
 		}
 		fmt.Print(s)
+		return
+	}
+	if *merge != "" {
+		if err := mergeResults(strings.Split(*merge, ","), c.out, c.jsonOut); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
 		return
 	}
 	c.npmSets = map[string]bool{}
@@ -321,4 +329,58 @@ func firstLine(s string) string {
 
 func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "%s %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
+}
+
+// mergeResults joins the results of bench runs of disjoint sections that
+// ran side by side (same runs per mode): groups in file order, the first
+// breakdown, compression and cache series found, the machine of the first
+// file with the load at the end of the last to finish, and every command.
+func mergeResults(files []string, out, jsonOut string) error {
+	if out == "" {
+		return errors.New("-merge needs -out")
+	}
+	var m *Results
+	var cmds []string
+	for _, f := range files {
+		r, err := readResults(strings.TrimSpace(f))
+		if err != nil {
+			return err
+		}
+		cmds = append(cmds, r.Command)
+		if m == nil {
+			m = r
+			continue
+		}
+		if r.Runs != m.Runs {
+			return fmt.Errorf("%s: %d runs per mode, the first file has %d", f, r.Runs, m.Runs)
+		}
+		m.Groups = append(m.Groups, r.Groups...)
+		if m.Breakdown == nil {
+			m.Breakdown, m.BreakdownOf = r.Breakdown, r.BreakdownOf
+		}
+		if m.NetCompression == nil {
+			m.NetCompression, m.NetCompressionOf, m.NetNote = r.NetCompression, r.NetCompressionOf, r.NetNote
+		}
+		if m.Cache == nil {
+			m.Cache = r.Cache
+		}
+		if m.Render == nil {
+			m.Render, m.RenderNote = r.Render, r.RenderNote
+		}
+		m.Notes = append(m.Notes, r.Notes...)
+		if r.Started < m.Started {
+			m.Started = r.Started
+		}
+		if r.Finished > m.Finished {
+			m.Finished = r.Finished
+			m.Machine.LoadEnd = r.Machine.LoadEnd
+		}
+		m.TotalSeconds = max(m.TotalSeconds, r.TotalSeconds)
+		m.Machine.Load += " (first run); " + r.Machine.Load + " (run started beside it)"
+	}
+	if m == nil {
+		return errors.New("-merge: no files")
+	}
+	m.Command = strings.Join(cmds, " & ")
+	return writeOutputs(out, m, jsonOut)
 }
