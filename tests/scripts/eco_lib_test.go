@@ -787,3 +787,59 @@ func TestLibSnapshotRestoreWithAnyJobCountAndPreviousFormat(t *testing.T) {
 		})
 	}
 }
+
+// TestLibPublishLosingTheRenameRaceLeavesTheWinnerIntact: a publisher that
+// passed the existence check while another one published: its mv moves its
+// directory inside the winner's, and it must take it out again. The other
+// publisher is a stand-in: an `mv` first on PATH that publishes a complete
+// competitor snapshot at the destination just before the real mv runs,
+// because the real race window (between the check and the rename) is too
+// narrow to hit on demand. dash only: busybox sh runs its own mv applet
+// without a PATH lookup, so the stand-in cannot step in there.
+func TestLibPublishLosingTheRenameRaceLeavesTheWinnerIntact(t *testing.T) {
+	realMv, err := exec.LookPath("mv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sh := range []ecoShell{ecoShellNamed(t, "dash")} {
+		t.Run(sh.name, func(t *testing.T) {
+			base := ecoTempDir(t)
+			env := ecoLibEnv(base)
+			winnerSrc := filepath.Join(base, "winner-src")
+			ecoSampleTree(t, winnerSrc, "winner")
+			winnerCache := filepath.Join(base, "winner-cache")
+			if r := ecoLib(t, sh, base, append(ecoLibEnv(base), "PREWARM_CACHE="+winnerCache), "pw_snapshot_publish", ecoTestKey, winnerSrc); r.exitCode != 0 {
+				t.Fatal(r)
+			}
+			bin := filepath.Join(base, "bin")
+			if err := os.MkdirAll(bin, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			fake := "#!/bin/sh\ncase $1 in */.tmp-*.v2) [ -e \"$2\" ] || cp -R \"$PW_TEST_WINNER\" \"$2\" ;; esac\nexec " + realMv + " \"$@\"\n"
+			if err := os.WriteFile(filepath.Join(bin, "mv"), []byte(fake), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			src := filepath.Join(base, "src")
+			ecoSampleTree(t, src, "loser")
+			r := ecoLib(t, sh, base, append(env, "PATH="+bin+":"+ecoPath(sh), "PW_TEST_WINNER="+filepath.Join(winnerCache, "snapshots", ecoTestKey+ecoSnapshotSuffix)), "pw_snapshot_publish", ecoTestKey, src)
+			if r.exitCode != 0 {
+				t.Fatal(r)
+			}
+			cache := filepath.Join(base, "cache")
+			_, temps := stressSnapshotsDir(t, cache, ecoTestKey)
+			if len(temps) != 0 {
+				t.Errorf("temps left: %v", temps)
+			}
+			target := filepath.Join(base, "repo", "node_modules")
+			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if r := ecoLib(t, sh, base, env, "pw_snapshot_restore", ecoTestKey, target); r.exitCode != 0 {
+				t.Fatal(r)
+			}
+			if d := ecoDiffLists(ecoTreeDigest(t, winnerSrc), ecoTreeDigest(t, target)); d != "" {
+				t.Fatalf("the snapshot is not the winner's tree:\n%s", d)
+			}
+		})
+	}
+}
