@@ -216,8 +216,10 @@ func run(c config, only, replot string) error {
 	b.res.Finished = time.Now().UTC().Format(time.RFC3339)
 	b.res.Machine.LoadEnd = loadAvg()
 	b.res.TotalSeconds = time.Since(start).Seconds()
-	if ctx.Err() != nil {
-		return errors.New("interrupted")
+	interrupted := ctx.Err() != nil
+	if interrupted {
+		// What was measured until then is kept, labelled as partial.
+		b.res.Notes = append(b.res.Notes, fmt.Sprintf("this run was interrupted (SIGINT/SIGTERM) after %s: a mode shows the runs it completed, fewer than %d where the interruption came first", duration(b.res.TotalSeconds), c.runs))
 	}
 
 	fmt.Println(textReport(b.res))
@@ -233,6 +235,9 @@ func run(c config, only, replot string) error {
 		return err
 	}
 	logf("wrote %s/benchmarks.md, benchmarks.svg and benchmarks-scaling.svg", out)
+	if interrupted {
+		return errors.New("interrupted (partial results written)")
+	}
 	return nil
 }
 

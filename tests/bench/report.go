@@ -203,7 +203,7 @@ func textReport(r *Results) string {
 }
 
 func resultsTable(r *Results) table {
-	t := table{header: []string{"set", "mode", "median s", "min–max", "IQR", "CPU s", "parts (median s)"}, right: []bool{false, false, true, true, true, true, false}}
+	t := table{header: []string{"set", "mode", "runs", "median s", "min–max", "IQR", "CPU s", "parts (median s)"}, right: []bool{false, false, true, true, true, true, true, false}}
 	for _, g := range r.Groups {
 		for _, m := range g.Modes {
 			s := stat(m.Seconds)
@@ -215,7 +215,7 @@ func resultsTable(r *Results) table {
 			if g.Packages > 0 {
 				set = fmt.Sprintf("%s (%d pkgs)", g.Set, g.Packages)
 			}
-			t.rows = append(t.rows, []string{set, m.Name, "**" + secs(s.Median) + "**", spread(s), iqr(s), secs(median(m.CPU)), strings.Join(parts, ", ")})
+			t.rows = append(t.rows, []string{set, m.Name, fmt.Sprint(len(m.Seconds)), "**" + secs(s.Median) + "**", spread(s), iqr(s), secs(median(m.CPU)), strings.Join(parts, ", ")})
 		}
 	}
 	return t
