@@ -479,6 +479,22 @@ var ecoCorruptions = []ecoCorruption{
 			t.Fatal(err)
 		}
 	}},
+	{"manifest-truncated", func(t *testing.T, dir string) {
+		// the "end shards=N" line is gone (a torn write; a publish never
+		// renames such a directory into place, a damaged volume might)
+		p := filepath.Join(dir, "manifest")
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := bytes.LastIndex(b, []byte("\nend "))
+		if i < 0 {
+			t.Fatalf("no end line in %s", b)
+		}
+		if err := os.WriteFile(p, b[:i+1], 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}},
 }
 
 // ecoRunScriptPid starts the script like ecoRunScript, sends its pid (also

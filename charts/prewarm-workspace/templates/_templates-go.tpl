@@ -1248,9 +1248,14 @@ pw_snapshot_restore() {
       bad | missing) break ;;
     esac
   done <"$snap/manifest"
-  [ "$kind" = '' ] && [ "$ended" != yes ] && kind=truncated a=
   case $kind in
-    '') ;;
+    '')
+      if [ "$ended" != yes ]; then
+        pw_snapshot_bad "$snap" "manifest has no end line (truncated)"
+        pw_cleanup
+        return 2
+      fi
+      ;;
     missing)
       pw_snapshot_bad "$snap" "shard $a is missing"
       pw_cleanup
