@@ -218,3 +218,43 @@ func TestNiceMax(t *testing.T) {
 		}
 	}
 }
+
+// TestMergeJoinsSideBySideRuns: -merge keeps every group of both files, the
+// first file's breakdown and the other's network compression, and refuses
+// files with different runs per mode.
+func TestMergeJoinsSideBySideRuns(t *testing.T) {
+	dir := t.TempDir()
+	a, b := sampleResults(), sampleResults()
+	a.Groups, a.NetCompression = a.Groups[:2], nil
+	b.Groups, b.Breakdown = b.Groups[2:], nil
+	a.Finished, b.Finished = "2026-01-02T10:00:00Z", "2026-01-02T11:00:00Z"
+	b.Machine.LoadEnd = "1.00 2.00 3.00"
+	for name, r := range map[string]*Results{"a.json": a, "b.json": b} {
+		js, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), js, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := filepath.Join(dir, "out")
+	if err := mergeResults([]string{filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")}, out, ""); err != nil {
+		t.Fatal(err)
+	}
+	m, err := readResults(filepath.Join(out, "benchmarks.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Groups) != len(sampleResults().Groups) || len(m.Breakdown) == 0 || len(m.NetCompression) == 0 || m.Machine.LoadEnd != "1.00 2.00 3.00" {
+		t.Fatalf("merged: %d groups, breakdown %d, compression %d, load end %q", len(m.Groups), len(m.Breakdown), len(m.NetCompression), m.Machine.LoadEnd)
+	}
+	b.Runs = 5
+	js, _ := json.Marshal(b)
+	if err := os.WriteFile(filepath.Join(dir, "b.json"), js, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := mergeResults([]string{filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")}, out, ""); err == nil || !strings.Contains(err.Error(), "runs per mode") {
+		t.Fatalf("merging 3-run and 5-run results: want an error naming the runs, got %v", err)
+	}
+}
