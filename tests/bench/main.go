@@ -381,7 +381,12 @@ func mergeResults(files []string, out, jsonOut string) error {
 			m.Machine.LoadEnd = r.Machine.LoadEnd
 		}
 		m.TotalSeconds = max(m.TotalSeconds, r.TotalSeconds)
-		m.Machine.Load += " (first run); " + r.Machine.Load + " (run started beside it)"
+		if !strings.Contains(m.Machine.Load, r.Machine.Load) {
+			m.Machine.Load += "; another run's start: " + r.Machine.Load
+		}
+	}
+	if len(files) > 1 {
+		m.Machine.Load += fmt.Sprintf(" — %d bench processes ran side by side (the sections split to fit the time), each interleaving its own modes", len(files))
 	}
 	if m == nil {
 		return errors.New("-merge: no files")
