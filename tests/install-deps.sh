@@ -19,6 +19,10 @@ done
 for pkg in libseccomp-dev pkg-config busybox-static iproute2; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
+# make bench's network-volume mode: sshd on 127.0.0.1 + an sshfs (FUSE) mount.
+for pkg in sshfs openssh-server; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
 for pkg in ${PREWARM_EXTRA_APT_PACKAGES:-}; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done

@@ -28,8 +28,15 @@ func sampleResults() *Results {
 				{Name: "cold", Seconds: []float64{100, 110, 120}, Parts: []Series{{Name: "setup", Values: []float64{99, 109, 119}}, {Name: "first build", Values: []float64{1, 1, 1}}}},
 				{Name: "warm", Seconds: []float64{3, 4, 5}, Parts: []Series{{Name: "setup", Values: []float64{2, 3, 4}}, {Name: "first build", Values: []float64{1, 1, 1}}}},
 			}},
+			{Eco: "npm", Set: "npm-medium (network volume)", Net: true, Packages: 446, Modes: []Mode{
+				{Name: "cold", Seconds: []float64{100, 120, 140}}, {Name: "store", Seconds: []float64{60, 70, 80}},
+				{Name: "snapshot", Seconds: []float64{6, 7, 8}}, {Name: "tar-x", Seconds: []float64{10, 11, 12}},
+			}},
 		},
-		Breakdown: []Series{{Name: "cksum-coreutils", Values: []float64{0.2, 0.2, 0.2}}, {Name: "tar-x-gnu", Values: []float64{1, 1, 1}}, {Name: "toolchain-probe", Values: []float64{0.4, 0.4, 0.4}}, {Name: "npm-version", Values: []float64{0.3, 0.3, 0.3}}},
+		NetNote:          "sshfs",
+		NetCompressionOf: "npm-medium node_modules, 100 MiB as one tar",
+		NetCompression:   []Series{{Name: "tar-x-none", Values: []float64{10, 11, 12}}, {Name: "tar-x-gzip", Values: []float64{12, 13, 14}}},
+		Breakdown:        []Series{{Name: "cksum-coreutils", Values: []float64{0.2, 0.2, 0.2}}, {Name: "tar-x-gnu", Values: []float64{1, 1, 1}}, {Name: "toolchain-probe", Values: []float64{0.4, 0.4, 0.4}}, {Name: "npm-version", Values: []float64{0.3, 0.3, 0.3}}},
 		Cache: &CacheScaling{Set: "s", BudgetBytes: 30 << 20, Points: []CachePoint{
 			{Version: 1, Packages: 53, Bytes: 19 << 20, PrunedBytes: 19 << 20, Snapshots: 1, PrunedSnapshots: 1},
 			{Version: 2, Packages: 54, Bytes: 29 << 20, PrunedBytes: 29 << 20, Snapshots: 2, PrunedSnapshots: 2},
@@ -57,8 +64,23 @@ func TestGoals(t *testing.T) {
 	want := []struct {
 		v   float64
 		met bool
-	}{{2.2 / 22, true}, {2.2 / 1.1, false}, {4.0 / 110, true}}
+	}{
+		{2.2 / 1.1, false},                       // npm-medium snapshot / one-process tar -x
+		{2.2 / 22, true},                         // npm-medium snapshot / cold
+		{math.NaN(), false}, {math.NaN(), false}, // npm-large: not in the sample
+		{7.0 / 70, true},  // network volume: snapshot / store
+		{4.0 / 110, true}, // go
+	}
+	if len(gs) != len(want) {
+		t.Fatalf("%d goals, want %d: %+v", len(gs), len(want), gs)
+	}
 	for i, w := range want {
+		if math.IsNaN(w.v) {
+			if gs[i].measured {
+				t.Errorf("goal %d (%s) measured without data", i, gs[i].what)
+			}
+			continue
+		}
 		if !gs[i].measured || math.Abs(gs[i].value-w.v) > 1e-9 || gs[i].met() != w.met {
 			t.Errorf("goal %d (%s) = %v met=%v, want %v met=%v", i, gs[i].what, gs[i].value, gs[i].met(), w.v, w.met)
 		}
@@ -194,5 +216,45 @@ func TestNiceMax(t *testing.T) {
 		if math.Abs(top-c.top) > 1e-9 || math.Abs(step-c.step) > 1e-9 {
 			t.Errorf("niceMax(%v) = %v, %v, want %v, %v", c.v, top, step, c.top, c.step)
 		}
+	}
+}
+
+// TestMergeJoinsSideBySideRuns: -merge keeps every group of both files, the
+// first file's breakdown and the other's network compression, and refuses
+// files with different runs per mode.
+func TestMergeJoinsSideBySideRuns(t *testing.T) {
+	dir := t.TempDir()
+	a, b := sampleResults(), sampleResults()
+	a.Groups, a.NetCompression = a.Groups[:2], nil
+	b.Groups, b.Breakdown = b.Groups[2:], nil
+	a.Finished, b.Finished = "2026-01-02T10:00:00Z", "2026-01-02T11:00:00Z"
+	b.Machine.LoadEnd = "1.00 2.00 3.00"
+	for name, r := range map[string]*Results{"a.json": a, "b.json": b} {
+		js, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), js, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := filepath.Join(dir, "out")
+	if err := mergeResults([]string{filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")}, out, ""); err != nil {
+		t.Fatal(err)
+	}
+	m, err := readResults(filepath.Join(out, "benchmarks.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Groups) != len(sampleResults().Groups) || len(m.Breakdown) == 0 || len(m.NetCompression) == 0 || m.Machine.LoadEnd != "1.00 2.00 3.00" {
+		t.Fatalf("merged: %d groups, breakdown %d, compression %d, load end %q", len(m.Groups), len(m.Breakdown), len(m.NetCompression), m.Machine.LoadEnd)
+	}
+	b.Runs = 5
+	js, _ := json.Marshal(b)
+	if err := os.WriteFile(filepath.Join(dir, "b.json"), js, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := mergeResults([]string{filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")}, out, ""); err == nil || !strings.Contains(err.Error(), "runs per mode") {
+		t.Fatalf("merging 3-run and 5-run results: want an error naming the runs, got %v", err)
 	}
 }

@@ -8,6 +8,7 @@
 //
 //	cd tests && go run ./bench -out ../docs          # full table (~25 min on 2 idle cores)
 //	cd tests && go run ./bench -quick -out /tmp/b    # 3 runs, no 1,500 set
+//	cd tests && go run ./bench -only net -net-sets npm-medium -net-skip-go
 //	cd tests && go run ./bench -replot ../docs/benchmarks.md -out ../docs
 //
 // It writes OUT/benchmarks.md (the report, with the raw numbers in an HTML
@@ -42,16 +43,18 @@ type config struct {
 	renderIter int
 	jsonOut    string
 	npmSets    map[string]bool
+	netSets    map[string]bool
+	netSkipGo  bool
 	root       string // repository root (holds templates-go and tests)
 	command    string // the command line, for the report
 }
 
 // sections in run order; -only picks a subset.
-var sections = []string{"render", "npm", "go", "pip", "cargo", "maven", "scaling"}
+var sections = []string{"render", "npm", "go", "pip", "cargo", "maven", "net", "scaling"}
 
 func main() {
 	var c config
-	var only, replot, npmSets string
+	var only, replot, npmSets, netSets string
 	flag.IntVar(&c.runs, "runs", 5, "timed runs per mode (interleaved)")
 	flag.BoolVar(&c.quick, "quick", false, "3 runs, skip the ~1,500-package npm set, fewer render iterations")
 	flag.StringVar(&only, "only", "", "comma-separated sections to run: "+strings.Join(sections, ","))
@@ -60,8 +63,11 @@ func main() {
 	flag.BoolVar(&c.keep, "keep", false, "keep the scratch directory")
 	flag.IntVar(&c.renderIter, "render-iter", 20, "runs of each CLI command for the render cost")
 	flag.StringVar(&npmSets, "npm-sets", "", "comma-separated npm sets to run (default all: npm-small,npm-medium,npm-large; -quick drops npm-large)")
+	flag.StringVar(&netSets, "net-sets", "", "comma-separated npm sets for the network-volume section (default npm-medium)")
+	flag.BoolVar(&c.netSkipGo, "net-skip-go", false, "network-volume section: npm only, no Go")
 	flag.StringVar(&replot, "replot", "", "do not measure: read the numbers from this benchmarks.md (or a -json file) and write the report and plots again")
 	flag.StringVar(&c.jsonOut, "json", "", "also write the raw numbers to this JSON file")
+	merge := flag.String("merge", "", "do not measure: merge these comma-separated -json files (runs of disjoint sections started together, e.g. the network volume beside the local sets) into one report in -out")
 	printScript := flag.String("print-script", "", "print the rendered prewarm.script.NAME the bench runs, and exit")
 	flag.Parse()
 	if *printScript != "" {
@@ -74,10 +80,23 @@ func main() {
 		fmt.Print(s)
 		return
 	}
+	if *merge != "" {
+		if err := mergeResults(strings.Split(*merge, ","), c.out, c.jsonOut); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	c.npmSets = map[string]bool{}
 	for _, s := range strings.Split(npmSets, ",") {
 		if s = strings.TrimSpace(s); s != "" {
 			c.npmSets[s] = true
+		}
+	}
+	c.netSets = map[string]bool{}
+	for _, s := range strings.Split(netSets, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			c.netSets[s] = true
 		}
 	}
 	c.command = strings.TrimSpace("cd tests && go run ./bench " + strings.Join(os.Args[1:], " "))
@@ -183,6 +202,8 @@ func run(c config, only, replot string) error {
 			err = b.cargoBench()
 		case "maven":
 			err = b.mavenBench()
+		case "net":
+			err = b.netBench()
 		case "scaling":
 			err = b.npmCacheScaling()
 		}
@@ -195,8 +216,10 @@ func run(c config, only, replot string) error {
 	b.res.Finished = time.Now().UTC().Format(time.RFC3339)
 	b.res.Machine.LoadEnd = loadAvg()
 	b.res.TotalSeconds = time.Since(start).Seconds()
-	if ctx.Err() != nil {
-		return errors.New("interrupted")
+	interrupted := ctx.Err() != nil
+	if interrupted {
+		// What was measured until then is kept, labelled as partial.
+		b.res.Notes = append(b.res.Notes, fmt.Sprintf("this run was interrupted (SIGINT/SIGTERM) after %s: a mode shows the runs it completed, fewer than %d where the interruption came first", duration(b.res.TotalSeconds), c.runs))
 	}
 
 	fmt.Println(textReport(b.res))
@@ -212,6 +235,9 @@ func run(c config, only, replot string) error {
 		return err
 	}
 	logf("wrote %s/benchmarks.md, benchmarks.svg and benchmarks-scaling.svg", out)
+	if interrupted {
+		return errors.New("interrupted (partial results written)")
+	}
 	return nil
 }
 
@@ -308,4 +334,63 @@ func firstLine(s string) string {
 
 func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "%s %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
+}
+
+// mergeResults joins the results of bench runs of disjoint sections that
+// ran side by side (same runs per mode): groups in file order, the first
+// breakdown, compression and cache series found, the machine of the first
+// file with the load at the end of the last to finish, and every command.
+func mergeResults(files []string, out, jsonOut string) error {
+	if out == "" {
+		return errors.New("-merge needs -out")
+	}
+	var m *Results
+	var cmds []string
+	for _, f := range files {
+		r, err := readResults(strings.TrimSpace(f))
+		if err != nil {
+			return err
+		}
+		cmds = append(cmds, r.Command)
+		if m == nil {
+			m = r
+			continue
+		}
+		if r.Runs != m.Runs {
+			return fmt.Errorf("%s: %d runs per mode, the first file has %d", f, r.Runs, m.Runs)
+		}
+		m.Groups = append(m.Groups, r.Groups...)
+		if m.Breakdown == nil {
+			m.Breakdown, m.BreakdownOf = r.Breakdown, r.BreakdownOf
+		}
+		if m.NetCompression == nil {
+			m.NetCompression, m.NetCompressionOf, m.NetNote = r.NetCompression, r.NetCompressionOf, r.NetNote
+		}
+		if m.Cache == nil {
+			m.Cache = r.Cache
+		}
+		if m.Render == nil {
+			m.Render, m.RenderNote = r.Render, r.RenderNote
+		}
+		m.Notes = append(m.Notes, r.Notes...)
+		if r.Started < m.Started {
+			m.Started = r.Started
+		}
+		if r.Finished > m.Finished {
+			m.Finished = r.Finished
+			m.Machine.LoadEnd = r.Machine.LoadEnd
+		}
+		m.TotalSeconds = max(m.TotalSeconds, r.TotalSeconds)
+		if !strings.Contains(m.Machine.Load, r.Machine.Load) {
+			m.Machine.Load += "; another run's start: " + r.Machine.Load
+		}
+	}
+	if len(files) > 1 {
+		m.Machine.Load += fmt.Sprintf(" — %d bench processes ran side by side (the sections split to fit the time), each interleaving its own modes", len(files))
+	}
+	if m == nil {
+		return errors.New("-merge: no files")
+	}
+	m.Command = strings.Join(cmds, " & ")
+	return writeOutputs(out, m, jsonOut)
 }

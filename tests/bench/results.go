@@ -22,7 +22,13 @@ type Results struct {
 	Render       []Series      `json:"render,omitempty"`
 	RenderNote   string        `json:"renderNote,omitempty"`
 	Notes        []string      `json:"notes,omitempty"`
-	Scripts      *ScriptFacts  `json:"scripts,omitempty"`
+	// NetNote says what the network volume is; NetCompression times
+	// one-process extraction of the same tree from it, uncompressed and
+	// compressed (gzip, and zstd/lz4 where installed).
+	NetNote          string       `json:"netNote,omitempty"`
+	NetCompression   []Series     `json:"netCompression,omitempty"`
+	NetCompressionOf string       `json:"netCompressionOf,omitempty"`
+	Scripts          *ScriptFacts `json:"scripts,omitempty"`
 }
 
 // ScriptFacts records which scripts were measured (the tree changes while
@@ -43,9 +49,10 @@ type ScriptFacts struct {
 // Group is one ecosystem on one dependency set: its modes, each measured
 // Runs times in interleaved order.
 type Group struct {
-	Eco      string   `json:"eco"`      // npm, go, pip, cargo, maven
-	Set      string   `json:"set"`      // npm-medium, go-medium, ...
-	Packages int      `json:"packages"` // installed packages (npm), 0 if not counted
+	Eco      string   `json:"eco"`           // npm, go, pip, cargo, maven
+	Set      string   `json:"set"`           // npm-medium, go-medium, ...
+	Packages int      `json:"packages"`      // installed packages (npm), 0 if not counted
+	Net      bool     `json:"net,omitempty"` // the cache volume is the network volume
 	Modes    []Mode   `json:"modes"`
 	Info     []string `json:"info,omitempty"`
 }

@@ -16,6 +16,9 @@ var modeColors = map[string]string{
 	"snapshot":         "#2ca02c",
 	"snapshot-busybox": "#98df8a",
 	"limit":            "#1f77b4",
+	"store":            "#ff7f0e",
+	"tar-x":            "#1f77b4",
+	"warm-local-build": "#2ca02c",
 }
 
 func modeColor(name string) string {

@@ -427,8 +427,12 @@ type ecoCorruption struct {
 	apply func(t *testing.T, path string)
 }
 
+// ecoCorruptions damage a snapshot directory (layout v2) the ways a volume
+// can: a truncated or bit-flipped shard, a manifest whose recorded checksum
+// is wrong while the data is intact, a shard gone.
 var ecoCorruptions = []ecoCorruption{
-	{"truncated", func(t *testing.T, p string) {
+	{"truncated", func(t *testing.T, dir string) {
+		p := ecoBiggestShard(t, dir)
 		info, err := os.Stat(p)
 		if err != nil {
 			t.Fatal(err)
@@ -437,7 +441,8 @@ var ecoCorruptions = []ecoCorruption{
 			t.Fatal(err)
 		}
 	}},
-	{"bit-flipped", func(t *testing.T, p string) {
+	{"bit-flipped", func(t *testing.T, dir string) {
+		p := ecoBiggestShard(t, dir)
 		b, err := os.ReadFile(p)
 		if err != nil {
 			t.Fatal(err)
@@ -447,20 +452,46 @@ var ecoCorruptions = []ecoCorruption{
 			t.Fatal(err)
 		}
 	}},
-	{"checksum-mismatch", func(t *testing.T, p string) {
-		// The data stays intact; only the value recorded in the trailer
-		// ("prewarm-snapshot-v1 ALGO=VALUE", last 92 bytes) is wrong.
+	{"checksum-mismatch", func(t *testing.T, dir string) {
+		// The data stays intact; only the first shard's recorded value
+		// ("shard FILE VALUE" in the manifest) is wrong.
+		p := filepath.Join(dir, "manifest")
 		b, err := os.ReadFile(p)
 		if err != nil {
 			t.Fatal(err)
 		}
-		i := len(b) - 92 + bytes.IndexByte(b[len(b)-92:], '=') + 1
+		i := bytes.Index(b, []byte("\nshard "))
+		if i < 0 {
+			t.Fatalf("no shard line in %s", b)
+		}
+		i += bytes.IndexByte(b[i+len("\nshard "):], ' ') + len("\nshard ") + 1
 		if b[i] == '1' {
 			b[i] = '2'
 		} else {
 			b[i] = '1'
 		}
 		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}},
+	{"shard-missing", func(t *testing.T, dir string) {
+		if err := os.Remove(ecoBiggestShard(t, dir)); err != nil {
+			t.Fatal(err)
+		}
+	}},
+	{"manifest-truncated", func(t *testing.T, dir string) {
+		// the "end shards=N" line is gone (a torn write; a publish never
+		// renames such a directory into place, a damaged volume might)
+		p := filepath.Join(dir, "manifest")
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := bytes.LastIndex(b, []byte("\nend "))
+		if i < 0 {
+			t.Fatalf("no end line in %s", b)
+		}
+		if err := os.WriteFile(p, b[:i+1], 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}},

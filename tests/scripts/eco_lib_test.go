@@ -11,8 +11,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -32,9 +34,11 @@ func ecoLib(t *testing.T, sh ecoShell, dir string, env []string, args ...string)
 	return ecoRunScript(t, sh, ecoLibDriver(t), "prewarm-libtest", dir, env, time.Minute, args...)
 }
 
-// ecoLibEnv points cache, home and repo into base.
+// ecoLibEnv points cache, home and repo into base. Shards of at least 1 KiB
+// (not 1 MiB) split the small sample trees into several shards.
 func ecoLibEnv(base string, extra ...string) []string {
 	return append([]string{
+		"PREWARM_SNAPSHOT_SHARD_MIN_KB=1",
 		"PREWARM_CACHE=" + filepath.Join(base, "cache"),
 		"PREWARM_HOME=" + filepath.Join(base, "home"),
 		"PREWARM_REPO=" + filepath.Join(base, "repo"),
@@ -81,48 +85,118 @@ func ecoSampleTree(t *testing.T, root string, variant string) {
 	}
 }
 
-// ecoSnapshotValid checks a snapshot file independently of the scripts: the
-// 92-byte trailer's checksum (POSIX cksum or sha256) covers every byte
-// before it, and those bytes are a complete tar archive.
-func ecoSnapshotValid(path string) error {
-	b, err := os.ReadFile(path)
+// ecoSnapshotSuffix ends the name of every snapshot in layout v2: the
+// directory snapshots/<key>.v2 (docs/caching.md).
+const ecoSnapshotSuffix = ".v2"
+
+// ecoSnapshotKey is the key a final snapshot name stands for.
+func ecoSnapshotKey(name string) string { return strings.TrimSuffix(name, ecoSnapshotSuffix) }
+
+// ecoManifest is a parsed snapshot manifest: shard file names in order
+// with their recorded "ALGO=VALUE", and the split directories' modes.
+type ecoManifest struct {
+	algo   string
+	shards []string
+	sums   []string
+	dirs   map[string]string
+}
+
+func ecoReadManifest(dir string) (*ecoManifest, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "manifest"))
+	if err != nil {
+		return nil, err
+	}
+	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	if len(lines) < 3 || lines[0] != "prewarm-snapshot-v2" || !strings.HasPrefix(lines[1], "algo=") {
+		return nil, fmt.Errorf("bad manifest header: %q", lines)
+	}
+	m := &ecoManifest{algo: strings.TrimPrefix(lines[1], "algo="), dirs: map[string]string{}}
+	for _, l := range lines[2 : len(lines)-1] {
+		f := strings.SplitN(l, " ", 3)
+		switch {
+		case len(f) == 3 && f[0] == "dir":
+			m.dirs[f[2]] = f[1]
+		case len(f) == 3 && f[0] == "shard":
+			m.shards = append(m.shards, f[1])
+			m.sums = append(m.sums, f[2])
+		default:
+			return nil, fmt.Errorf("bad manifest line %q", l)
+		}
+	}
+	if want := fmt.Sprintf("end shards=%d", len(m.shards)); lines[len(lines)-1] != want {
+		return nil, fmt.Errorf("manifest ends with %q, want %q", lines[len(lines)-1], want)
+	}
+	return m, nil
+}
+
+// ecoSnapshotValid checks a snapshot directory independently of the
+// scripts: the manifest is complete, every shard it lists exists, matches
+// its recorded checksum (POSIX cksum or sha256) and is a complete tar
+// archive, and no path is in two shards.
+func ecoSnapshotValid(dir string) error {
+	m, err := ecoReadManifest(dir)
 	if err != nil {
 		return err
 	}
-	const n = 92
-	if len(b) <= n {
-		return fmt.Errorf("only %d bytes", len(b))
-	}
-	data, trailer := b[:len(b)-n], string(b[len(b)-n:])
-	rec, ok := strings.CutPrefix(trailer, "prewarm-snapshot-v1 ")
-	if !ok || !strings.HasSuffix(trailer, "\n") {
-		return fmt.Errorf("no trailer: %q", trailer)
-	}
-	rec = strings.Fields(rec)[0]
-	var want string
-	switch {
-	case strings.HasPrefix(rec, "cksum="):
-		want = fmt.Sprintf("cksum=%d-%d", ecoPosixCksum(data), len(data))
-	case strings.HasPrefix(rec, "sha256="):
-		sum := sha256.Sum256(data)
-		want = "sha256=" + hex.EncodeToString(sum[:])
-	}
-	if rec != want {
-		return fmt.Errorf("trailer records %q, data has %q", rec, want)
-	}
-	tr := tar.NewReader(bytes.NewReader(data))
-	for {
-		_, err := tr.Next()
-		if err == io.EOF {
-			return nil
-		}
+	seen := map[string]string{}
+	for i, name := range m.shards {
+		data, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
 			return err
 		}
-		if _, err := io.Copy(io.Discard, tr); err != nil {
-			return err
+		var got string
+		switch m.algo {
+		case "cksum":
+			got = fmt.Sprintf("%d-%d", ecoPosixCksum(data), len(data))
+		case "sha256":
+			sum := sha256.Sum256(data)
+			got = hex.EncodeToString(sum[:])
+		default:
+			return fmt.Errorf("unknown algo %q", m.algo)
+		}
+		if got != m.sums[i] {
+			return fmt.Errorf("shard %s: manifest records %s %q, data has %q", name, m.algo, m.sums[i], got)
+		}
+		tr := tar.NewReader(bytes.NewReader(data))
+		for {
+			h, err := tr.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return fmt.Errorf("shard %s: %v", name, err)
+			}
+			if h.Name != "./" && h.Name != "." {
+				if other, dup := seen[h.Name]; dup {
+					return fmt.Errorf("%s is in shards %s and %s", h.Name, other, name)
+				}
+				seen[h.Name] = name
+			}
+			if _, err := io.Copy(io.Discard, tr); err != nil {
+				return fmt.Errorf("shard %s: %v", name, err)
+			}
 		}
 	}
+	return nil
+}
+
+// ecoBiggestShard is the path of the snapshot's largest shard.
+func ecoBiggestShard(t *testing.T, dir string) string {
+	t.Helper()
+	m, err := ecoReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	best, size := "", int64(-1)
+	for _, s := range m.shards {
+		if info, err := os.Stat(filepath.Join(dir, s)); err == nil && info.Size() > size {
+			best, size = filepath.Join(dir, s), info.Size()
+		}
+	}
+	if best == "" {
+		t.Fatalf("snapshot %s has no shard", dir)
+	}
+	return best
 }
 
 // ecoPosixCksum is POSIX cksum's CRC: polynomial 0x04C11DB7, MSB first,
@@ -265,11 +339,14 @@ func TestLibSnapshotPublishThenRestoreGivesIdenticalTree(t *testing.T) {
 					t.Fatalf("publish: %s", r)
 				}
 				final, temps := ecoSnapshots(t, filepath.Join(base, "cache"))
-				if len(final) != 1 || final[0] != ecoTestKey+".tar" || len(temps) != 0 {
-					t.Fatalf("snapshots/ holds %v, temps %v; want exactly %s.tar", final, temps, ecoTestKey)
+				if len(final) != 1 || final[0] != ecoTestKey+ecoSnapshotSuffix || len(temps) != 0 {
+					t.Fatalf("snapshots/ holds %v, temps %v; want exactly %s%s", final, temps, ecoTestKey, ecoSnapshotSuffix)
 				}
 				if err := ecoSnapshotValid(filepath.Join(base, "cache", "snapshots", final[0])); err != nil {
 					t.Fatalf("published snapshot fails the independent check: %v", err)
+				}
+				if m, err := ecoReadManifest(filepath.Join(base, "cache", "snapshots", final[0])); err != nil || len(m.shards) < 4 {
+					t.Fatalf("want the sample tree in at least 4 shards, manifest %+v (err %v)", m, err)
 				}
 				// Restore over an existing tree: it is replaced, not merged.
 				target := filepath.Join(base, "repo", "node_modules")
@@ -325,7 +402,7 @@ func ecoCorruptionCase(t *testing.T, sh ecoShell, algo string, c ecoCorruption) 
 	if r := ecoLib(t, sh, base, env, "pw_snapshot_publish", ecoTestKey, src); r.exitCode != 0 {
 		t.Fatalf("publish: %s", r)
 	}
-	snap := filepath.Join(base, "cache", "snapshots", ecoTestKey+".tar")
+	snap := filepath.Join(base, "cache", "snapshots", ecoTestKey+ecoSnapshotSuffix)
 	c.apply(t, snap)
 	target := filepath.Join(base, "repo", "node_modules")
 	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
@@ -356,10 +433,14 @@ func ecoCorruptionCase(t *testing.T, sh ecoShell, algo string, c ecoCorruption) 
 	}
 }
 
+// TestLibConcurrentPublishersLeaveExactlyOneCompleteSnapshot: N sharded
+// publishers of one key at once (4, or 8 with PREWARM_STRESS=1), each with
+// a different tree: one complete snapshot survives, exactly one
+// publisher's tree, no temps, nothing nested in the final directory.
 func TestLibConcurrentPublishersLeaveExactlyOneCompleteSnapshot(t *testing.T) {
 	base := ecoTempDir(t)
 	env := ecoLibEnv(base)
-	const n = 6
+	n := stressPick(4, 8)
 	digests := map[string]bool{}
 	for i := 0; i < n; i++ {
 		src := filepath.Join(base, fmt.Sprintf("src%d", i))
@@ -383,7 +464,7 @@ func TestLibConcurrentPublishersLeaveExactlyOneCompleteSnapshot(t *testing.T) {
 			t.Errorf("publisher %d failed: %s", i, r)
 		}
 	}
-	final, temps := ecoSnapshots(t, filepath.Join(base, "cache"))
+	final, temps := stressSnapshotsDir(t, filepath.Join(base, "cache"), ecoTestKey)
 	if len(final) != 1 || len(temps) != 0 {
 		t.Fatalf("after %d concurrent publishers snapshots/ holds %v and temps %v; want one snapshot, no temps", n, final, temps)
 	}
@@ -591,6 +672,173 @@ func TestLibSummaryLineIsParseable(t *testing.T) {
 			s := ecoSummaries(t, r, 1)[0]
 			if s["key"] != ecoTestKey[:20] || s["result"] != "cold" || s["packages"] != "3" || s["workdir"] != "." {
 				t.Fatalf("summary fields %v", s)
+			}
+		})
+	}
+}
+
+// TestLibCpusReadsCgroupQuotaV1AndV2: pw_cpus is nproc capped by the
+// cgroup CPU quota rounded up; "max" (v2) and -1 (v1) mean no quota. The
+// hierarchy is a fake one (PW_CGROUP) because the test cannot set a real
+// quota on itself; nproc is the real one.
+func TestLibCpusReadsCgroupQuotaV1AndV2(t *testing.T) {
+	out, err := exec.Command("nproc").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	nproc, _ := strconv.Atoi(strings.TrimSpace(string(out)))
+	capped := func(n int) string { return strconv.Itoa(min(n, nproc)) }
+	for _, sh := range ecoShells(t) {
+		t.Run(sh.name, func(t *testing.T) {
+			base := ecoTempDir(t)
+			for _, c := range []struct {
+				name  string
+				files map[string]string
+				want  string
+			}{
+				{"v2 quota 1.5 CPUs", map[string]string{"cpu.max": "150000 100000\n"}, capped(2)},
+				{"v2 quota 1 CPU", map[string]string{"cpu.max": "100000 100000\n"}, "1"},
+				{"v2 quota 0.2 CPUs", map[string]string{"cpu.max": "20000 100000\n"}, "1"},
+				{"v2 no quota", map[string]string{"cpu.max": "max 100000\n"}, capped(nproc)},
+				{"v1 quota 1 CPU", map[string]string{"cpu/cpu.cfs_quota_us": "50000\n", "cpu/cpu.cfs_period_us": "50000\n"}, "1"},
+				{"v1 cpu,cpuacct quota 3 CPUs", map[string]string{"cpu,cpuacct/cpu.cfs_quota_us": "300000\n", "cpu,cpuacct/cpu.cfs_period_us": "100000\n"}, capped(3)},
+				{"v1 no quota", map[string]string{"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, capped(nproc)},
+				{"no cgroup files", map[string]string{}, capped(nproc)},
+				{"garbage", map[string]string{"cpu.max": "lots of\n"}, capped(nproc)},
+			} {
+				root := filepath.Join(base, strings.ReplaceAll(c.name, " ", "_"))
+				if err := os.MkdirAll(root, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				for f, content := range c.files {
+					p := filepath.Join(root, f)
+					if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+				r := ecoLib(t, sh, base, ecoLibEnv(base, "PW_CGROUP="+root), "pw_cpus")
+				if r.exitCode != 0 || strings.TrimSpace(r.stdout) != c.want {
+					t.Errorf("%s: pw_cpus = %q, want %s (nproc %d)\n%s", c.name, r.stdout, c.want, nproc, r)
+				}
+			}
+		})
+	}
+}
+
+// TestLibSnapshotRestoreWithAnyJobCountAndPreviousFormat: the same sharded
+// snapshot restores to the identical tree with 1, 2, 3 and 16 extractors;
+// a v1 single-tar snapshot (<key>.tar) is ignored (a miss, logged), and the
+// next publish replaces it with <key>.v2.
+func TestLibSnapshotRestoreWithAnyJobCountAndPreviousFormat(t *testing.T) {
+	for _, sh := range ecoShells(t) {
+		t.Run(sh.name, func(t *testing.T) {
+			base := ecoTempDir(t)
+			src := filepath.Join(base, "src")
+			ecoSampleTree(t, src, "jobs")
+			ecoBigTree(t, filepath.Join(src, "blobs"), 3)
+			env := ecoLibEnv(base)
+			cache := filepath.Join(base, "cache")
+			v1 := filepath.Join(cache, "snapshots", ecoTestKey+".tar")
+			if err := os.MkdirAll(filepath.Dir(v1), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if out, err := exec.Command("tar", "-cf", v1, "-C", src, ".").CombinedOutput(); err != nil {
+				t.Fatalf("tar: %v\n%s", err, out)
+			}
+			target := filepath.Join(base, "repo", "node_modules")
+			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			r := ecoLib(t, sh, base, env, "pw_snapshot_restore", ecoTestKey, target)
+			if r.exitCode != 1 || !strings.Contains(r.stderr, "single-tar snapshot of an older prewarm (format v1)") {
+				t.Fatalf("restore with only a v1 snapshot: want exit 1 (miss) and the v1 note\n%s", r)
+			}
+			if _, err := os.Lstat(target); !os.IsNotExist(err) {
+				t.Fatalf("a v1 miss created %s", target)
+			}
+			if r := ecoLib(t, sh, base, env, "pw_snapshot_publish", ecoTestKey, src); r.exitCode != 0 {
+				t.Fatal(r)
+			}
+			stressSnapshotsDir(t, cache, ecoTestKey)
+			want := ecoTreeDigest(t, src)
+			for _, jobs := range []string{"1", "2", "3", "16"} {
+				dst := filepath.Join(base, "repo-"+jobs, "node_modules")
+				if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				r := ecoLib(t, sh, base, append(env, "PREWARM_SNAPSHOT_JOBS="+jobs), "pw_snapshot_restore", ecoTestKey, dst)
+				if r.exitCode != 0 {
+					t.Fatalf("jobs=%s: %s", jobs, r)
+				}
+				if d := ecoDiffLists(want, ecoTreeDigest(t, dst)); d != "" {
+					t.Fatalf("jobs=%s: restored tree differs:\n%s", jobs, d)
+				}
+				info, err := os.Stat(filepath.Join(dst, "blobs"))
+				if err != nil || info.Mode().Perm() != 0o755 {
+					t.Errorf("jobs=%s: split directory blobs has mode %v (err %v), want 0755 as published", jobs, info.Mode().Perm(), err)
+				}
+			}
+			if tmp := ecoTempsUnder(t, base); len(tmp) != 0 {
+				t.Fatalf("temporary names left: %v", tmp)
+			}
+		})
+	}
+}
+
+// TestLibPublishLosingTheRenameRaceLeavesTheWinnerIntact: a publisher that
+// passed the existence check while another one published: its mv moves its
+// directory inside the winner's, and it must take it out again. The other
+// publisher is a stand-in: an `mv` first on PATH that publishes a complete
+// competitor snapshot at the destination just before the real mv runs,
+// because the real race window (between the check and the rename) is too
+// narrow to hit on demand. dash only: busybox sh runs its own mv applet
+// without a PATH lookup, so the stand-in cannot step in there.
+func TestLibPublishLosingTheRenameRaceLeavesTheWinnerIntact(t *testing.T) {
+	realMv, err := exec.LookPath("mv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sh := range []ecoShell{ecoShellNamed(t, "dash")} {
+		t.Run(sh.name, func(t *testing.T) {
+			base := ecoTempDir(t)
+			env := ecoLibEnv(base)
+			winnerSrc := filepath.Join(base, "winner-src")
+			ecoSampleTree(t, winnerSrc, "winner")
+			winnerCache := filepath.Join(base, "winner-cache")
+			if r := ecoLib(t, sh, base, append(ecoLibEnv(base), "PREWARM_CACHE="+winnerCache), "pw_snapshot_publish", ecoTestKey, winnerSrc); r.exitCode != 0 {
+				t.Fatal(r)
+			}
+			bin := filepath.Join(base, "bin")
+			if err := os.MkdirAll(bin, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			fake := "#!/bin/sh\ncase $1 in */.tmp-*.v2) [ -e \"$2\" ] || cp -R \"$PW_TEST_WINNER\" \"$2\" ;; esac\nexec " + realMv + " \"$@\"\n"
+			if err := os.WriteFile(filepath.Join(bin, "mv"), []byte(fake), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			src := filepath.Join(base, "src")
+			ecoSampleTree(t, src, "loser")
+			r := ecoLib(t, sh, base, append(env, "PATH="+bin+":"+ecoPath(sh), "PW_TEST_WINNER="+filepath.Join(winnerCache, "snapshots", ecoTestKey+ecoSnapshotSuffix)), "pw_snapshot_publish", ecoTestKey, src)
+			if r.exitCode != 0 {
+				t.Fatal(r)
+			}
+			cache := filepath.Join(base, "cache")
+			_, temps := stressSnapshotsDir(t, cache, ecoTestKey)
+			if len(temps) != 0 {
+				t.Errorf("temps left: %v", temps)
+			}
+			target := filepath.Join(base, "repo", "node_modules")
+			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if r := ecoLib(t, sh, base, env, "pw_snapshot_restore", ecoTestKey, target); r.exitCode != 0 {
+				t.Fatal(r)
+			}
+			if d := ecoDiffLists(ecoTreeDigest(t, winnerSrc), ecoTreeDigest(t, target)); d != "" {
+				t.Fatalf("the snapshot is not the winner's tree:\n%s", d)
 			}
 		})
 	}

@@ -101,7 +101,7 @@ func TestNpmColdInstallThenSnapshotRestoresIdenticalNodeModules(t *testing.T) {
 	if out, err := exec.Command("tar", "-cf", plain, "-C", filepath.Join(repo, "node_modules"), ".").CombinedOutput(); err != nil {
 		t.Fatalf("tar -c: %v\n%s", err, out)
 	}
-	key := strings.TrimSuffix(final[0], ".tar")
+	key := ecoSnapshotKey(final[0])
 	var tarTimes, restoreTimes []float64
 	for i := 0; i < 3; i++ {
 		dst := filepath.Join(base, fmt.Sprintf("bench-tar-%d", i))

@@ -520,3 +520,53 @@ func TestPruneRootNamedLikeATemp(t *testing.T) {
 		})
 	}
 }
+
+// TestPruneRemovesShardedSnapshotsWholeLeastRecentlyUsedFirst: real
+// sharded snapshots (snapshots/<key>.v2/, published by the library) are
+// pruned as one entry each, with a v1 <key>.tar of the same key alongside:
+// the least recently used key goes entirely (directory and .tar), the
+// newest stays complete and still restores.
+func TestPruneRemovesShardedSnapshotsWholeLeastRecentlyUsedFirst(t *testing.T) {
+	for _, sh := range pruneShells(t) {
+		t.Run(sh.name, func(t *testing.T) {
+			base := ecoTempDir(t)
+			cache := filepath.Join(base, "cache")
+			env := ecoLibEnv(base)
+			snaps := filepath.Join(cache, "snapshots")
+			dash := ecoShellNamed(t, "dash")
+			for i, c := range []byte{'1', '2', '3'} {
+				src := filepath.Join(base, "src"+string(c))
+				ecoSampleTree(t, src, "prune-"+string(c))
+				ecoBigTree(t, filepath.Join(src, "blobs"), 1)
+				if r := ecoLib(t, dash, base, env, "pw_snapshot_publish", snapKey(c), src); r.exitCode != 0 {
+					t.Fatal(r)
+				}
+				setAge(t, filepath.Join(snaps, snapKey(c)+".v2"), time.Duration(3-i)*time.Hour)
+			}
+			writeAged(t, filepath.Join(snaps, snapKey('1')+".tar"), 64<<10, 4*time.Hour)
+			one := duBytes(t, filepath.Join(snaps, snapKey('3')+".v2"))
+			// room for the stores and about one snapshot
+			budget := duBytes(t, cache) - 2*one
+			r := runPrune(t, sh, cache, strconv.FormatInt(budget, 10))
+			if r.err != nil {
+				t.Fatalf("prune: %v\n%s", r.err, r.stderr)
+			}
+			for _, gone := range []string{snapKey('1') + ".v2", snapKey('1') + ".tar", snapKey('2') + ".v2"} {
+				if exists(filepath.Join(snaps, gone)) {
+					t.Errorf("%s survived the prune", gone)
+				}
+			}
+			stressSnapshotsDir(t, cache, snapKey('3'))
+			target := filepath.Join(base, "repo", "node_modules")
+			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if r := ecoLib(t, dash, base, env, "pw_snapshot_restore", snapKey('3'), target); r.exitCode != 0 {
+				t.Fatalf("restore after the prune: %s", r)
+			}
+			if d := ecoDiffLists(ecoTreeDigest(t, filepath.Join(base, "src3")), ecoTreeDigest(t, target)); d != "" {
+				t.Fatalf("restored tree differs:\n%s", d)
+			}
+		})
+	}
+}

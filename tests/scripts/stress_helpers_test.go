@@ -187,8 +187,11 @@ func (reg *stressNpmRegistry) writeProject(t *testing.T, dir string) {
 }
 
 // stressNpmEnv is the env of a prewarm-npm run against reg (no auth).
+// Shards of at least 64 KiB split the generated trees (24 packages of
+// 64-256 KiB) into several shards, as a real node_modules is split.
 func stressNpmEnv(reg *stressNpmRegistry, repo, home, cache string, extra ...string) []string {
 	return append([]string{
+		"PREWARM_SNAPSHOT_SHARD_MIN_KB=64",
 		"PREWARM_REPO=" + repo,
 		"PREWARM_HOME=" + home,
 		"PREWARM_CACHE=" + cache,
@@ -215,26 +218,41 @@ func stressParallel(n int, f func(i int)) {
 }
 
 // stressSnapshotsDir checks <cache>/snapshots: every name is a final
-// "<64 hex>.tar" that ecoSnapshotValid accepts or a ".tmp-*" temp; at most
-// one final per key (trivially, names are keys) and, when wantKeys is
-// given, exactly those finals. It returns the finals and the temps.
+// "<64 hex>.v2" snapshot directory that ecoSnapshotValid accepts or a
+// ".tmp-*" temp; at most one final per key (trivially, names are keys) and,
+// when wantKeys is given, exactly those finals. A final holds nothing but
+// its manifest and the shards the manifest lists (no nested publish temp).
+// It returns the finals and the temps.
 func stressSnapshotsDir(t *testing.T, cache string, wantKeys ...string) (final, temps []string) {
 	t.Helper()
 	final, temps = ecoSnapshots(t, cache)
 	for _, f := range final {
-		key, ok := strings.CutSuffix(f, ".tar")
+		key, ok := strings.CutSuffix(f, ecoSnapshotSuffix)
 		if !ok || len(key) != 64 || strings.Trim(key, "0123456789abcdef") != "" {
-			t.Errorf("snapshots/ holds %q, neither <sha256>.tar nor .tmp-*", f)
+			t.Errorf("snapshots/ holds %q, neither <sha256>%s nor .tmp-*", f, ecoSnapshotSuffix)
 			continue
 		}
-		if err := ecoSnapshotValid(filepath.Join(cache, "snapshots", f)); err != nil {
+		dir := filepath.Join(cache, "snapshots", f)
+		if err := ecoSnapshotValid(dir); err != nil {
 			t.Errorf("partially written snapshot under its final name %s: %v", f, err)
+			continue
+		}
+		m, _ := ecoReadManifest(dir)
+		want := map[string]bool{"manifest": true}
+		for _, s := range m.shards {
+			want[s] = true
+		}
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if !want[e.Name()] {
+				t.Errorf("snapshot %s holds %s, which its manifest does not list", f, e.Name())
+			}
 		}
 	}
 	if wantKeys != nil {
 		want := map[string]bool{}
 		for _, k := range wantKeys {
-			want[k+".tar"] = true
+			want[k+ecoSnapshotSuffix] = true
 		}
 		if len(final) != len(want) {
 			t.Errorf("snapshots/ holds %v, want exactly one per key %v", final, wantKeys)
@@ -256,7 +274,7 @@ func stressFullKey(t *testing.T, cache, short string) string {
 	var keys []string
 	for _, f := range final {
 		if strings.HasPrefix(f, short) {
-			keys = append(keys, strings.TrimSuffix(f, ".tar"))
+			keys = append(keys, ecoSnapshotKey(f))
 		}
 	}
 	if len(keys) != 1 {

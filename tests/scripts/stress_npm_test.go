@@ -9,7 +9,6 @@ package scripts
 import (
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -106,11 +105,8 @@ func TestStressNpmConcurrentRunsShareOneCacheAndOneSnapshot(t *testing.T) {
 		t.Errorf("temp names left after runs that all ended normally: %v", temps)
 	}
 	stressNpmVerify(t, filepath.Join(cache, "store"), len(reg.pkgs))
-	snap := filepath.Join(cache, "snapshots", key+".tar")
-	before, err := os.ReadFile(snap)
-	if err != nil {
-		t.Fatal(err)
-	}
+	snap := filepath.Join(cache, "snapshots", key+ecoSnapshotSuffix)
+	before := ecoTreeDigest(t, snap)
 
 	sums, digest2 := wave("restore")
 	for i, s := range sums {
@@ -121,9 +117,8 @@ func TestStressNpmConcurrentRunsShareOneCacheAndOneSnapshot(t *testing.T) {
 	if d := ecoDiffLists(digest, digest2); d != "" {
 		t.Errorf("restored trees differ from the installed ones:\n%s", d)
 	}
-	after, err := os.ReadFile(snap)
-	if err != nil || string(after) != string(before) {
-		t.Errorf("concurrent restores changed the snapshot's bytes (err %v)", err)
+	if d := ecoDiffLists(before, ecoTreeDigest(t, snap)); d != "" {
+		t.Errorf("concurrent restores changed the snapshot's files:\n%s", d)
 	}
 	if _, temps := stressSnapshotsDir(t, cache, key); len(temps) != 0 {
 		t.Errorf("temp names left: %v", temps)
@@ -142,8 +137,9 @@ func stressResults(sums []ecoSummary) map[string]int {
 // a seeded loop of runs killed with SIGKILL (the whole process group)
 // during one of three phases, rotating:
 //   - install: at a random moment of `npm ci` on a new key;
-//   - publish: as soon as snapshots/.tmp-<key>-<pid>.tar appears, plus a
-//     random delay of up to 40 ms (mid tar, checksum, sync or link);
+//   - publish: as soon as snapshots/.tmp-<key>-<pid>.v2 appears, plus a
+//     random delay of up to 25 ms (mid plan, shard tar, checksum, sync or
+//     rename);
 //   - restore: as soon as the checkout's .tmp-prewarm-node_modules-<pid>
 //     appears (mid extraction).
 //
@@ -189,13 +185,13 @@ func TestStressNpmCrashDuringInstallPublishOrRestoreNeverRestoresAPartial(t *tes
 			salt = "restore"
 		}
 		repo := project(fmt.Sprintf("killed-%02d", i))
-		oldTemps := stressEntries(snapDir, ".tmp-", ".tar")
+		oldTemps := stressEntries(snapDir, ".tmp-", ecoSnapshotSuffix)
 		run := stressStart(t, sh, script, "prewarm-npm", repo, env(repo, salt))
 		switch phase {
 		case "install":
 			time.Sleep(time.Duration(60+rng.IntN(400)) * time.Millisecond)
 		case "publish":
-			if stressWaitFor(run, 3*time.Minute, func() bool { return stressHasNewEntry(snapDir, ".tmp-", ".tar", oldTemps) }) {
+			if stressWaitFor(run, 3*time.Minute, func() bool { return stressHasNewEntry(snapDir, ".tmp-", ecoSnapshotSuffix, oldTemps) }) {
 				time.Sleep(time.Duration(rng.IntN(25)) * time.Millisecond)
 			}
 		case "restore":
@@ -247,7 +243,7 @@ func TestStressNpmCrashDuringInstallPublishOrRestoreNeverRestoresAPartial(t *tes
 	}
 	final, temps := stressSnapshotsDir(t, cache)
 	for _, tmp := range temps {
-		if !regexp.MustCompile(`^\.tmp-[0-9a-f]{64}-\d+\.(tar|err)$`).MatchString(tmp) {
+		if !regexp.MustCompile(`^\.tmp-[0-9a-f]{64}-\d+\.(v2|plan|plan\.1|v2\.failed)$`).MatchString(tmp) {
 			t.Errorf("unexpected leftover in snapshots/: %s", tmp)
 		}
 	}

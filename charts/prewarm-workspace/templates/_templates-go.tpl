@@ -1012,6 +1012,7 @@ Functions (names are a stable interface; other preset scripts build on them):
   pw_store_state DIR       prints cold (absent/empty) or warm
   pw_snapshot_restore KEY TARGET   0 restored, 1 miss, 2 corrupt/failed
   pw_snapshot_publish KEY SRC      never fails; no-op unless writable
+  pw_cpus                  CPUs the container may use (cgroup quota, nproc)
   pw_atomic_copy_tree SRC DST      copy SRC to DST via temp dir + rename
   pw_summary ECO KEY RESULT [k=v...]  the one stdout line per workdir,
                            also appended to the termination message
@@ -1025,21 +1026,21 @@ Functions (names are a stable interface; other preset scripts build on them):
   pw_strip_slash PATH      PATH without trailing slashes
   pw_track / pw_untrack / pw_cleanup   temp paths removed at exit
 
-Snapshot format: $PREWARM_CACHE/snapshots/<key>.tar, an uncompressed tar
-of the tree's contents followed by a 92-byte trailer line
-"prewarm-snapshot-v1 cksum=<crc>-<bytes>" (or "sha256=<hex>" in images
-without cksum), space-padded, recording the checksum of every byte before
-it. Uncompressed because restore speed is the point: gunzip alone costs
-more CPU than extracting the tree. (gzip's CRC would not do anyway: some bit
-flips in a deflate stream decode to the same bytes.) Restore checks the
-trailer and the checksum first, extracts into a temp dir beside the target
-and renames it into place. Publish writes snapshots/.tmp-<key>-<pid>.tar,
-appends the trailer, syncs it, then `ln` (atomic, fails if the final name
-exists) so a key has at most one snapshot and a concurrent publisher loses
-cleanly; file systems without hard links fall back to rename. A restore on
-a writable cache touches the snapshot (mtime = last use, for the pruner)
-and removes a corrupt one. Every temporary name starts with ".tmp-" so a
-pruner can remove a crash's leftovers.
+Snapshot format v2 (docs/caching.md owns the full layout): the snapshot of
+a key is the directory $PREWARM_CACHE/snapshots/<key>.v2 holding a text
+manifest and shard tars (uncompressed; byte-balanced whole subtrees), each
+shard checksummed (cksum, or sha256 in images without cksum). Restore reads
+each shard once, teed into its checksum and `tar -x`, with one extractor
+per CPU the container may use (cgroup quota), into a temp dir beside the
+target, and renames it into place only when every shard matched: never a
+half tree. Publish writes snapshots/.tmp-<key>-<pid>.v2/, the manifest
+last, syncs, and renames it to <key>.v2 unless that exists (at most one
+snapshot per key; a racing loser's directory lands inside the winner's and
+is removed at once). A restore on a writable cache touches the snapshot
+(mtime = last use, for the pruner) and removes a corrupt one. The v1 single
+<key>.tar of older releases is ignored (logged) and replaced by the next
+publish. Every temporary name starts with ".tmp-" so a pruner can remove a
+crash's leftovers.
 */ -}}
 {{- define "prewarm.script.lib" -}}
 # shellcheck disable=SC3043
@@ -1403,15 +1404,15 @@ pw_store_state() {
   echo cold
 }
 
-pw_snapshot_file() { printf '%s/snapshots/%s.tar\n' "$PREWARM_CACHE" "$1"; }
+# Snapshot layout v2 (docs/caching.md): the snapshot of KEY is the directory
+# $PREWARM_CACHE/snapshots/KEY.v2, published by one rename, holding
+#   manifest   "prewarm-snapshot-v2", "algo=ALGO", "dir MODE PATH"...,
+#              "shard FILE SUM"... and "end shards=N" as the last line
+#   0.tar ...  the shards: uncompressed tars of whole subtrees, balanced
+#              by bytes, restored by concurrent extractors
+pw_snapshot_file() { printf '%s/snapshots/%s.v2\n' "$PREWARM_CACHE" "$1"; }
 
-# Snapshot trailer: the last PW_TRAILER_LEN bytes of a snapshot file are
-# "prewarm-snapshot-v1 ALGO=VALUE", space-padded to 91 characters, and a
-# newline. ALGO=VALUE checks every byte before the trailer: cksum=CRC-LENGTH
-# (POSIX cksum: CRC-32 plus the byte count) or sha256=HEX.
-PW_TRAILER_LEN=92
-
-# pw_sum ALGO: the checksum of stdin as recorded in a trailer.
+# pw_sum ALGO: the checksum of stdin as recorded in a manifest.
 pw_sum() {
   case $1 in
     cksum) cksum | awk '{ print $1 "-" $2 }' ;;
@@ -1430,59 +1431,166 @@ pw_sum_algo() {
   esac
 }
 
+# pw_cpus: the CPUs this container may use: the online CPUs (nproc, else
+# getconf), capped by the cgroup CPU quota rounded up (v2 cpu.max, v1
+# cpu.cfs_quota_us / cpu.cfs_period_us). PW_CGROUP (default /sys/fs/cgroup)
+# points the tests at a fake hierarchy.
+pw_cpus() {
+  local n q p c d
+  n=$(nproc 2>/dev/null) || n=
+  case $n in '' | *[!0-9]* | 0) n=$(getconf _NPROCESSORS_ONLN 2>/dev/null) || n= ;; esac
+  case $n in '' | *[!0-9]* | 0) n=1 ;; esac
+  d=${PW_CGROUP:-/sys/fs/cgroup}
+  q=
+  p=
+  if [ -r "$d/cpu.max" ]; then
+    read -r q p 2>/dev/null <"$d/cpu.max" || :
+  else
+    for c in "$d/cpu" "$d/cpu,cpuacct" "$d/cpuacct,cpu" "$d"; do
+      if [ -r "$c/cpu.cfs_quota_us" ] && [ -r "$c/cpu.cfs_period_us" ]; then
+        read -r q 2>/dev/null <"$c/cpu.cfs_quota_us" || q=
+        read -r p 2>/dev/null <"$c/cpu.cfs_period_us" || p=
+        break
+      fi
+    done
+  fi
+  # "max" (v2) and -1 (v1) mean no quota.
+  case $q in '' | *[!0-9]*) q=0 ;; esac
+  case $p in '' | *[!0-9]*) p=0 ;; esac
+  if [ "$q" -gt 0 ] && [ "$p" -gt 0 ]; then
+    c=$(((q + p - 1) / p))
+    [ "$c" -lt "$n" ] && n=$c
+  fi
+  echo "$n"
+}
+
+# pw_snapshot_jobs SHARDS: concurrent extractors: PREWARM_SNAPSHOT_JOBS, else
+# pw_cpus, at most SHARDS, at least 1.
+pw_snapshot_jobs() {
+  local j
+  j=${PREWARM_SNAPSHOT_JOBS:-}
+  case $j in '' | *[!0-9]* | 0) j=$(pw_cpus) ;; esac
+  [ "$j" -gt "$1" ] && j=$1
+  [ "$j" -ge 1 ] || j=1
+  echo "$j"
+}
+
+# pw_snapshot_plan SRC N OUT: writes the shard plan of SRC's tree to OUT:
+# "shards K", "dir PATH" for every directory split across shards (the
+# root "." always) and "unit SHARD PATH" for every whole subtree, paths
+# relative ("./..."). Subtrees are the entries of SRC, and of any directory
+# bigger than half a shard, recursively; they go to K <= N shards of at
+# least PREWARM_SNAPSHOT_SHARD_MIN_KB (default 1024) KiB, largest first onto the lightest shard (by `du -k`, which
+# counts blocks, a fair stand-in for file-creation work). A name with a
+# newline (the plan is line-based) or a hard link (tar keeps it within one
+# archive) makes the whole tree one shard.
+pw_snapshot_plan() {
+  local src n out odd min
+  src=$1
+  n=$2
+  out=$3
+  min=${PREWARM_SNAPSHOT_SHARD_MIN_KB:-1024}
+  case $min in '' | *[!0-9]* | 0) min=1024 ;; esac
+  odd=$({ find "$src" \( -name '*
+*' -o \( ! -type d -links +1 \) \) -print 2>/dev/null || echo find-failed; } | head -n 1)
+  if [ -n "$odd" ] || [ "$n" -le 1 ]; then
+    printf 'shards 1\nunit 0 .\n' >"$out"
+    return
+  fi
+  (cd "$src" && du -a -k .) 2>/dev/null | awk -v n="$n" -v min="$min" '
+    function expand(d, depth,    m, arr, i, c) {
+      m = split(substr(kids[d], 2), arr, SUBSEP)
+      for (i = 1; i <= m; i++) {
+        c = arr[i]
+        if ((c in kids) && size[c] > half && depth < 8) {
+          print "dir " c
+          expand(c, depth + 1)
+        } else {
+          print "unit " size[c] " " c
+        }
+      }
+    }
+    BEGIN { FS = "\t" }
+    {
+      p = substr($0, length($1) + 2)
+      size[p] = $1 + 0
+      if (p != ".") {
+        q = p
+        sub(/\/[^\/]*$/, "", q)
+        kids[q] = kids[q] SUBSEP p
+      }
+    }
+    END {
+      if (!("." in size)) exit 1
+      k = int(size["."] / min)
+      if (k > n) k = n
+      if (k < 1) k = 1
+      half = size["."] / k / 2
+      print "shards " k
+      print "dir ."
+      expand(".", 0)
+    }' >"$out.1" || return 1
+  {
+    grep '^shards \|^dir ' "$out.1"
+    grep '^unit ' "$out.1" | sort -k2,2nr -k3 | awk -v k="$(sed -n 's/^shards //p' "$out.1")" '{
+      best = 0
+      for (i = 1; i < k; i++) if (load[i] < load[best]) best = i
+      load[best] += $2
+      p = $0
+      sub(/^unit [0-9]+ /, "", p)
+      print "unit " best " " p
+    }'
+  } >"$out" || return 1
+  rm -f "$out.1"
+}
+
 # pw_snapshot_bad SNAP WHY: warn about a corrupt snapshot and remove it when
 # the cache takes writes (the next install publishes a good one).
 pw_snapshot_bad() {
   pw_warn "snapshot $1 is corrupt ($2); installing instead"
   if pw_cache_writable; then
-    rm -f "$1" 2>/dev/null && pw_warn "removed corrupt snapshot $1"
+    rm -rf "$1" 2>/dev/null && pw_warn "removed corrupt snapshot $1"
   fi
   return 0
+}
+
+# pw_snapshot_x1 SHARD DEST ALGO WORK I: one extractor's shard: read once,
+# teed through a FIFO into the checksum (WORK/I.sum) and into tar -x. A
+# read error flags WORK/read-failed, a tar error WORK/tar-failed.
+pw_snapshot_x1() {
+  local fifo pid
+  fifo="$4/$5.fifo"
+  if ! mkfifo "$fifo" 2>>"$4/err"; then
+    : >"$4/tar-failed"
+    return 0
+  fi
+  pw_sum "$3" <"$fifo" >"$4/$5.sum" &
+  pid=$!
+  { cat "$1" 2>>"$4/err" || : >"$4/read-failed"; } | tee "$fifo" 2>>"$4/err" |
+    { tar -xf - -C "$2" 2>>"$4/err" || : >"$4/tar-failed"; cat >/dev/null; }
+  wait "$pid" || :
+  rm -f "$fifo"
 }
 
 # pw_snapshot_restore KEY TARGET: 0 restored into TARGET, 1 no snapshot (or
 # snapshots off), 2 the snapshot failed (warned; TARGET untouched, no temp
 # left; a corrupt snapshot is removed when the cache is writable).
 pw_snapshot_restore() {
-  local key target snap parent base tmp err st old size trailer rec algo want got n sumf pid tarok
+  local key target snap parent base tmp work old algo kind a b n i jobs w pids pid got want ended
   key=$1
   target=$2
   [ "$PREWARM_SNAPSHOTS" = true ] || return 1
-  snap="$PREWARM_CACHE/snapshots/$key.tar"
-  [ -e "$snap" ] || return 1
-  if ! size=$(wc -c <"$snap" 2>/dev/null); then
-    pw_warn "cannot read snapshot $snap; installing instead"
+  snap=$(pw_snapshot_file "$key")
+  if [ ! -e "$snap" ]; then
+    if [ -e "$PREWARM_CACHE/snapshots/$key.tar" ]; then
+      pw_log "ignoring $PREWARM_CACHE/snapshots/$key.tar: a single-tar snapshot of an older prewarm (format v1); the next publish replaces it"
+    fi
+    return 1
+  fi
+  if [ ! -d "$snap" ] || [ ! -f "$snap/manifest" ]; then
+    pw_snapshot_bad "$snap" "no manifest"
     return 2
   fi
-  size=${size##*[!0-9]}
-  case $size in '' | *[!0-9]*) size=0 ;; esac
-  if [ "$size" -le "$PW_TRAILER_LEN" ]; then
-    pw_snapshot_bad "$snap" "only $size bytes"
-    return 2
-  fi
-  trailer=$(tail -c "$PW_TRAILER_LEN" "$snap" 2>/dev/null) || trailer=
-  case $trailer in
-    "prewarm-snapshot-v1 "*=*) rec=${trailer#prewarm-snapshot-v1 } ;;
-    *)
-      pw_snapshot_bad "$snap" "no checksum trailer; truncated?"
-      return 2
-      ;;
-  esac
-  rec=${rec%% *}
-  algo=${rec%%=*}
-  want=${rec#*=}
-  case $algo in
-    cksum | sha256) ;;
-    *)
-      pw_warn "snapshot $snap uses checksum '$algo' that this script cannot check; installing instead"
-      return 2
-      ;;
-  esac
-  if [ "$algo" = cksum ] && ! pw_has cksum; then
-    pw_warn "snapshot $snap needs cksum, which this image lacks; installing instead"
-    return 2
-  fi
-  n=$((size - PW_TRAILER_LEN))
   target=$(pw_strip_slash "$target")
   case $target in
     */*) parent=${target%/*} base=${target##*/} ;;
@@ -1490,44 +1598,129 @@ pw_snapshot_restore() {
   esac
   : "${parent:=/}"
   tmp="$parent/.tmp-prewarm-$base-$$"
-  err="$tmp.err"
-  st="$tmp.failed"
+  work="$parent/.tmp-prewarm-$base-$$.work"
   pw_track "$tmp"
-  pw_track "$err"
-  pw_track "$st"
-  rm -rf "$tmp" "$err" "$st" 2>/dev/null || :
-  if ! mkdir -p "$tmp" 2>/dev/null || ! : >"$err" 2>/dev/null; then
+  pw_track "$work"
+  rm -rf "$tmp" "$work" 2>/dev/null || :
+  if ! mkdir -p "$tmp" "$work" 2>/dev/null || ! : >"$work/err" 2>/dev/null; then
     pw_warn "cannot create $tmp to restore the snapshot; installing instead"
     pw_cleanup
     return 2
   fi
-  # The checksum pass runs beside the extraction (both read the file, on
-  # two cores this costs little over tar alone); nothing is renamed into
-  # place before the checksum matched. tar stops at the archive's
-  # end-of-archive blocks, before the trailer.
-  sumf="$tmp.sum"
-  pw_track "$sumf"
-  ({ head -c "$n" "$snap" 2>>"$err" || : >"$st"; } | pw_sum "$algo" >"$sumf") &
-  pid=$!
-  tarok=yes
-  tar -xf "$snap" -C "$tmp" 2>>"$err" || tarok=no
-  wait "$pid" || :
-  got=$(cat "$sumf" 2>/dev/null) || got=
-  if [ -e "$st" ]; then
-    pw_warn "cannot read snapshot $snap ($(tr '\n' ' ' <"$err" 2>/dev/null | cut -c1-200)); installing instead"
+  # The manifest, checked line by line: shard names are plain, paths stay
+  # inside the tree, modes are octal, and "end" counts the shards.
+  algo=
+  ended=
+  n=0
+  : >"$work/list"
+  : >"$work/dirs"
+  while IFS=' ' read -r kind a b; do
+    case $kind in
+      prewarm-snapshot-v2) ;;
+      algo=*) algo=${kind#algo=} ;;
+      dir)
+        case $a in - | [0-7][0-7][0-7] | [0-7][0-7][0-7][0-7]) ;; *) kind=bad ;; esac
+        case $b in . | ./*) ;; *) kind=bad ;; esac
+        case /$b/ in */../*) kind=bad ;; esac
+        printf '%s %s\n' "$a" "$b" >>"$work/dirs"
+        ;;
+      shard)
+        case $a in '' | .* | *[!0-9a-z.]*) kind=bad ;; esac
+        [ -f "$snap/$a" ] || kind=missing
+        printf '%s %s %s\n' "$n" "$a" "$b" >>"$work/list"
+        n=$((n + 1))
+        ;;
+      end)
+        [ "$a" = "shards=$n" ] || kind=bad
+        ended=yes
+        ;;
+      *) kind=bad ;;
+    esac
+    case $kind in
+      bad | missing) break ;;
+    esac
+  done <"$snap/manifest"
+  case $kind in
+    '')
+      if [ "$ended" != yes ]; then
+        pw_snapshot_bad "$snap" "manifest has no end line (truncated)"
+        pw_cleanup
+        return 2
+      fi
+      ;;
+    missing)
+      pw_snapshot_bad "$snap" "shard $a is missing"
+      pw_cleanup
+      return 2
+      ;;
+    *)
+      pw_snapshot_bad "$snap" "bad manifest line '$kind $a'"
+      pw_cleanup
+      return 2
+      ;;
+  esac
+  case $algo in
+    cksum | sha256) ;;
+    *)
+      pw_warn "snapshot $snap uses checksum '$algo' that this script cannot check; installing instead"
+      pw_cleanup
+      return 2
+      ;;
+  esac
+  if [ "$algo" = cksum ] && ! pw_has cksum; then
+    pw_warn "snapshot $snap needs cksum, which this image lacks; installing instead"
     pw_cleanup
     return 2
   fi
-  if [ "$got" != "$want" ]; then
-    pw_snapshot_bad "$snap" "$algo $got, recorded $want"
+  # The split directories first: two tars creating one missing parent at
+  # once can fail (GNU tar gives up when its retry finds it made nothing).
+  while IFS=' ' read -r a b; do
+    if ! mkdir -p "$tmp/$b" 2>>"$work/err"; then
+      pw_warn "cannot create $tmp/$b to restore the snapshot; installing instead"
+      pw_cleanup
+      return 2
+    fi
+  done <"$work/dirs"
+  # Concurrent extractors, one per CPU the container may use, each taking
+  # every JOBS-th shard; nothing is renamed into place before every shard
+  # extracted and matched its checksum.
+  jobs=$(pw_snapshot_jobs "$n")
+  pids=
+  w=0
+  while [ "$w" -lt "$jobs" ]; do
+    (
+      while IFS=' ' read -r i a b; do
+        [ $((i % jobs)) -eq "$w" ] || continue
+        pw_snapshot_x1 "$snap/$a" "$tmp" "$algo" "$work" "$i"
+      done <"$work/list"
+    ) &
+    pids="$pids $!"
+    w=$((w + 1))
+  done
+  for pid in $pids; do
+    wait "$pid" || : >"$work/tar-failed"
+  done
+  if [ -e "$work/read-failed" ]; then
+    pw_warn "cannot read snapshot $snap ($(tr '\n' ' ' <"$work/err" 2>/dev/null | cut -c1-200)); installing instead"
     pw_cleanup
     return 2
   fi
-  if [ "$tarok" != yes ]; then
-    pw_warn "restoring snapshot $snap failed ($(tr '\n' ' ' <"$err" 2>/dev/null | cut -c1-200)); installing instead"
+  while IFS=' ' read -r i a want; do
+    got=$(cat "$work/$i.sum" 2>/dev/null) || got=
+    if [ "$got" != "$want" ]; then
+      pw_snapshot_bad "$snap" "shard $a: $algo $got, recorded $want"
+      pw_cleanup
+      return 2
+    fi
+  done <"$work/list"
+  if [ -e "$work/tar-failed" ]; then
+    pw_warn "restoring snapshot $snap failed ($(tr '\n' ' ' <"$work/err" 2>/dev/null | cut -c1-200)); installing instead"
     pw_cleanup
     return 2
   fi
+  while IFS=' ' read -r a b; do
+    [ "$a" = - ] || chmod "$a" "$tmp/$b" 2>/dev/null || :
+  done <"$work/dirs"
   if [ -e "$target" ] || [ -L "$target" ]; then
     old="$parent/.tmp-prewarm-old-$base-$$"
     pw_track "$old"
@@ -1552,7 +1745,7 @@ pw_snapshot_restore() {
 # pw_snapshot_publish KEY SRC: publish SRC's tree as the snapshot of KEY.
 # Never fails the script: every problem is a warning.
 pw_snapshot_publish() {
-  local key src dir final tmp err algo sum
+  local key src dir final tmp plan algo k s line sum mode ok
   key=$1
   src=$2
   [ "$PREWARM_SNAPSHOTS" = true ] || return 0
@@ -1560,29 +1753,71 @@ pw_snapshot_publish() {
   pw_cache_writable || return 0
   final=$(pw_snapshot_file "$key")
   [ -e "$final" ] && return 0
-  dir=$(dirname "$final")
+  dir=${final%/*}
   if ! mkdir -p "$dir" 2>/dev/null; then
     pw_warn "cannot create $dir; snapshot not published"
     return 0
   fi
-  tmp="$dir/.tmp-$key-$$.tar"
-  err="$dir/.tmp-$key-$$.err"
+  tmp="$dir/.tmp-$key-$$.v2"
+  plan="$dir/.tmp-$key-$$.plan"
   pw_track "$tmp"
-  pw_track "$err"
+  pw_track "$plan"
+  pw_track "$plan.1"
+  pw_track "$tmp.failed"
   algo=$(pw_sum_algo)
-  if tar -cf "$tmp" -C "$src" . 2>>"$err" && sum=$(pw_sum "$algo" <"$tmp") && [ -n "$sum" ] &&
-    printf '%-91s\n' "prewarm-snapshot-v1 $algo=$sum" >>"$tmp"; then
-    # fsync the file (coreutils and busybox sync take files), else all.
-    sync "$tmp" 2>/dev/null || sync
-    if ln "$tmp" "$final" 2>/dev/null; then
-      :
-    elif [ ! -e "$final" ]; then
-      # no hard links on this file system: rename is atomic too (it would
-      # replace a concurrent publisher's equally complete snapshot).
-      mv -f "$tmp" "$final" 2>/dev/null || pw_warn "cannot publish snapshot $final"
+  ok=yes
+  k=${PREWARM_SNAPSHOT_SHARDS:-8}
+  case $k in '' | *[!0-9]* | 0) k=8 ;; esac
+  [ "$k" -le 64 ] || k=64
+  if ! rm -rf "$tmp" "$tmp.failed" 2>/dev/null || ! mkdir "$tmp" 2>/dev/null ||
+    ! : >"$tmp/.err" 2>/dev/null || ! pw_snapshot_plan "$src" "$k" "$plan"; then
+    pw_warn "cannot plan the snapshot in $tmp; not published"
+    pw_cleanup
+    return 0
+  fi
+  k=$(sed -n 's/^shards //p' "$plan")
+  {
+    printf 'prewarm-snapshot-v2\nalgo=%s\n' "$algo"
+    # a split directory keeps its mode (tar creates it with the umask's)
+    sed -n 's/^dir //p' "$plan" | while IFS= read -r line; do
+      mode=$(stat -c %a "$src/$line" 2>/dev/null) || mode=
+      case $mode in [0-7][0-7][0-7] | [0-7][0-7][0-7][0-7]) ;; *) mode=- ;; esac
+      printf 'dir %s %s\n' "$mode" "$line"
+    done
+  } >"$tmp/.manifest" || ok=no
+  s=0
+  while [ "$ok" = yes ] && [ "$s" -lt "$k" ]; do
+    set --
+    while IFS= read -r line; do
+      case $line in "unit $s "*) set -- "$@" "${line#unit "$s" }" ;; esac
+    done <"$plan"
+    if [ $# -gt 0 ]; then
+      # one pass: tar writes the shard and the checksum reads the same bytes
+      sum=$({ tar -cf - -C "$src" "$@" 2>>"$tmp/.err" || : >"$tmp.failed"; } |
+        { tee "$tmp/$s.tar" || : >"$tmp.failed"; } | pw_sum "$algo") || ok=no
+      if [ -e "$tmp.failed" ] || [ -z "$sum" ]; then ok=no; fi
+      printf 'shard %s.tar %s\n' "$s" "$sum" >>"$tmp/.manifest" || ok=no
+    fi
+    s=$((s + 1))
+  done
+  if [ "$ok" = yes ] && printf 'end shards=%s\n' "$(grep -c '^shard ' "$tmp/.manifest")" >>"$tmp/.manifest" &&
+    mv "$tmp/.manifest" "$tmp/manifest" && rm -f "$tmp/.err"; then
+    # fsync the shards and the manifest (coreutils and busybox sync take
+    # files), else everything.
+    sync "$tmp"/* "$tmp" 2>/dev/null || sync
+    # One rename publishes the directory. A concurrent publisher that won
+    # in between makes mv move ours inside theirs: remove it again.
+    if [ ! -e "$final" ] && mv "$tmp" "$final" 2>/dev/null; then
+      if [ -e "$final/${tmp##*/}" ]; then
+        rm -rf "${final:?}/${tmp##*/}" 2>/dev/null || :
+      else
+        pw_untrack "$tmp"
+        # the older single-tar snapshot of the same key, if any, is replaced
+        rm -f "$dir/$key.tar" 2>/dev/null || :
+      fi
     fi
   else
-    pw_warn "writing snapshot $final failed ($(tr '\n' ' ' <"$err" 2>/dev/null | cut -c1-200)); not published"
+    pw_warn "writing snapshot $final failed ($(tr '\n' ' ' <"$tmp/.err" 2>/dev/null | cut -c1-200)); not published"
   fi
   pw_cleanup
   return 0
