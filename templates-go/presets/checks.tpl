@@ -14,6 +14,9 @@ allowed. Each takes (dict "key" "presets.npm.workdirs[0]" "v" value).
 
 {{- /* prewarm.check.mountPath: an absolute path other than Kelos' /workspace, with no '..'. */ -}}
 {{- define "prewarm.check.mountPath" -}}
+{{- if eq (toString .v) "/" -}}
+{{- fail (printf "%s: \"/\" would hide the container's whole file system: choose a directory such as /cache/<name>" .key) -}}
+{{- end -}}
 {{- if has (toString .v) (list "/workspace" "/workspace/") -}}
 {{- fail (printf "%s: %q is where Kelos mounts the workspace volume: choose another absolute path, such as /cache/<name>" .key (toString .v)) -}}
 {{- end -}}
@@ -57,6 +60,14 @@ values of presets.<eco>).
 {{- $cache := get $o "cache" | default dict -}}
 {{- with get $cache "subPath" }}{{ include "prewarm.check.noDotDot" (dict "key" (printf "presets.%s.cache.subPath" $eco) "v" .) }}{{ end -}}
 {{- with get $cache "mountPath" }}{{ include "prewarm.check.mountPath" (dict "key" (printf "presets.%s.cache.mountPath" $eco) "v" .) }}{{ end -}}
+{{- with get $o "resources" -}}
+{{- range $kind := list "requests" "limits" -}}
+{{- $m := get $.o.resources $kind | default dict -}}
+{{- range $name := keys $m | sortAlpha -}}
+{{- include "prewarm.check.resourceQuantity" (dict "key" (printf "presets.%s.resources.%s.%s" $eco $kind $name) "v" (get $m $name)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
 {{- with get $o "tokenSecretRef" -}}
 {{- with get . "env" }}{{ include "prewarm.check.tokenEnv" (dict "key" (printf "presets.%s.tokenSecretRef.env" $eco) "v" .) }}{{ end -}}
 {{- end -}}
@@ -92,4 +103,27 @@ letter or digit; values the same shape, or empty. (dict "key" "commonLabels.team
 {{- /* prewarm.check.annotationKey: .name is a valid annotation key (the label key shape). */ -}}
 {{- define "prewarm.check.annotationKey" -}}
 {{- include "prewarm.check.label" (dict "key" .key "name" .name "v" nil) -}}
+{{- end -}}
+
+{{- /*
+prewarm.check.resourceQuantity: a container resource quantity (cpu 500m or
+2, memory 512Mi): a non-negative decimal with an optional suffix, as the
+API server takes it.
+*/ -}}
+{{- define "prewarm.check.resourceQuantity" -}}
+{{- $v := toString .v -}}
+{{- if not (regexMatch "^([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$" $v) -}}
+{{- fail (printf "%s: %q is not a quantity: use forms such as 500m, 2, 512Mi, 10Gi (not negative)" .key $v) -}}
+{{- end -}}
+{{- end -}}
+
+{{- /*
+prewarm.check.gitRef: a branch or tag name. Kelos' git-clone and the
+warmer run `git clone --branch REF`, which takes no commit SHA, so a full
+or abbreviated hexadecimal SHA (7-40 hex digits) is refused.
+*/ -}}
+{{- define "prewarm.check.gitRef" -}}
+{{- if regexMatch "^[0-9a-f]{7,40}$" (toString .v) -}}
+{{- fail (printf "%s: %q looks like a commit SHA, but Kelos and the warmer clone with git clone --branch, which takes only a branch or tag: name a branch or tag (e.g. push a tag at that commit)" .key (toString .v)) -}}
+{{- end -}}
 {{- end -}}

@@ -6,7 +6,7 @@ with the key that broke them.
 {{- define "prewarm-workspace.spec" -}}
 {{- $w := .Values.workspace -}}
 {{- $spec := dict "repo" (required "workspace.repo is required: the git URL of the repository (https://, git://, ssh:// or git@)" $w.repo) -}}
-{{- with $w.ref }}{{ $_ := set $spec "ref" . }}{{ end -}}
+{{- with $w.ref }}{{ include "prewarm.check.gitRef" (dict "key" "workspace.ref" "v" .) }}{{ $_ := set $spec "ref" . }}{{ end -}}
 {{- with $w.secretRef }}{{ $_ := set $spec "secretRef" (dict "name" .) }}{{ end -}}
 {{- with $w.files -}}
 {{- $files := list -}}
