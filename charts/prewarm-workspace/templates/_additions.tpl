@@ -27,7 +27,10 @@ ctx: (dict "root" $ "warmer" bool)
 {{- $_ := set $claimDirs $dir $eco -}}
 {{- end -}}
 {{- end -}}
-{{- $setup = concat $setup $add.setup -}}
+{{- range $c := $add.setup -}}
+{{- $_ := set $c "image" (include "prewarm-workspace.withRegistry" (dict "root" $.root "ref" $c.image)) -}}
+{{- $setup = append $setup $c -}}
+{{- end -}}
 {{- $volumes = concat $volumes $add.volumes -}}
 {{- range $e := $add.env -}}
 {{- $prev := get $envFrom $e.name -}}

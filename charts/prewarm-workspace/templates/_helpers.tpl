@@ -84,11 +84,31 @@ value is checked against Kubernetes' label syntax.
 {{- with .Values.commonAnnotations }}{{ toYaml . }}{{ end -}}
 {{- end -}}
 
-{{/* image dict {repository, tag, digest} -> reference string. */}}
+{{/* image dict {repository, tag, digest} -> reference string; ctx (dict "root" $ "image" $img). */}}
 {{- define "prewarm-workspace.image" -}}
-{{- $ref := .repository -}}
-{{- if .tag }}{{ $ref = printf "%s:%s" $ref .tag }}{{ end -}}
-{{- if .digest }}{{ $ref = printf "%s@%s" $ref .digest }}{{ end -}}
+{{- $i := .image -}}
+{{- $ref := $i.repository -}}
+{{- if $i.tag }}{{ $ref = printf "%s:%s" $ref $i.tag }}{{ end -}}
+{{- if $i.digest }}{{ $ref = printf "%s@%s" $ref $i.digest }}{{ end -}}
+{{- include "prewarm-workspace.withRegistry" (dict "root" .root "ref" $ref) -}}
+{{- end -}}
+
+{{/*
+An image reference with global.imageRegistry put in front (a mirror such
+as harbor.example.com/dockerhub): the reference's own registry, when its
+first path part names one (has a '.' or ':', or is localhost), is replaced.
+*/}}
+{{- define "prewarm-workspace.withRegistry" -}}
+{{- $reg := .root.Values.global.imageRegistry | trimSuffix "/" -}}
+{{- $ref := .ref -}}
+{{- if $reg -}}
+{{- $parts := splitList "/" $ref -}}
+{{- $first := first $parts -}}
+{{- if and (gt (len $parts) 1) (or (contains "." $first) (contains ":" $first) (eq $first "localhost")) -}}
+{{- $ref = join "/" (rest $parts) -}}
+{{- end -}}
+{{- $ref = printf "%s/%s" $reg $ref -}}
+{{- end -}}
 {{- $ref -}}
 {{- end -}}
 

@@ -1,23 +1,26 @@
-{{/* Restricted Pod Security contexts, the same identity as the Task pod. */}}
+{{/*
+Pod and container security contexts of every pod the chart runs (warmer,
+pruner) and of the setup containers it injects into Kelos' Jobs: the values
+podSecurityContext and securityContext, whose defaults are Pod Security
+"restricted" with the Task pod's identity (UID/GID 61100).
+*/}}
 {{- define "prewarm-workspace.podSecurityContext" -}}
-runAsUser: 61100
-runAsGroup: 61100
-runAsNonRoot: true
-fsGroup: 61100
-fsGroupChangePolicy: OnRootMismatch
-seccompProfile:
-  type: RuntimeDefault
+{{- toYaml .Values.podSecurityContext -}}
 {{- end -}}
 
 {{- define "prewarm-workspace.containerSecurityContext" -}}
-runAsUser: 61100
-runAsGroup: 61100
-runAsNonRoot: true
-allowPrivilegeEscalation: false
-capabilities:
-  drop: [ALL]
-seccompProfile:
-  type: RuntimeDefault
+{{- toYaml .Values.securityContext -}}
+{{- end -}}
+
+{{/* Pod-level settings shared by the warmer and pruner pods: service account, pull secrets. */}}
+{{- define "prewarm-workspace.podCommon" -}}
+{{- with .Values.serviceAccount.name }}
+serviceAccountName: {{ . }}
+{{- end }}
+{{- with .Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
 {{- end -}}
 
 {{/* Workspace volumes (name, mountPath, subPath, readOnly, source) as pod volumes. */}}
