@@ -3282,9 +3282,10 @@ preset gives npm a per-pod cache and only reads snapshots from the volume.
 {{- /*
 pip: a venv per workdir at <workdir>/.venv. A venv is not relocatable, so the
 agent image needs the same interpreter at the same path as the setup image.
-PATH is set explicitly (Kubernetes cannot append to an image's PATH); it
-keeps the directories the default images of every preset use, because
-spec.env reaches all setup containers.
+The setup container gets the venvs first on PATH (set explicitly: Kubernetes
+cannot append to an image's PATH). The agent does not: replacing its PATH
+would drop what its image puts there (~/.local/bin, $GOPATH/bin), so the
+agent gets VIRTUAL_ENV and runs .venv/bin/python, or activates the venv.
 */ -}}
 {{- define "prewarm.preset.pip" -}}
 {{- $c := dict -}}
@@ -3300,10 +3301,12 @@ spec.env reaches all setup containers.
   (dict "name" "POETRY_CACHE_DIR" "value" (printf "%s/poetry" $cacheRoot))
   (dict "name" "POETRY_VIRTUALENVS_IN_PROJECT" "value" "true")
   (dict "name" "VIRTUAL_ENV" "value" (dir (first $bins)))
-  (dict "name" "PATH" "value" (join ":" (concat $bins (list "/usr/local/go/bin" "/go/bin" "/usr/local/cargo/bin" "/opt/java/openjdk/bin" "/usr/local/sbin" "/usr/local/bin" "/usr/sbin" "/usr/bin" "/sbin" "/bin"))))
 -}}
 {{- with $c.secret }}{{ $env = append $env (dict "name" "PIP_CONFIG_FILE" "value" .file) }}{{ end -}}
-{{- $setupEnv := list (dict "name" "PREWARM_SNAPSHOTS" "value" $c.snapshots) -}}
+{{- $setupEnv := list
+  (dict "name" "PREWARM_SNAPSHOTS" "value" $c.snapshots)
+  (dict "name" "PATH" "value" (join ":" (concat $bins (list "/usr/local/sbin" "/usr/local/bin" "/usr/sbin" "/usr/bin" "/sbin" "/bin"))))
+-}}
 {{- include "prewarm.preset.emit" (dict "c" $c "env" $env "setupEnv" $setupEnv) -}}
 {{- end -}}
 
