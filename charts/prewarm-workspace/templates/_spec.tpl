@@ -7,7 +7,11 @@ with the key that broke them.
 {{- $w := .Values.workspace -}}
 {{- $spec := dict "repo" (required "workspace.repo is required: the git URL of the repository (https://, git://, ssh:// or git@)" $w.repo) -}}
 {{- with $w.ref }}{{ include "prewarm.check.gitRef" (dict "key" "workspace.ref" "v" .) }}{{ $_ := set $spec "ref" . }}{{ end -}}
-{{- with $w.secretRef }}{{ $_ := set $spec "secretRef" (dict "name" .) }}{{ end -}}
+{{- with $w.secretRef -}}
+{{- $name := . -}}
+{{- if kindIs "map" . }}{{ $name = required "workspace.secretRef.name is required when secretRef is an object (Kelos' form: {name: my-secret})" .name }}{{ end -}}
+{{- $_ := set $spec "secretRef" (dict "name" $name) -}}
+{{- end -}}
 {{- with $w.files -}}
 {{- $files := list -}}
 {{- range $path, $content := . }}{{ $files = append $files (dict "path" $path "content" $content) }}{{ end -}}
