@@ -17,6 +17,9 @@ allowed. Each takes (dict "key" "presets.npm.workdirs[0]" "v" value).
 {{- if eq (toString .v) "/" -}}
 {{- fail (printf "%s: \"/\" would hide the container's whole file system: choose a directory such as /cache/<name>" .key) -}}
 {{- end -}}
+{{- if contains ":" (toString .v) -}}
+{{- fail (printf "%s: %q has a ':', which Kubernetes does not take in a mount path" .key (toString .v)) -}}
+{{- end -}}
 {{- if has (toString .v) (list "/workspace" "/workspace/") -}}
 {{- fail (printf "%s: %q is where Kelos mounts the workspace volume: choose another absolute path, such as /cache/<name>" .key (toString .v)) -}}
 {{- end -}}

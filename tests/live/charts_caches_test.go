@@ -131,8 +131,8 @@ func TestChartsCachesInstallUpgradeUninstall(t *testing.T) {
 	for i, w := range wants {
 		cj := cjs.Items[i]
 		cache := strings.TrimPrefix(w.name, "team-prewarm-caches-")
-		if cj.Name != "team-prewarm-caches-prune-"+cache {
-			t.Errorf("CronJob %d is %s, want team-prewarm-caches-prune-%s", i, cj.Name, cache)
+		if cj.Name != "team-prewarm-caches-"+cache+"-pruner" {
+			t.Errorf("CronJob %d is %s, want team-prewarm-caches-%s-pruner", i, cj.Name, cache)
 		}
 		pod := cj.Spec.JobTemplate.Spec.Template.Spec
 		c := pod.Containers[0]
@@ -177,7 +177,7 @@ func TestChartsCachesInstallUpgradeUninstall(t *testing.T) {
 			t.Errorf("after upgrade %s was replaced or is being deleted", name)
 		}
 	}
-	cj, err := cs.BatchV1().CronJobs(ns).Get(t.Context(), "team-prewarm-caches-prune-npm", metav1.GetOptions{})
+	cj, err := cs.BatchV1().CronJobs(ns).Get(t.Context(), "team-prewarm-caches-npm-pruner", metav1.GetOptions{})
 	if err != nil || cj.Spec.Schedule != "0 4 * * *" {
 		t.Errorf("after upgrade the npm pruner has schedule %v (err %v), want 0 4 * * *", chartsSchedule(cj), err)
 	}
