@@ -224,7 +224,7 @@ func TestChartsCachesRefusesBadValues(t *testing.T) {
 	ensureNamespace(t, ns, nil)
 	h := newChartsHelm(t)
 	for _, c := range []struct{ set, want string }{
-		{"caches.npm.size=20GB", "/caches/npm/size"},
+		{"caches.npm.size=20GB", `caches.npm.size: "20GB" is not a storage size: use a quantity like 10Gi`},
 		{"caches.npm.accessModes={ReadWriteAll}", "/caches/npm/accessModes/0"},
 		{"caches.pip.prune.maxBytes=11Gi", "caches.pip.prune.maxBytes"},
 		{"pruner.image.tag=latest", "/pruner/image/tag"},
