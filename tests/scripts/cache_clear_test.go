@@ -37,9 +37,10 @@ func TestCacheInvalidateDuringRestoresNeverLeavesAPartialTree(t *testing.T) {
 				t.Fatalf("publish: %s", r)
 			}
 			root := filepath.Join(base, "cache")
-			snap := filepath.Join(root, "snapshots", ecoTestKey+".tar")
-			pristine := filepath.Join(base, "pristine.tar")
-			if err := os.Link(snap, pristine); err != nil {
+			// the sharded layout: snapshots/<key>.v2/ (a manifest and shards)
+			snap := filepath.Join(root, "snapshots", ecoTestKey+".v2")
+			pristine := filepath.Join(base, "pristine.v2")
+			if err := linkTree(snap, pristine); err != nil {
 				t.Fatal(err)
 			}
 			want := ecoTreeDigest(t, src)
@@ -58,15 +59,19 @@ func TestCacheInvalidateDuringRestoresNeverLeavesAPartialTree(t *testing.T) {
 					}
 					invalidations.Add(1)
 					time.Sleep(time.Duration(i%7) * 3 * time.Millisecond)
-					// publish again: a temp name, then ln to the final name
-					tmp := filepath.Join(root, "snapshots", fmt.Sprintf(".tmp-%s-%d.tar", ecoTestKey, i))
-					if err := os.Link(pristine, tmp); err != nil {
+					// publish again as the library does: a temp directory,
+					// then one rename to the final name (refused while one exists)
+					tmp := filepath.Join(root, "snapshots", fmt.Sprintf(".tmp-%s-%d.v2", ecoTestKey, i))
+					if err := linkTree(pristine, tmp); err != nil {
 						loopErr = err
 						return
 					}
-					_ = os.Link(tmp, snap)
-					_ = os.Remove(tmp)
-					time.Sleep(time.Duration(i%5) * 5 * time.Millisecond)
+					if err := os.Rename(tmp, snap); err != nil {
+						_ = os.RemoveAll(tmp)
+					}
+					// a sharded restore opens each shard on its own and takes
+					// longer than one tar: leave some windows it fits in
+					time.Sleep(time.Duration(i%5) * 40 * time.Millisecond)
 				}
 			}()
 			target := filepath.Join(base, "repo", "node_modules")
@@ -194,4 +199,22 @@ func TestCacheClearStoresNeverRacesARunningSetup(t *testing.T) {
 	if !exists(filepath.Join(root, "build")) {
 		t.Error("build/ not filled again")
 	}
+}
+
+// linkTree recreates the directory tree src at dst with hard links to its
+// files (a snapshot's manifest and shards), so republishing costs no copy.
+func linkTree(src, dst string) error {
+	return filepath.Walk(src, func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		if fi.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), fi.Mode().Perm())
+		}
+		return os.Link(p, filepath.Join(dst, rel))
+	})
 }
