@@ -3,7 +3,7 @@
 # only; as root it installs what is missing, otherwise it names what to do.
 set -euo pipefail
 need=()
-command -v busybox >/dev/null || need+=(busybox)
+command -v busybox >/dev/null || need+=(busybox-static) # static: the e2e images copy it
 command -v dash >/dev/null || need+=(dash)
 command -v shellcheck >/dev/null || need+=(shellcheck)
 # Real package managers for the offline pip/cargo/maven/gradle fixtures:

@@ -3,6 +3,7 @@ package images
 import (
 	"bytes"
 	"compress/gzip"
+	"debug/elf"
 	"fmt"
 	"io"
 	"io/fs"
@@ -55,6 +56,9 @@ var basePath = "PATH=/usr/local/go/bin:/usr/local/bin:/usr/bin:/bin"
 // base: busybox-static with every applet linked, and the agent user.
 func busyboxLayer() (layer, error) {
 	l := layer{}
+	if err := staticELF("/bin/busybox"); err != nil {
+		return nil, fmt.Errorf("%w: the images have no C library, so they need busybox-static (apt-get install busybox-static, which replaces Debian's busybox)", err)
+	}
 	if err := l.hostFile("/bin/busybox", "bin/busybox"); err != nil {
 		return nil, fmt.Errorf("busybox-static (apt-get install busybox-static): %w", err)
 	}
@@ -218,4 +222,21 @@ func configFile(img v1.Image, cfg v1.Config) *v1.ConfigFile {
 func run(bin string, args ...string) string {
 	out, _ := exec.Command(bin, args...).Output()
 	return string(out)
+}
+
+// staticELF fails when path is a dynamically linked ELF (it has a program
+// interpreter): in an image without a C library it would not start, and
+// the pod's sandbox would exit 255 with no word of why.
+func staticELF(path string) error {
+	f, err := elf.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			return fmt.Errorf("%s is dynamically linked", path)
+		}
+	}
+	return nil
 }

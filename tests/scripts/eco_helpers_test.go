@@ -57,7 +57,7 @@ func ecoShells(t *testing.T) []ecoShell {
 		}
 		bb, err := exec.LookPath("busybox")
 		if err != nil {
-			ecoShellsErr = errors.New("busybox is not installed; run tests/install-deps.sh (apt-get install busybox)")
+			ecoShellsErr = errors.New("busybox is not installed; run tests/install-deps.sh (apt-get install busybox-static)")
 			return
 		}
 		out, err := exec.Command(bb, "--list").Output()

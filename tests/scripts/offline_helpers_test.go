@@ -114,7 +114,7 @@ func offlineShells(t *testing.T) []offlineShell {
 		}
 		bb, err := exec.LookPath("busybox")
 		if err != nil {
-			offlineShellsErr = errors.New("busybox is not installed: apt-get install -y busybox (or run tests/scripts/testdata/build-offline-fixtures.sh as root)")
+			offlineShellsErr = errors.New("busybox is not installed: apt-get install -y busybox-static (or run tests/scripts/testdata/build-offline-fixtures.sh as root)")
 			return
 		}
 		out, err := exec.Command(bb, "--list").Output()

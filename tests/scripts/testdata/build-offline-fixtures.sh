@@ -23,8 +23,10 @@ repo=$(cd "$here/../../.." && pwd)
 out=${1:-$repo/.cache/fixtures}
 
 # Keep in sync with the report/CI docs: the exact Debian packages.
+# busybox-static, not busybox: the two conflict, and the e2e images need the
+# static one (tests/images); its /bin/busybox serves the script tests too.
 packages=(
-  busybox dash shellcheck
+  busybox-static dash shellcheck
   maven openjdk-17-jdk-headless
   libmaven-compiler-plugin-java libmaven-resources-plugin-java junit5
   libcommons-cli-java libcommons-io-java
