@@ -12,6 +12,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/prewarm-dev/prewarm/pkg/report"
 	"github.com/prewarm-dev/prewarm/tests/images"
 )
 
@@ -37,6 +38,7 @@ func TestTaskPodColdThenWarm(t *testing.T) {
 				}
 				checkInitOrder(t, run.pod, []string{"git-clone", "branch-setup", setup})
 				line := summaryLine(t, w.ns, run.pod, setup)
+				checkTerminationMessage(t, run.pod, setup, line)
 				result := field(line, "result")
 				if !matches(result, want) {
 					t.Errorf("%s: setup result %q, want %s\n%s", run.name, result, want, line)
@@ -121,4 +123,30 @@ func printReadyTable(rows []readyRow) {
 	}
 	tw.Flush()
 	fmt.Println()
+}
+
+// checkTerminationMessage: on a real kubelet the setup's summary line is in
+// the pod's status (state.terminated.message of its init container), as
+// `prewarm report` and the exporter read it, and parses as the log line does.
+func checkTerminationMessage(t *testing.T, pod *corev1.Pod, container, logLine string) {
+	t.Helper()
+	for _, st := range pod.Status.InitContainerStatuses {
+		if st.Name != container {
+			continue
+		}
+		if st.State.Terminated == nil {
+			t.Fatalf("%s: not terminated: %s", container, stateString(st.State))
+		}
+		msg := st.State.Terminated.Message
+		got := report.ParseMessage(msg)
+		want, err := report.ParseLine(logLine)
+		if err != nil {
+			t.Fatalf("the log's summary line does not parse: %v", err)
+		}
+		if len(got) != 1 || got[0].Result != want.Result || got[0].Key != want.Key || got[0].Ecosystem != want.Ecosystem {
+			t.Errorf("%s: termination message %q, want the summary line %q", container, msg, logLine)
+		}
+		return
+	}
+	t.Fatalf("pod has no init container %s", container)
 }
