@@ -29,8 +29,13 @@ type cliCase struct {
 
 var updateGolden = flag.Bool("update-cli", false, "rewrite CLI golden files")
 
-func TestCLICases(t *testing.T) {
-	raw, err := os.ReadFile("testdata/cli/cases.yaml")
+func TestCLICases(t *testing.T) { runCLICases(t, "testdata/cli/cases.yaml") }
+
+// runCLICases runs each case of a YAML case file through run and checks
+// exit status, stdout/stderr patterns and goldens.
+func runCLICases(t *testing.T, file string) {
+	t.Helper()
+	raw, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
