@@ -76,7 +76,11 @@ func TestCacheInvalidateDuringRestoresNeverLeavesAPartialTree(t *testing.T) {
 			}()
 			target := filepath.Join(base, "repo", "node_modules")
 			outcomes := map[int]int{}
-			for i := 0; i < 25; i++ {
+			// restore until both sides of the race were seen (a whole tree
+			// and a miss) at least a few times each; how many restores that
+			// takes depends on the machine's load, so it is capped, not fixed
+			raced := func() bool { return outcomes[0] >= 3 && outcomes[1]+outcomes[2] >= 3 }
+			for i := 0; i < 400 && (i < 25 || !raced()); i++ {
 				_ = os.RemoveAll(target)
 				r := ecoLib(t, sh, base, env, "pw_snapshot_restore", ecoTestKey, target)
 				outcomes[r.exitCode]++
@@ -102,7 +106,7 @@ func TestCacheInvalidateDuringRestoresNeverLeavesAPartialTree(t *testing.T) {
 				t.Fatal(loopErr)
 			}
 			t.Logf("restores by exit code: %v; invalidations: %d", outcomes, invalidations.Load())
-			if outcomes[0] == 0 || invalidations.Load() < 25 {
+			if !raced() {
 				t.Errorf("the race was not exercised: outcomes %v, %d invalidations", outcomes, invalidations.Load())
 			}
 			// invalidated for good: the next publish (a setup's) puts it back
