@@ -7,8 +7,11 @@ package templatesgo
 import (
 	"bytes"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
+	"sync"
 	"text/template"
 
 	"github.com/Masterminds/sprig/v3"
@@ -16,8 +19,24 @@ import (
 
 // FS holds every template file. Files named *.tpl hold `define` blocks only.
 //
-//go:embed scripts/*.tpl presets/*.tpl
+//go:embed scripts/*.tpl presets/*.tpl pod/*.tpl
 var FS embed.FS
+
+// Failure is the error of a template's `fail` (or `required`): the message
+// a person reads, the same text Helm prints after "execution error at (...): ".
+type Failure struct{ Msg string }
+
+func (f *Failure) Error() string { return f.Msg }
+
+// Message returns the message of the Failure inside err (as Helm shows it),
+// or err's text when the template did not fail on purpose.
+func Message(err error) string {
+	var f *Failure
+	if errors.As(err, &f) {
+		return f.Msg
+	}
+	return err.Error()
+}
 
 // Parse returns all templates parsed with the same function set Helm offers,
 // so a template that works here works unchanged inside a chart.
@@ -37,26 +56,72 @@ func Parse() (*template.Template, error) {
 	}
 	funcs["required"] = func(msg string, v any) (any, error) {
 		if v == nil || v == "" {
-			return nil, errors.New(msg)
+			return nil, &Failure{Msg: msg}
 		}
 		return v, nil
 	}
+	funcs["fail"] = func(msg string) (string, error) { return "", &Failure{Msg: msg} }
 	t.Funcs(funcs)
-	if _, err := t.ParseFS(FS, "scripts/*.tpl", "presets/*.tpl"); err != nil {
+	if _, err := t.ParseFS(FS, "scripts/*.tpl", "presets/*.tpl", "pod/*.tpl"); err != nil {
 		return nil, fmt.Errorf("parse preset templates: %w", err)
 	}
 	return t, nil
 }
 
-// Execute renders the named define block.
+// parsed holds the templates parsed once; they never change at run time
+// and a parsed template may execute concurrently.
+var parsed = sync.OnceValues(Parse)
+
+// Execute renders the named define block. A template's `fail` comes back
+// as a *Failure (see Message).
 func Execute(name string, data any) (string, error) {
-	t, err := Parse()
+	t, err := parsed()
 	if err != nil {
 		return "", err
+	}
+	if t.Lookup(name) == nil {
+		return "", fmt.Errorf("template %q is not defined in templates-go", name)
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, name, data); err != nil {
 		return "", fmt.Errorf("render %s: %w", name, err)
 	}
 	return buf.String(), nil
+}
+
+// ExecuteJSON renders the named block, which emits JSON, with data (any
+// value; it reaches the template as the plain maps and lists Helm would
+// give it) and decodes the result strictly into out.
+func ExecuteJSON(name string, data, out any) error {
+	plain, err := Plain(data)
+	if err != nil {
+		return err
+	}
+	text, err := Execute(name, plain)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(strings.NewReader(text))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(out); err != nil {
+		return fmt.Errorf("decode %s: %w", name, err)
+	}
+	if dec.More() {
+		return fmt.Errorf("decode %s: unexpected data after the JSON value", name)
+	}
+	return nil
+}
+
+// Plain turns v into the maps, lists, strings, float64s and bools a
+// template sees for the same value in a Helm chart (a JSON round trip).
+func Plain(v any) (any, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var out any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
 }

@@ -33,13 +33,15 @@ func builtinContainer(name, image, script string, env []corev1.EnvVar) corev1.Co
 	}
 }
 
+// gitCloneContainer is templates-go "prewarm.pod.gitClone", as the warmer runs it.
 func gitCloneContainer(ws *v1alpha2.Workspace, o Options) corev1.Container {
-	env := []corev1.EnvVar{{Name: "GIT_REPO", Value: ws.Spec.Repo}}
-	if ws.Spec.Ref != "" {
-		env = append(env, corev1.EnvVar{Name: "GIT_REF", Value: ws.Spec.Ref})
+	in := map[string]any{"repo": ws.Spec.Repo, "ref": ws.Spec.Ref, "image": o.GitImage}
+	if ws.Spec.SecretRef != nil {
+		in["secretName"] = ws.Spec.SecretRef.Name
 	}
-	env = append(env, corev1.EnvVar{Name: "HOME", Value: HomeDir})
-	return builtinContainer(GitCloneContainer, o.GitImage, builtinScript("prewarm.script.git-clone"), append(env, gitCredentialEnv(ws)...))
+	var c corev1.Container
+	part("prewarm.pod.gitClone", in, &c)
+	return c
 }
 
 // branchContainer is nil when the Task names no branch.
@@ -68,27 +70,14 @@ func filesContainer(ws *v1alpha2.Workspace, o Options) *corev1.Container {
 }
 
 // setupContainers turns spec.setup into init containers that see the
-// workspace, every user volume and spec.env, and start in the checkout.
+// workspace, every user volume and spec.env, and start in the checkout
+// (templates-go "prewarm.pod.setupContainer").
 func setupContainers(ws *v1alpha2.Workspace) []corev1.Container {
 	var out []corev1.Container
 	for _, s := range ws.Spec.Setup {
-		wd := s.WorkingDir
-		if wd == "" {
-			wd = RepoDir
-		}
-		out = append(out, corev1.Container{
-			Name:       s.Name,
-			Image:      s.Image,
-			Command:    s.Command,
-			Args:       s.Args,
-			WorkingDir: wd,
-			Env:        mergeEnv(ws.Spec.Env, s.Env),
-			Resources:  *s.Resources.DeepCopy(),
-			// Kelos builds setup containers from spec.setup as given; so do we.
-			TerminationMessagePolicy: s.TerminationMessagePolicy,
-			VolumeMounts:             userMounts(ws),
-			SecurityContext:          containerSecurityContext(),
-		})
+		var c corev1.Container
+		part("prewarm.pod.setupContainer", map[string]any{"setup": s, "env": ws.Spec.Env, "volumes": ws.Spec.Volumes}, &c)
+		out = append(out, c)
 	}
 	return out
 }

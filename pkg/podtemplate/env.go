@@ -7,34 +7,24 @@ import (
 )
 
 // mergeEnv returns base followed by extra; a later entry with the same name
-// replaces the earlier one in place, as a container spec would expect.
+// replaces the earlier one in place, as a container spec would expect
+// (templates-go "prewarm.pod.mergeEnv").
 func mergeEnv(base, extra []corev1.EnvVar) []corev1.EnvVar {
 	if len(base) == 0 && len(extra) == 0 {
 		return nil
 	}
-	out := make([]corev1.EnvVar, 0, len(base)+len(extra))
-	index := map[string]int{}
-	for _, e := range append(append([]corev1.EnvVar{}, base...), extra...) {
-		if i, ok := index[e.Name]; ok {
-			out[i] = *e.DeepCopy()
-			continue
-		}
-		index[e.Name] = len(out)
-		out = append(out, *e.DeepCopy())
-	}
-	return out
+	var out items[corev1.EnvVar]
+	part("prewarm.pod.mergeEnv", map[string]any{"a": base, "b": extra}, &out)
+	return out.Items
 }
 
-// gitCredentialEnv exposes the Workspace's token to git, from the Secret.
+// gitCredentialEnv exposes the Workspace's token to git, from the Secret
+// (templates-go "prewarm.pod.gitToken").
 func gitCredentialEnv(ws *v1alpha2.Workspace) []corev1.EnvVar {
 	if ws.Spec.SecretRef == nil {
 		return nil
 	}
-	return []corev1.EnvVar{{
-		Name: "GITHUB_TOKEN",
-		ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
-			LocalObjectReference: corev1.LocalObjectReference{Name: ws.Spec.SecretRef.Name},
-			Key:                  "GITHUB_TOKEN",
-		}},
-	}}
+	var e corev1.EnvVar
+	part("prewarm.pod.gitToken", ws.Spec.SecretRef.Name, &e)
+	return []corev1.EnvVar{e}
 }

@@ -1,18 +1,46 @@
 package podtemplate
 
-import "fmt"
+import (
+	"fmt"
 
-// Fixed identities of the Task pod.
+	templatesgo "github.com/prewarm-dev/prewarm/templates-go"
+)
+
+// identity is the Task pod's identity as templates-go's
+// "prewarm.pod.identity" writes it: the one owner, shared with the charts.
+type identity struct {
+	UID             int64  `json:"uid"`
+	WorkspaceVolume string `json:"workspaceVolume"`
+	WorkspaceMount  string `json:"workspaceMount"`
+	Repo            string `json:"repo"`
+	Home            string `json:"home"`
+}
+
+func mustIdentity() identity {
+	var id identity
+	if err := templatesgo.ExecuteJSON("prewarm.pod.identity", map[string]any{}, &id); err != nil {
+		panic(fmt.Sprintf("templates-go prewarm.pod.identity: %v", err))
+	}
+	return id
+}
+
+var podIdentity = mustIdentity()
+
+// Fixed identities of the Task pod, read from templates-go.
+var (
+	AgentUID        = podIdentity.UID
+	WorkspaceVolume = podIdentity.WorkspaceVolume
+	WorkspaceMount  = podIdentity.WorkspaceMount
+	RepoDir         = podIdentity.Repo
+	HomeDir         = podIdentity.Home
+)
+
+// Names of the Task pod's own containers.
 const (
-	AgentUID          int64 = 61100
-	WorkspaceVolume         = "workspace"
-	WorkspaceMount          = "/workspace"
-	RepoDir                 = "/workspace/repo"
-	HomeDir                 = "/workspace/.home"
-	AgentContainer          = "agent"
-	GitCloneContainer       = "git-clone"
-	BranchContainer         = "branch-setup"
-	FilesContainer          = "workspace-files"
+	AgentContainer    = "agent"
+	GitCloneContainer = "git-clone"
+	BranchContainer   = "branch-setup"
+	FilesContainer    = "workspace-files"
 )
 
 // Default images, pinned so renders are reproducible.

@@ -33,7 +33,8 @@ type PodOverrides struct {
 // plain Workspace (repo, ref, secretRef, files) and podOverrides carrying
 // the setup containers, volumes and env. Kelos runs extraInitContainers
 // after its own init containers and mounts volumeMounts in the agent only.
-func KelosPodOverrides(ws *v1alpha2.Workspace, o Options) (*v1alpha2.Workspace, PodOverrides, error) {
+func KelosPodOverrides(ws *v1alpha2.Workspace, o Options) (_ *v1alpha2.Workspace, _ PodOverrides, err error) {
+	defer recoverPart(&err)
 	if errs := ws.ValidateWith(v1alpha2.ValidationOptions{AllowHostPath: o.AllowHostPath}); len(errs) > 0 {
 		return nil, PodOverrides{}, inputErrorf("workspace %s is invalid: %s", ws.Name, errs.ToAggregate())
 	}

@@ -14,7 +14,8 @@ import (
 
 // Render returns the Job for task on ws. It validates ws first, so an
 // invalid Workspace yields an error listing every field path, never a pod.
-func Render(ws *v1alpha2.Workspace, task *v1alpha2.Task, o Options) (*batchv1.Job, error) {
+func Render(ws *v1alpha2.Workspace, task *v1alpha2.Task, o Options) (job *batchv1.Job, err error) {
+	defer recoverPart(&err)
 	if err := checkInputs(ws, task, o); err != nil {
 		return nil, err
 	}

@@ -6,16 +6,12 @@ import (
 	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
 )
 
-// volumes returns the workspace EmptyDir followed by the user volumes.
+// volumes returns the workspace EmptyDir followed by the user volumes
+// (templates-go "prewarm.pod.volumes").
 func volumes(ws *v1alpha2.Workspace) []corev1.Volume {
-	out := []corev1.Volume{{
-		Name:         WorkspaceVolume,
-		VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}},
-	}}
-	for _, v := range ws.Spec.Volumes {
-		out = append(out, corev1.Volume{Name: v.Name, VolumeSource: *v.Source.DeepCopy()})
-	}
-	return out
+	var out items[corev1.Volume]
+	part("prewarm.pod.volumes", map[string]any{"volumes": ws.Spec.Volumes}, &out)
+	return out.Items
 }
 
 // workspaceMounts is what the built-in init containers see.
@@ -24,16 +20,9 @@ func workspaceMounts() []corev1.VolumeMount {
 }
 
 // userMounts is what setup containers and the agent see: the workspace plus
-// every user volume.
+// every user volume (templates-go "prewarm.pod.mounts").
 func userMounts(ws *v1alpha2.Workspace) []corev1.VolumeMount {
-	out := workspaceMounts()
-	for _, v := range ws.Spec.Volumes {
-		out = append(out, corev1.VolumeMount{
-			Name:      v.Name,
-			MountPath: v.MountPath,
-			SubPath:   v.SubPath,
-			ReadOnly:  v.ReadOnly,
-		})
-	}
-	return out
+	var out items[corev1.VolumeMount]
+	part("prewarm.pod.mounts", map[string]any{"volumes": ws.Spec.Volumes}, &out)
+	return out.Items
 }

@@ -50,7 +50,7 @@ func TestHelmEngine(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, n := range names {
-			got, err := render(t, n, doc.Presets[n])
+			got, err := Render(n, doc.Presets[n])
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -63,8 +63,8 @@ func TestHelmEngine(t *testing.T) {
 	}
 }
 
-// helmChart builds an in-memory chart holding the embedded templates (plus
-// stubs for scripts not written yet) and one template that includes every
+// helmChart builds an in-memory chart holding the embedded templates and
+// one template that includes every
 // preset the way the prewarm-workspace chart does.
 func helmChart(t *testing.T) *chart.Chart {
 	t.Helper()
@@ -80,15 +80,10 @@ func helmChart(t *testing.T) *chart.Chart {
 		}
 		ch.Templates = append(ch.Templates, &chart.File{Name: "templates/_" + strings.ReplaceAll(f, "/", "-"), Data: data})
 	}
-	var stubs, out strings.Builder
+	var out strings.Builder
 	for _, n := range names {
-		if _, err := Script(n); err != nil {
-			fmt.Fprintf(&stubs, "{{- define %q -}}\n# stub: %s is not written yet\n{{ end -}}\n", scriptName(n), scriptName(n))
-		}
 		fmt.Fprintf(&out, "%s: {{ include \"prewarm.preset.%s\" (.Values.presets.%s | default dict) | fromJson | toJson }}\n", n, n, n)
 	}
-	ch.Templates = append(ch.Templates,
-		&chart.File{Name: "templates/_stubs.tpl", Data: []byte(stubs.String())},
-		&chart.File{Name: "templates/out.yaml", Data: []byte(out.String())})
+	ch.Templates = append(ch.Templates, &chart.File{Name: "templates/out.yaml", Data: []byte(out.String())})
 	return ch
 }

@@ -7,17 +7,12 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
-	"text/template"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"k8s.io/apimachinery/pkg/api/resource"
-	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/yaml"
-
-	templatesgo "github.com/prewarm-dev/prewarm/templates-go"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -28,64 +23,15 @@ var cmpOpts = []cmp.Option{
 	cmpopts.EquateEmpty(),
 }
 
-// stubbed are templates with a stub for every script define that is not
-// written yet, so preset goldens stay testable while scripts change.
-var stubbed = sync.OnceValues(func() (*template.Template, error) {
-	t, err := templatesgo.Parse()
-	if err != nil {
-		return nil, err
-	}
-	for _, n := range names {
-		if t.Lookup(scriptName(n)) == nil {
-			if _, err := t.New(scriptName(n)).Parse("# stub: " + scriptName(n) + " is not written yet\n"); err != nil {
-				return nil, err
-			}
-		}
-	}
-	return t, nil
-})
-
-// scriptOrStub returns the real script of a preset or, when its define is
-// missing, the stub text (and logs that it used the stub).
-func scriptOrStub(t *testing.T, name string) string {
-	t.Helper()
-	if s, err := Script(name); err == nil {
-		return s
-	}
-	t.Logf("%s is not defined yet; using a stub script", scriptName(name))
-	tpl, err := stubbed()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := execute(tpl, scriptName(name), map[string]any{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-// render is Render, falling back to stub scripts for missing defines.
-func render(t *testing.T, name string, o Options) (Additions, error) {
-	t.Helper()
-	if _, err := Script(name); err == nil || !Known(name) {
-		return Render(name, o)
-	}
-	if errs := o.Validate(name, field.NewPath("presets", name)); len(errs) > 0 {
-		return Render(name, o)
-	}
-	tpl, err := stubbed()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return renderWith(tpl, name, o)
-}
-
 // placeholder replaces the script text (command[2]) of every setup
 // container, after checking it is the preset's script, so goldens do not
 // embed scripts that other work changes.
 func placeholder(t *testing.T, name string, a *Additions) {
 	t.Helper()
-	want := scriptOrStub(t, name)
+	want, err := Script(name)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i := range a.Setup {
 		c := &a.Setup[i]
 		if len(c.Command) != 4 {

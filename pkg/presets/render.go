@@ -111,13 +111,11 @@ func Script(name string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if t.Lookup(scriptName(name)) == nil {
-		return "", fmt.Errorf("preset %s: script template %q is not defined (expected in templates-go/scripts/%s.sh.tpl)", name, scriptName(name), name)
-	}
 	return execute(t, scriptName(name), map[string]any{})
 }
 
-// Render validates o and renders preset name into Workspace additions.
+// Render validates o and renders "prewarm.preset.<name>" into Workspace
+// additions.
 func Render(name string, o Options) (Additions, error) {
 	if errs := o.Validate(name, field.NewPath("presets", name)); len(errs) > 0 {
 		return Additions{}, errs.ToAggregate()
@@ -125,14 +123,6 @@ func Render(name string, o Options) (Additions, error) {
 	t, err := parsed()
 	if err != nil {
 		return Additions{}, err
-	}
-	return renderWith(t, name, o)
-}
-
-// renderWith executes "prewarm.preset.<name>" from t with o as data.
-func renderWith(t *template.Template, name string, o Options) (Additions, error) {
-	if t.Lookup(scriptName(name)) == nil {
-		return Additions{}, fmt.Errorf("preset %s: script template %q is not defined (expected in templates-go/scripts/%s.sh.tpl)", name, scriptName(name), name)
 	}
 	data, err := toData(o)
 	if err != nil {

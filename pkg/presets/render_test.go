@@ -23,7 +23,7 @@ func TestRender(t *testing.T) {
 			var c renderCase
 			readYAML(t, file, &c)
 			o := decodeCaseOptions(t, c.Options)
-			got, err := render(t, c.Preset, o)
+			got, err := Render(c.Preset, o)
 			if err != nil {
 				t.Fatalf("Render(%s): %v", c.Preset, err)
 			}
@@ -74,7 +74,7 @@ func TestRenderDeterministic(t *testing.T) {
 		o := decodeCaseOptions(t, c.Options)
 		var out [2][]byte
 		for i := range out {
-			a, err := render(t, c.Preset, o)
+			a, err := Render(c.Preset, o)
 			if err != nil {
 				t.Fatalf("%s: %v", file, err)
 			}
@@ -106,11 +106,11 @@ func TestScripts(t *testing.T) {
 	}
 }
 
-// TestMissingScriptError renders with a template set that lacks the script.
+// TestMissingScriptError executes a template set that lacks the script.
 func TestMissingScriptError(t *testing.T) {
-	_, err := renderWith(template.New("empty"), "npm", Options{})
-	if err == nil || !strings.Contains(err.Error(), `script template "prewarm.script.npm" is not defined`) {
-		t.Errorf("renderWith without the script = %v, want a clear missing-define error", err)
+	_, err := execute(template.New("empty"), scriptName("npm"), map[string]any{})
+	if err == nil || !strings.Contains(err.Error(), `template "prewarm.script.npm" is not defined`) {
+		t.Errorf("execute without the script = %v, want a clear missing-define error", err)
 	}
 }
 

@@ -55,7 +55,7 @@ func runValidateCase(t *testing.T, c validateCase) {
 		got = append(got, e.Error())
 	}
 	matchErrors(t, got, c.Errors)
-	_, err := render(t, c.Preset, o)
+	_, err := Render(c.Preset, o)
 	switch {
 	case len(c.Errors) == 0 && err != nil:
 		t.Errorf("valid options do not render: %v", err)

@@ -65,8 +65,8 @@ caller sees them). Output text is empty.
 {{- $_ := set $out "eco" $eco -}}
 {{- $_ := set $out "name" (printf "prewarm-%s" $eco) -}}
 {{- $_ := set $out "image" $image -}}
-{{- $_ := set $out "repo" "/workspace/repo" -}}
-{{- $_ := set $out "home" "/workspace/.home" -}}
+{{- $_ := set $out "repo" (include "prewarm.pod.repo" (dict)) -}}
+{{- $_ := set $out "home" (include "prewarm.pod.home" (dict)) -}}
 {{- $_ := set $out "workdirs" (get $o "workdirs" | default (list ".")) -}}
 {{- $_ := set $out "extraArgs" (get $o "extraArgs" | default list) -}}
 {{- $_ := set $out "claimName" (get $cache "claimName" | default (printf "prewarm-cache-%s" $eco)) -}}

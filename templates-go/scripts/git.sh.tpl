@@ -11,15 +11,15 @@ if [ -n "${GITHUB_TOKEN:-}" ]; then
   auth='!f() { echo username=x-access-token; echo "password=${GITHUB_TOKEN}"; }; f'
 fi
 if [ -n "${GIT_REF:-}" ]; then
-  git -c credential.helper="$auth" clone --depth 1 --branch "$GIT_REF" -- "$GIT_REPO" /workspace/repo
+  git -c credential.helper="$auth" clone --depth 1 --branch "$GIT_REF" -- "$GIT_REPO" {{ include "prewarm.pod.repo" (dict) }}
 else
-  git -c credential.helper="$auth" clone --depth 1 -- "$GIT_REPO" /workspace/repo
+  git -c credential.helper="$auth" clone --depth 1 -- "$GIT_REPO" {{ include "prewarm.pod.repo" (dict) }}
 fi
-mkdir -p /workspace/.home
+mkdir -p {{ include "prewarm.pod.home" (dict) }}
 {{- end -}}
 {{- define "prewarm.script.branch-setup" -}}
 set -eu
-cd /workspace/repo
+cd {{ include "prewarm.pod.repo" (dict) }}
 if git fetch --depth 1 origin "refs/heads/$KELOS_BRANCH" 2>/dev/null; then
   git checkout -B "$KELOS_BRANCH" FETCH_HEAD
 else

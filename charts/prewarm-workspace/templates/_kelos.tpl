@@ -36,19 +36,6 @@ render (helm template, prewarm render) goes by the Kubernetes version. */ -}}
 {{- toJson $spec -}}
 {{- end -}}
 
-{{/* env list .a then .b; a later name replaces an earlier one in place. */}}
-{{- define "prewarm-workspace.mergeEnvInPlace" -}}
-{{- $names := list -}}
-{{- $byName := dict -}}
-{{- range concat (.a | default list) (.b | default list) -}}
-{{- if not (hasKey $byName .name) }}{{ $names = append $names .name }}{{ end -}}
-{{- $_ := set $byName .name . -}}
-{{- end -}}
-{{- $out := list -}}
-{{- range $names }}{{ $out = append $out (get $byName .) }}{{ end -}}
-{{- toJson $out -}}
-{{- end -}}
-
 {{/*
 The pod additions as JSON {extraInitContainers, volumes, volumeMounts, env,
 labels}: the shape of a Kelos Task's spec.podOverrides.
@@ -60,24 +47,12 @@ labels}: the shape of a Kelos Task's spec.podOverrides.
 {{- $names := list }}{{ range $setup }}{{ $names = append $names .name }}{{ end -}}
 {{- fail (printf "kelos.integration=%s needs %d setup containers (%s), but released Kelos accepts at most 8 podOverrides.extraInitContainers; disable presets or merge extraSetup steps" (include "prewarm-workspace.integration" .) (len $setup) (join ", " $names)) -}}
 {{- end -}}
-{{- $mounts := list -}}
-{{- $volumes := list -}}
-{{- range $spec.volumes | default list -}}
-{{- $m := dict "name" .name "mountPath" .mountPath -}}
-{{- with .subPath }}{{ $_ := set $m "subPath" . }}{{ end -}}
-{{- if .readOnly }}{{ $_ := set $m "readOnly" true }}{{ end -}}
-{{- $mounts = append $mounts $m -}}
-{{- $volumes = append $volumes (merge (dict "name" .name) .source) -}}
-{{- end -}}
-{{- $containerMounts := prepend $mounts (dict "name" "workspace" "mountPath" "/workspace") -}}
+{{- $volumes := (include "prewarm.pod.volumes" (dict "volumes" $spec.volumes "noWorkspace" true) | fromJson).items -}}
+{{- $mounts := (include "prewarm.pod.mounts" (dict "volumes" $spec.volumes "noWorkspace" true) | fromJson).items -}}
+{{- $sc := include "prewarm-workspace.containerSecurityContext" $ | fromJson -}}
 {{- $inits := list -}}
 {{- range $setup -}}
-{{- $c := dict "name" .name "image" .image "workingDir" (.workingDir | default "/workspace/repo") "volumeMounts" $containerMounts "securityContext" (include "prewarm-workspace.containerSecurityContext" $ | fromYaml) "resources" (.resources | default dict) -}}
-{{- with .command }}{{ $_ := set $c "command" . }}{{ end -}}
-{{- with .args }}{{ $_ := set $c "args" . }}{{ end -}}
-{{- with .terminationMessagePolicy }}{{ $_ := set $c "terminationMessagePolicy" . }}{{ end -}}
-{{- with include "prewarm-workspace.mergeEnvInPlace" (dict "a" $spec.env "b" .env) | fromJsonArray }}{{ $_ := set $c "env" . }}{{ end -}}
-{{- $inits = append $inits $c -}}
+{{- $inits = append $inits (include "prewarm.pod.setupContainer" (dict "setup" . "env" $spec.env "volumes" $spec.volumes "securityContext" $sc) | fromJson) -}}
 {{- end -}}
 {{- $out := dict "labels" (dict "prewarm.dev/workspace" (include "prewarm-workspace.workspaceName" .)) -}}
 {{- with $inits }}{{ $_ := set $out "extraInitContainers" . }}{{ end -}}
