@@ -72,7 +72,7 @@ func TestWorkspaceParityGoVsHelm(t *testing.T) {
 					t.Fatalf("helm render: %v", err)
 				}
 				got := workspaceFrom(t, manifest)
-				want := goWorkspace(t, raw, "parity-prewarm-workspace")
+				want := goWorkspace(t, raw, "parity-prewarm-workspace", false)
 				want.Name = got.Name
 				if errs := got.Validate(); len(errs) > 0 {
 					t.Errorf("chart rendered an invalid Workspace: %v", errs)
@@ -190,12 +190,22 @@ func workspaceFrom(t *testing.T, manifest string) v1alpha2.Workspace {
 
 // goWorkspace is the chart's contract written in Go: workspace.* fields,
 // presets with the chart's claim names, user env winning over preset env,
-// then extraVolumes and extraSetup.
-func goWorkspace(t *testing.T, raw []byte, fullname string) v1alpha2.Workspace {
+// then extraVolumes and extraSetup. For the warmer (warmer true) every
+// preset is the trusted writer of a writable cache, and extraSetup is not
+// run.
+func goWorkspace(t *testing.T, raw []byte, fullname string, warmer bool) v1alpha2.Workspace {
 	t.Helper()
+	ws, err := goWorkspaceErr(raw, fullname, warmer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ws
+}
+
+func goWorkspaceErr(raw []byte, fullname string, warmer bool) (v1alpha2.Workspace, error) {
 	var v chartValues
 	if err := yaml.UnmarshalStrict(raw, &v); err != nil {
-		t.Fatalf("values: %v", err)
+		return v1alpha2.Workspace{}, fmt.Errorf("values: %w", err)
 	}
 	ws := v1alpha2.Workspace{Spec: v1alpha2.WorkspaceSpec{Repo: v.Workspace.Repo, Ref: v.Workspace.Ref}}
 	if v.Workspace.SecretRef != "" {
@@ -214,15 +224,20 @@ func goWorkspace(t *testing.T, raw []byte, fullname string) v1alpha2.Workspace {
 		if o.Cache.ClaimName == "" {
 			o.Cache.ClaimName = fmt.Sprintf("%s-%s-cache", fullname, name)
 		}
+		if warmer {
+			o.Cache.Mode, o.TrustedWriter = "readWrite", true
+		}
 		v.Presets[name] = o
 	}
 	if err := presets.Apply(&ws, v.Presets); err != nil {
-		t.Fatalf("presets.Apply: %v", err)
+		return ws, err
 	}
 	ws.Spec.Env = overrideEnv(ws.Spec.Env, v.Workspace.Env)
 	ws.Spec.Volumes = append(ws.Spec.Volumes, v.ExtraVolumes...)
-	ws.Spec.Setup = append(ws.Spec.Setup, v.ExtraSetup...)
-	return ws
+	if !warmer {
+		ws.Spec.Setup = append(ws.Spec.Setup, v.ExtraSetup...)
+	}
+	return ws, nil
 }
 
 func overrideEnv(env []corev1.EnvVar, user map[string]string) []corev1.EnvVar {
