@@ -19,7 +19,7 @@ import (
 
 // FS holds every template file. Files named *.tpl hold `define` blocks only.
 //
-//go:embed scripts/*.tpl presets/*.tpl pod/*.tpl
+//go:embed scripts/*.tpl presets/*.tpl pod/*.tpl objects/*.tpl
 var FS embed.FS
 
 // Failure is the error of a template's `fail` (or `required`): the message
@@ -62,7 +62,7 @@ func Parse() (*template.Template, error) {
 	}
 	funcs["fail"] = func(msg string) (string, error) { return "", &Failure{Msg: msg} }
 	t.Funcs(funcs)
-	if _, err := t.ParseFS(FS, "scripts/*.tpl", "presets/*.tpl", "pod/*.tpl"); err != nil {
+	if _, err := t.ParseFS(FS, "scripts/*.tpl", "presets/*.tpl", "pod/*.tpl", "objects/*.tpl"); err != nil {
 		return nil, fmt.Errorf("parse preset templates: %w", err)
 	}
 	return t, nil

@@ -1,6 +1,7 @@
 package chartrender
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -10,9 +11,13 @@ import (
 	"github.com/google/go-cmp/cmp"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/yaml"
 
 	"github.com/prewarm-dev/prewarm/pkg/podtemplate"
+	"github.com/prewarm-dev/prewarm/pkg/presets"
+	templatesgo "github.com/prewarm-dev/prewarm/templates-go"
 )
 
 // TestWarmerParityGoVsHelm renders each parity values file through Helm
@@ -122,4 +127,93 @@ func cronJobNamed(t *testing.T, manifest, name string) batchv1.CronJob {
 	}
 	t.Fatalf("no CronJob %s in render", name)
 	return batchv1.CronJob{}
+}
+
+// TestPrunerParityGoVsHelm renders both charts' pruner CronJobs through
+// Helm and compares each pod with Go's podtemplate.PrunerPodSpec for the
+// same cache: prewarm-workspace for every parity values file (one pruner
+// per cache the release creates), prewarm-caches with its defaults.
+func TestPrunerParityGoVsHelm(t *testing.T) {
+	sizes := map[string]string{}
+	if err := templatesgo.ExecuteJSON("prewarm.cache.sizes", map[string]any{}, &sizes); err != nil {
+		t.Fatal(err)
+	}
+	podSC, containerSC, err := podtemplate.DefaultSecurityContexts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	resources := &corev1.ResourceRequirements{
+		Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("16Mi")},
+		Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("64Mi")},
+	}
+	budget := func(size string) string { q := resource.MustParse(size); return fmt.Sprint(q.Value() * 80 / 100) }
+	files, _ := filepath.Glob("testdata/parity/*.yaml")
+	ws, err := Load("prewarm-workspace")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		t.Run("prewarm-workspace/"+strings.TrimSuffix(filepath.Base(f), ".yaml"), func(t *testing.T) {
+			raw, vals := readValues(t, f)
+			manifest, err := Render(ws, Options{ReleaseName: "parity", Namespace: "team", Values: vals})
+			if err != nil {
+				t.Fatalf("helm render: %v", err)
+			}
+			var v chartValues
+			if err := yaml.UnmarshalStrict(raw, &v); err != nil {
+				t.Fatal(err)
+			}
+			for _, eco := range presets.Names() {
+				o, ok := v.Presets[eco]
+				if !ok || !o.Enabled || v.Caches[eco].ExistingClaim != "" || (o.Cache != nil && o.Cache.ClaimName != "") {
+					continue
+				}
+				size := v.Caches[eco].Size
+				if size == "" {
+					size = sizes[eco]
+				}
+				want, err := podtemplate.PrunerPodSpec(podtemplate.PrunerOptions{
+					Cache: eco, ClaimName: "parity-prewarm-workspace-" + eco + "-cache", BudgetBytes: budget(size),
+					Image: "busybox:1.37", ImagePullPolicy: corev1.PullIfNotPresent, Argv0: "prewarm-prune",
+					Resources: resources, PodSecurityContext: podSC, SecurityContext: containerSC,
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := cronJobNamed(t, manifest, "parity-prewarm-workspace-"+eco+"-pruner").Spec.JobTemplate.Spec.Template.Spec
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("%s pruner pod: Go vs Helm (-want +got):\n%s", eco, diff)
+				}
+			}
+		})
+	}
+	t.Run("prewarm-caches/defaults", func(t *testing.T) {
+		c, err := Load("prewarm-caches")
+		if err != nil {
+			t.Fatal(err)
+		}
+		manifest, err := Render(c, Options{ReleaseName: "parity", Namespace: "team"})
+		if err != nil {
+			t.Fatalf("helm render: %v", err)
+		}
+		readOnlyRoot := &corev1.SecurityContext{
+			AllowPrivilegeEscalation: ptr.To(false), ReadOnlyRootFilesystem: ptr.To(true), RunAsNonRoot: ptr.To(true),
+			Capabilities:   &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+			SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+		}
+		for _, name := range []string{"npm", "pip", "gomod"} {
+			want, err := podtemplate.PrunerPodSpec(podtemplate.PrunerOptions{
+				Cache: name, ClaimName: "parity-prewarm-caches-" + name, BudgetBytes: budget(sizes[name]),
+				Image: "busybox:1.37", ImagePullPolicy: corev1.PullIfNotPresent, Argv0: "prune",
+				Resources: resources, PodSecurityContext: podSC, SecurityContext: readOnlyRoot, Tmp: true,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := cronJobNamed(t, manifest, "parity-prewarm-caches-"+name+"-pruner").Spec.JobTemplate.Spec.Template.Spec
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("%s pruner pod: Go vs Helm (-want +got):\n%s", name, diff)
+			}
+		}
+	})
 }

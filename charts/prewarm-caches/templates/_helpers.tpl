@@ -1,62 +1,26 @@
-{{/*
-Chart name, truncated to 63 characters (nameOverride wins).
-*/}}
+{{/* Chart name, truncated to 63 characters (templates-go prewarm.name). */}}
 {{- define "prewarm-caches.name" -}}
-{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- include "prewarm.name" . -}}
 {{- end -}}
 
-{{/*
-Fully qualified app name, truncated to 63 characters (some Kubernetes name
-fields are limited to this by the DNS naming spec). A release name that
-already contains the chart name is used as is.
-*/}}
+{{/* Fully qualified app name (templates-go prewarm.fullname), at most 63 characters. */}}
 {{- define "prewarm-caches.fullname" -}}
-{{- if .Values.fullnameOverride -}}
-{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
-{{- else -}}
-{{- $name := default .Chart.Name .Values.nameOverride -}}
-{{- if contains $name .Release.Name -}}
-{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
-{{- else -}}
-{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
-{{- end -}}
-{{- end -}}
+{{- include "prewarm.fullname" . -}}
 {{- end -}}
 
-{{/*
-Chart name and version, for the helm.sh/chart label.
-*/}}
-{{- define "prewarm-caches.chart" -}}
-{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
-{{- end -}}
-
-{{/*
-Selector labels: name and instance only (they never change on upgrade).
-*/}}
+{{/* Selector labels: name and instance only (they never change on upgrade). */}}
 {{- define "prewarm-caches.selectorLabels" -}}
-app.kubernetes.io/name: {{ include "prewarm-caches.name" . }}
-app.kubernetes.io/instance: {{ .Release.Name }}
+{{- include "prewarm.selectorLabels" . | fromJson | toYaml -}}
 {{- end -}}
 
 {{/*
 prewarm-caches.labels: the standard labels of an object as YAML, merged with
-commonLabels and the object's own extra labels. Precedence: standard labels,
-then .extra, then commonLabels. Call with
-(dict "ctx" $ "component" "cache" "extra" $labels).
+the object's own extra labels and commonLabels (templates-go
+prewarm.labels). Precedence: standard labels, then .extra, then
+commonLabels. Call with (dict "ctx" $ "component" "cache" "extra" $labels).
 */}}
 {{- define "prewarm-caches.labels" -}}
-{{- $ctx := .ctx -}}
-{{- $std := dict
-  "helm.sh/chart" (include "prewarm-caches.chart" $ctx)
-  "app.kubernetes.io/name" (include "prewarm-caches.name" $ctx)
-  "app.kubernetes.io/instance" $ctx.Release.Name
-  "app.kubernetes.io/version" ($ctx.Chart.AppVersion | toString)
-  "app.kubernetes.io/managed-by" $ctx.Release.Service
-  "app.kubernetes.io/component" .component
-  "app.kubernetes.io/part-of" "prewarm"
--}}
-{{- $all := merge $std (deepCopy (.extra | default dict)) (deepCopy ($ctx.Values.commonLabels | default dict)) -}}
-{{- toYaml $all -}}
+{{- include "prewarm.labels" (dict "root" .ctx "component" .component "extra" (get . "extra" | default dict)) | fromJson | toYaml -}}
 {{- end -}}
 
 {{/*
@@ -70,13 +34,12 @@ wins), as YAML; empty when there are none. Call with
 {{- end -}}
 
 {{/*
-prewarm-caches.suffixedName: <fullname>-<suffix>, with fullname cut so the
-result fits .max characters and the suffix always survives. Call with
+prewarm-caches.suffixedName: <fullname>-<suffix> in at most .max
+characters (templates-go prewarm.suffixedName). Call with
 (dict "ctx" $ "suffix" "npm" "max" 63).
 */}}
 {{- define "prewarm-caches.suffixedName" -}}
-{{- $room := sub .max (add1 (len .suffix)) | int -}}
-{{- printf "%s-%s" (include "prewarm-caches.fullname" .ctx | trunc $room | trimSuffix "-") .suffix -}}
+{{- include "prewarm.suffixedName" (dict "root" .ctx "suffix" .suffix "max" .max) -}}
 {{- end -}}
 
 {{/*
@@ -102,10 +65,8 @@ floats). Call with (dict "ctx" $ "name" "npm" "cache" $c).
 {{- if hasKey $c "enabled" }}{{ $enabled = get $c "enabled" }}{{ end -}}
 {{- $out := dict "name" $name "key" $key "enabled" $enabled -}}
 {{- if $enabled -}}
-{{- $size := get $c "size" | default "" | toString -}}
-{{- if not $size -}}
-{{- fail (printf "%s.size: is required for an enabled cache (for example 20Gi)" $key) -}}
-{{- end -}}
+{{- $claim := get $c "claimName" | default (include "prewarm-caches.suffixedName" (dict "ctx" $ctx "suffix" $name "max" 63)) -}}
+{{- $size := include "prewarm.cache.size" (dict "cache" $name "size" (get $c "size") "key" (printf "%s.size" $key) "existing" (lookup "v1" "PersistentVolumeClaim" $ctx.Release.Namespace $claim)) -}}
 {{- $sizeBytes := include "prewarm.quantityBytes" (dict "q" $size "key" (printf "%s.size" $key)) | int64 -}}
 {{- $modes := get $c "accessModes" | default (list "ReadWriteMany") -}}
 {{- $mode := get $c "volumeMode" | default "Filesystem" -}}
@@ -114,44 +75,20 @@ floats). Call with (dict "ctx" $ "name" "npm" "cache" $c).
 {{- end -}}
 {{- $keep := true -}}
 {{- if hasKey $c "keep" }}{{ $keep = get $c "keep" }}{{ end -}}
-{{- $claim := get $c "claimName" | default (include "prewarm-caches.suffixedName" (dict "ctx" $ctx "suffix" $name "max" 63)) -}}
 {{- $p := get $c "prune" | default dict -}}
 {{- $pruneEnabled := true -}}
 {{- if hasKey $p "enabled" }}{{ $pruneEnabled = get $p "enabled" }}{{ end -}}
 {{- $pct := get $p "budgetPercent" -}}
-{{- $max := get $p "maxBytes" -}}
-{{- $budget := 0 -}}
-{{- $from := "" -}}
-{{- $text := "" -}}
-{{- $pctSet := not (or (kindIs "invalid" $pct) (eq (toString $pct) "")) -}}
-{{- $maxSet := not (or (kindIs "invalid" $max) (eq (toString $max) "")) -}}
-{{- if and $pctSet $maxSet -}}
-{{- fail (printf "%s.prune: set budgetPercent or maxBytes, not both" $key) -}}
-{{- else if $maxSet -}}
-{{- $budget = include "prewarm.quantityBytes" (dict "q" $max "key" (printf "%s.prune.maxBytes" $key) "bytes" true) | int64 -}}
-{{- if gt $budget $sizeBytes -}}
-{{- fail (printf "%s.prune.maxBytes: %v (%d bytes) exceeds %s.size %s (%d bytes)" $key $max $budget $key $size $sizeBytes) -}}
-{{- end -}}
-{{- $from = printf "%s.prune.maxBytes" $key -}}
-{{- $text = printf "maxBytes %v" $max -}}
-{{- else -}}
-{{- if not $pctSet -}}
+{{- $from := printf "%s.prune.budgetPercent" $key -}}
+{{- if or (kindIs "invalid" $pct) (eq (toString $pct) "") -}}
 {{- $pct = $ctx.Values.pruner.budgetPercent -}}
 {{- $from = "pruner.budgetPercent" -}}
-{{- else -}}
-{{- $from = printf "%s.prune.budgetPercent" $key -}}
 {{- end -}}
-{{- $pct = int64 $pct -}}
-{{- if or (lt $pct 1) (gt $pct 100) -}}
-{{- fail (printf "%s: budget percentage must be between 1 and 100, not %d" $from $pct) -}}
+{{- $max := get $p "maxBytes" -}}
+{{- if and (not (or (kindIs "invalid" $max) (eq (toString $max) ""))) (ne $from "pruner.budgetPercent") -}}
+{{- fail (printf "%s.prune: set budgetPercent or maxBytes, not both" $key) -}}
 {{- end -}}
-{{- $text = printf "%d%% of %s" $pct $size -}}
-{{- if lt $sizeBytes 92233720368547758 -}}
-{{- $budget = div (mul $sizeBytes $pct) 100 -}}
-{{- else -}}
-{{- $budget = mul (div $sizeBytes 100) $pct -}}
-{{- end -}}
-{{- end -}}
+{{- $b := include "prewarm.cache.budget" (dict "key" $key "size" $size "sizeBytes" $sizeBytes "percent" $pct "percentFrom" $from "maxBytes" $max) | fromJson -}}
 {{- $schedule := get $p "schedule" | default $ctx.Values.pruner.schedule -}}
 {{- $_ := set $out "size" $size -}}
 {{- $_ = set $out "sizeBytes" (toString $sizeBytes) -}}
@@ -166,7 +103,7 @@ floats). Call with (dict "ctx" $ "name" "npm" "cache" $c).
 {{- range $k := keys $lab | sortAlpha }}{{ include "prewarm.check.label" (dict "key" (printf "%s.labels.%s" $key $k) "name" $k "v" (get $lab $k)) }}{{ end -}}
 {{- $_ = set $out "annotations" $ann -}}
 {{- $_ = set $out "labels" $lab -}}
-{{- $_ = set $out "prune" (dict "enabled" (and $ctx.Values.pruner.enabled $pruneEnabled) "schedule" $schedule "budgetBytes" (toString $budget) "budgetFrom" $from "budgetText" $text) -}}
+{{- $_ = set $out "prune" (dict "enabled" (and $ctx.Values.pruner.enabled $pruneEnabled) "schedule" $schedule "budgetBytes" $b.bytes "budgetFrom" $b.from "budgetText" $b.text) -}}
 {{- end -}}
 {{- toJson $out -}}
 {{- end -}}
@@ -207,4 +144,12 @@ prewarm-caches.image: repository[:tag][@digest]; tag or digest is required.
 {{- $img.repository -}}
 {{- with $img.tag }}:{{ . }}{{ end -}}
 {{- with $img.digest }}@{{ . }}{{ end -}}
+{{- end -}}
+
+{{/*
+prewarm-caches.podSecurityContext: pruner.podSecurityContext laid over the
+Task pods' (templates-go prewarm.pod.securityContext), as JSON.
+*/}}
+{{- define "prewarm-caches.podSecurityContext" -}}
+{{- include "prewarm.overlay" (dict "base" (include "prewarm.pod.securityContext" (dict) | fromJson) "over" .Values.pruner.podSecurityContext) -}}
 {{- end -}}

@@ -1,35 +1,19 @@
-{{/* Chart name, truncated to 63 characters. */}}
+{{/* Chart name, truncated to 63 characters (templates-go prewarm.name). */}}
 {{- define "prewarm-workspace.name" -}}
-{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- include "prewarm.name" . -}}
 {{- end -}}
 
-{{/*
-Full name: release-chart unless the release name already contains the chart
-name; truncated to 63 characters because Kubernetes names are DNS labels.
-*/}}
+{{/* Full name (templates-go prewarm.fullname): release-chart, at most 63 characters. */}}
 {{- define "prewarm-workspace.fullname" -}}
-{{- if .Values.fullnameOverride -}}
-{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
-{{- else -}}
-{{- $name := default .Chart.Name .Values.nameOverride -}}
-{{- if contains $name .Release.Name -}}
-{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
-{{- else -}}
-{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
-{{- end -}}
-{{- end -}}
+{{- include "prewarm.fullname" . -}}
 {{- end -}}
 
 {{/*
 A name with a suffix, at most .max characters (default 63; CronJobs take
-52, since the Job controller appends an 11-character suffix): the prefix is
-cut first so the suffix survives truncation and two suffixes never
-collapse into one name.
+52): templates-go prewarm.suffixedName.
 */}}
 {{- define "prewarm-workspace.suffixed" -}}
-{{- $max := .max | default 63 | int -}}
-{{- $prefix := include "prewarm-workspace.fullname" .root | trunc (int (sub (sub $max 1) (len .suffix))) | trimSuffix "-" -}}
-{{- printf "%s-%s" $prefix .suffix -}}
+{{- include "prewarm.suffixedName" (dict "root" .root "suffix" .suffix "max" (get . "max" | default 63)) -}}
 {{- end -}}
 
 {{/* The name of a CronJob with suffix .suffix: at most 52 characters. */}}
@@ -37,21 +21,17 @@ collapse into one name.
 {{- include "prewarm-workspace.suffixed" (dict "root" .root "suffix" .suffix "max" 52) -}}
 {{- end -}}
 
-{{- define "prewarm-workspace.chart" -}}
-{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
-{{- end -}}
-
 {{/* Selector labels: name and instance only, so they never change on upgrade. */}}
 {{- define "prewarm-workspace.selectorLabels" -}}
-app.kubernetes.io/name: {{ include "prewarm-workspace.name" . }}
-app.kubernetes.io/instance: {{ .Release.Name }}
+{{- include "prewarm.selectorLabels" . | fromJson | toYaml -}}
 {{- end -}}
 
 {{/*
-The standard labels merged with commonLabels as one map, so a key is never
-written twice: the chart's own app.kubernetes.io/* and helm.sh/chart labels
-win over commonLabels (selectors depend on them). Each commonLabels key and
-value is checked against Kubernetes' label syntax.
+The standard labels merged with commonLabels as one map (templates-go
+prewarm.labels), so a key is never written twice: the chart's own
+app.kubernetes.io/* and helm.sh/chart labels win over commonLabels
+(selectors depend on them). Each commonLabels key and value is checked
+against Kubernetes' label syntax.
 */}}
 {{- define "prewarm-workspace.labels" -}}
 {{- include "prewarm-workspace.labelMap" (dict "root" . "component" "") -}}
@@ -63,21 +43,7 @@ value is checked against Kubernetes' label syntax.
 {{- end -}}
 
 {{- define "prewarm-workspace.labelMap" -}}
-{{- $root := .root -}}
-{{- $std := dict
-  "helm.sh/chart" (include "prewarm-workspace.chart" $root)
-  "app.kubernetes.io/name" (include "prewarm-workspace.name" $root)
-  "app.kubernetes.io/instance" $root.Release.Name
-  "app.kubernetes.io/version" ($root.Chart.AppVersion | toString)
-  "app.kubernetes.io/managed-by" $root.Release.Service
-  "app.kubernetes.io/part-of" "prewarm"
--}}
-{{- if .component }}{{ $_ := set $std "app.kubernetes.io/component" .component }}{{ end -}}
-{{- $common := $root.Values.commonLabels | default dict -}}
-{{- range $k := keys $common | sortAlpha -}}
-{{- include "prewarm.check.label" (dict "key" (printf "commonLabels.%s" $k) "name" $k "v" (get $common $k)) -}}
-{{- end -}}
-{{- toYaml (merge $std (deepCopy $common)) -}}
+{{- include "prewarm.labels" (dict "root" .root "component" .component "extra" (get . "extra" | default dict)) | fromJson | toYaml -}}
 {{- end -}}
 
 {{- define "prewarm-workspace.annotations" -}}
@@ -129,6 +95,16 @@ caches.<eco>.existingClaim, else the PVC this release creates.
 {{- else if $cache.existingClaim -}}{{ $cache.existingClaim }}
 {{- else -}}{{ include "prewarm-workspace.suffixed" (dict "root" .root "suffix" (printf "%s-cache" .eco)) }}
 {{- end -}}
+{{- end -}}
+
+{{/*
+The size of the cache PVC of preset .eco (templates-go prewarm.cache.size):
+caches.<eco>.size, else the existing claim's size (an upgrade keeps it),
+else the one default size table.
+*/}}
+{{- define "prewarm-workspace.cacheSize" -}}
+{{- $claim := include "prewarm-workspace.cacheClaim" . -}}
+{{- include "prewarm.cache.size" (dict "cache" .eco "size" (get .root.Values.caches .eco).size "key" (printf "caches.%s.size" .eco) "existing" (lookup "v1" "PersistentVolumeClaim" .root.Release.Namespace $claim)) -}}
 {{- end -}}
 
 {{/* "true" when this release creates the cache PVC of preset .eco. */}}
