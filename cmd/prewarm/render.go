@@ -98,7 +98,7 @@ func withIntegration(vals map[string]any, target string) {
 	k["integration"] = target
 }
 
-func chartNames() []string { return []string{"prewarm-workspace", "prewarm-caches", "prewarm-policy"} }
+func chartNames() []string { return chartrender.Names() }
 
 func runRender(out io.Writer, stdin io.Reader, rf renderFlags) error {
 	if rf.pod && rf.taskFile == "" {

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
+	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
 	"github.com/prewarm-dev/prewarm/pkg/presets"
 )
 
@@ -32,14 +34,10 @@ container gets for those workdirs (one per line). Presets: ` + strings.Join(pres
 				return fmt.Errorf("--preset is required (one of %s)", strings.Join(presets.Names(), ", "))
 			}
 			if !presets.Known(preset) {
-				return fmt.Errorf("unknown preset %q (valid: %s)", preset, strings.Join(presets.Names(), ", "))
+				return presets.UnknownError(preset)
 			}
 			if errs := presets.ValidateWorkdirs(workdirs, field.NewPath("--workdir")); len(errs) > 0 {
-				msgs := make([]string, len(errs))
-				for i, e := range errs {
-					msgs[i] = e.Error()
-				}
-				return fmt.Errorf("invalid workdir:\n  %s", strings.Join(msgs, "\n  "))
+				return errors.New(v1alpha2.FormatInvalid("--workdir", errs))
 			}
 			script, err := presets.Script(preset)
 			if err != nil {

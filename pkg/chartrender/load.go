@@ -18,6 +18,9 @@ import (
 	"github.com/prewarm-dev/prewarm/charts"
 )
 
+// Names lists the embedded charts (charts.Names, their one list).
+func Names() []string { return slices.Clone(charts.Names) }
+
 // Load returns the named embedded chart with its .helmignore applied.
 func Load(name string) (*chart.Chart, error) {
 	if !slices.Contains(charts.Names, name) {

@@ -36,7 +36,7 @@ type PodOverrides struct {
 func KelosPodOverrides(ws *v1alpha2.Workspace, o Options) (_ *v1alpha2.Workspace, _ PodOverrides, err error) {
 	defer recoverPart(&err)
 	if errs := ws.ValidateWith(v1alpha2.ValidationOptions{AllowHostPath: o.AllowHostPath}); len(errs) > 0 {
-		return nil, PodOverrides{}, inputErrorf("workspace %s is invalid: %s", ws.Name, errs.ToAggregate())
+		return nil, PodOverrides{}, &InputError{Msg: v1alpha2.FormatInvalid("workspace "+ws.Name, errs)}
 	}
 	if n := len(ws.Spec.Setup); n > MaxKelosExtraInitContainers {
 		return nil, PodOverrides{}, inputErrorf(

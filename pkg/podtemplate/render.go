@@ -2,7 +2,6 @@ package podtemplate
 
 import (
 	"fmt"
-	"strings"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -48,11 +47,7 @@ func checkInputs(ws *v1alpha2.Workspace, task *v1alpha2.Task, o Options) error {
 		return inputErrorf("task %s refers to workspace %q, not %q", task.Name, task.Spec.WorkspaceRef.Name, ws.Name)
 	}
 	if errs := ws.ValidateWith(v1alpha2.ValidationOptions{AllowHostPath: o.AllowHostPath}); len(errs) > 0 {
-		msgs := make([]string, 0, len(errs))
-		for _, e := range errs {
-			msgs = append(msgs, e.Error())
-		}
-		return inputErrorf("workspace %s is invalid:\n  %s", ws.Name, strings.Join(msgs, "\n  "))
+		return &InputError{Msg: v1alpha2.FormatInvalid("workspace "+ws.Name, errs)}
 	}
 	return nil
 }

@@ -2,9 +2,6 @@ package presets
 
 import (
 	"errors"
-	"fmt"
-	"sort"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -65,16 +62,4 @@ type mergePart struct {
 	Env     []corev1.EnvVar            `json:"env,omitempty"`
 }
 
-func checkNames(presets map[string]Options) error {
-	var unknown []string
-	for name := range presets {
-		if !Known(name) {
-			unknown = append(unknown, fmt.Sprintf("%q", name))
-		}
-	}
-	if len(unknown) == 0 {
-		return nil
-	}
-	sort.Strings(unknown)
-	return fmt.Errorf("unknown preset %s (known: %s)", strings.Join(unknown, ", "), strings.Join(names, ", "))
-}
+func checkNames(presets map[string]Options) error { return checkKnown(presets) }

@@ -8,16 +8,58 @@
 package presets
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
+
+	templatesgo "github.com/prewarm-dev/prewarm/templates-go"
 )
 
-// names is the fixed order presets are rendered in.
-var names = []string{"npm", "pip", "gomod", "cargo", "maven", "gradle"}
+// names is the fixed order presets are rendered in: templates-go's
+// "prewarm.preset.names", the one list the charts read too.
+var names = func() []string {
+	var list struct {
+		Items []string `json:"items"`
+	}
+	if err := templatesgo.ExecuteJSON("prewarm.preset.names", map[string]any{}, &list); err != nil {
+		panic(fmt.Sprintf("templates-go prewarm.preset.names: %v", err))
+	}
+	return list.Items
+}()
+
+// UnknownError is the error for preset names that are not presets, listing
+// the known ones (templates-go "prewarm.preset.unknown", the message the
+// charts print too).
+func UnknownError(unknown ...string) error {
+	quoted := make([]string, len(unknown))
+	for i, n := range unknown {
+		quoted[i] = fmt.Sprintf("%q", n)
+	}
+	sort.Strings(quoted)
+	msg, err := templatesgo.Execute("prewarm.preset.unknown", map[string]any{"names": quoted})
+	if err != nil {
+		return fmt.Errorf("unknown preset %s", strings.Join(quoted, ", "))
+	}
+	return errors.New(msg)
+}
+
+// checkKnown returns UnknownError for the keys of m that are not presets.
+func checkKnown[V any](m map[string]V) error {
+	var unknown []string
+	for name := range m {
+		if !Known(name) {
+			unknown = append(unknown, name)
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	return UnknownError(unknown...)
+}
 
 // Names returns the preset names in render order.
 func Names() []string { return append([]string(nil), names...) }
@@ -122,15 +164,8 @@ func DecodeMap(data []byte) (map[string]Options, error) {
 	if err := yaml.UnmarshalStrict(data, &m); err != nil {
 		return nil, fmt.Errorf("decode presets: %w", err)
 	}
-	var unknown []string
-	for name := range m {
-		if !Known(name) {
-			unknown = append(unknown, fmt.Sprintf("%q", name))
-		}
-	}
-	if len(unknown) > 0 {
-		sort.Strings(unknown)
-		return nil, fmt.Errorf("unknown preset %s (known: %s)", strings.Join(unknown, ", "), strings.Join(names, ", "))
+	if err := checkKnown(m); err != nil {
+		return nil, err
 	}
 	return m, nil
 }

@@ -3,6 +3,7 @@ package presets
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -33,6 +34,10 @@ type Defaults struct {
 	SingleWriter bool `json:"singleWriter"`
 	// SecretKey is the default registrySecret key.
 	SecretKey string `json:"secretKey"`
+	// MountPath is the default cache.mountPath, SecretMountPath the default
+	// registrySecret.mountPath.
+	MountPath       string `json:"mountPath"`
+	SecretMountPath string `json:"secretMountPath"`
 }
 
 // parsed holds the embedded templates; they never change at run time.
@@ -94,9 +99,7 @@ func DefaultsFor(name string) (Defaults, error) {
 	return d, nil
 }
 
-func unknownPreset(name string) error {
-	return fmt.Errorf("unknown preset %q (known: %s)", name, strings.Join(names, ", "))
-}
+func unknownPreset(name string) error { return UnknownError(name) }
 
 // scriptName is the define block holding a preset's setup script.
 func scriptName(name string) string { return "prewarm.script." + name }
@@ -118,7 +121,7 @@ func Script(name string) (string, error) {
 // additions.
 func Render(name string, o Options) (Additions, error) {
 	if errs := o.Validate(name, field.NewPath("presets", name)); len(errs) > 0 {
-		return Additions{}, errs.ToAggregate()
+		return Additions{}, errors.New(v1alpha2.FormatInvalid("presets."+name, errs))
 	}
 	t, err := parsed()
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
+	templatesgo "github.com/prewarm-dev/prewarm/templates-go"
 )
 
 var (
@@ -25,10 +26,7 @@ var (
 	envRE  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 )
 
-var (
-	modes     = []string{"readWrite", "readOnly"}
-	prebuilds = []string{"build", "test", "none"}
-)
+var prebuilds = []string{"build", "test", "none"}
 
 // Validate checks o as the options of preset name at path p (for example
 // presets.npm). Every message names the field and what it allows.
@@ -51,7 +49,7 @@ func (o Options) Validate(name string, p *field.Path) field.ErrorList {
 	errs = append(errs, validateCache(name, o, d, p)...)
 	errs = append(errs, validateOnly(name, o, p)...)
 	errs = append(errs, validateText(o.KeySalt, p.Child("keySalt"))...)
-	errs = append(errs, validateSecrets(name, o, p)...)
+	errs = append(errs, validateSecrets(o, d, p)...)
 	if o.Resources != nil {
 		errs = append(errs, v1alpha2.ValidateResources(*o.Resources, p.Child("resources"))...)
 	}
@@ -143,17 +141,21 @@ func validateCache(name string, o Options, d Defaults, p *field.Path) field.Erro
 	}
 	errs = append(errs, validateSubPath(c.SubPath, cp.Child("subPath"))...)
 	errs = append(errs, validateMountPath(c.MountPath, cp.Child("mountPath"))...)
-	mode := c.Mode
-	if mode == "" {
-		mode = d.Mode
+	var rule struct {
+		Rule      string   `json:"rule"`
+		Mode      string   `json:"mode"`
+		Supported []string `json:"supported"`
+		Detail    string   `json:"detail"`
 	}
-	switch {
-	case !contains(modes, mode):
-		errs = append(errs, field.NotSupported(cp.Child("mode"), c.Mode, modes))
-	case mode == "readWrite" && d.SingleWriter && !o.TrustedWriter:
-		errs = append(errs, field.Forbidden(cp.Child("mode"), fmt.Sprintf(
-			"readWrite needs trustedWriter: true; %s cannot share a writable cache between pods safely, "+
-				"so only one trusted writer (the warmer job) may write it and every other pod reads it readOnly", name)))
+	in := map[string]any{"eco": name, "mode": c.Mode, "trustedWriter": o.TrustedWriter}
+	if err := templatesgo.ExecuteJSON("prewarm.preset.modeRule", in, &rule); err != nil {
+		return append(errs, field.InternalError(cp.Child("mode"), err))
+	}
+	switch rule.Rule {
+	case "notSupported":
+		errs = append(errs, field.NotSupported(cp.Child("mode"), c.Mode, rule.Supported))
+	case "forbidden":
+		errs = append(errs, field.Forbidden(cp.Child("mode"), rule.Detail))
 	}
 	return errs
 }
@@ -237,14 +239,14 @@ func validateText(v string, p *field.Path) field.ErrorList {
 }
 
 // validateSecrets checks registrySecret and tokenSecretRef.
-func validateSecrets(name string, o Options, p *field.Path) field.ErrorList {
+func validateSecrets(o Options, d Defaults, p *field.Path) field.ErrorList {
 	var errs field.ErrorList
 	if s := o.RegistrySecret; s != nil {
 		sp := p.Child("registrySecret")
 		errs = append(errs, validateSecretName(s.Name, sp.Child("name"))...)
 		errs = append(errs, validateSecretKey(s.Key, sp.Child("key"), false)...)
 		errs = append(errs, validateMountPath(s.MountPath, sp.Child("mountPath"))...)
-		if mp := secretMountPath(name, s); mp == cacheMountPath(name, o.Cache) {
+		if mp := secretMountPath(s, d); mp == cacheMountPath(o.Cache, d) {
 			errs = append(errs, field.Invalid(sp.Child("mountPath"), mp, "must differ from cache.mountPath"))
 		}
 	}
@@ -300,18 +302,19 @@ func contains(list []string, v string) bool {
 	return false
 }
 
-// cacheMountPath is the effective cache.mountPath (as the template sets it).
-func cacheMountPath(name string, c *Cache) string {
+// cacheMountPath is the effective cache.mountPath (the template's default
+// when unset).
+func cacheMountPath(c *Cache, d Defaults) string {
 	if c != nil && c.MountPath != "" {
 		return c.MountPath
 	}
-	return "/cache/" + name
+	return d.MountPath
 }
 
 // secretMountPath is the effective registrySecret.mountPath.
-func secretMountPath(name string, s *RegistrySecret) string {
+func secretMountPath(s *RegistrySecret, d Defaults) string {
 	if s.MountPath != "" {
 		return s.MountPath
 	}
-	return "/etc/prewarm/" + name
+	return d.SecretMountPath
 }

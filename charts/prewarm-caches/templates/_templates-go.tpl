@@ -3036,20 +3036,67 @@ PREWARM_* env, and terminationMessagePolicy FallbackToLogsOnError.
 */ -}}
 
 {{- /*
+prewarm.preset.names: the presets, in the order they are rendered and
+merged, as JSON {"items": [...]}: the one list (Go's presets.Names and the
+charts read it). A new preset adds its name here and its defaults below.
+*/ -}}
+{{- define "prewarm.preset.names" -}}
+{{- toJson (dict "items" (list "npm" "pip" "gomod" "cargo" "maven" "gradle")) -}}
+{{- end -}}
+
+{{- /*
+prewarm.preset.unknown: the message for unknown preset names .names (a
+list of quoted names, e.g. "\"yarn\""), listing the known ones.
+*/ -}}
+{{- define "prewarm.preset.unknown" -}}
+{{- printf "unknown preset %s (known: %s)" (join ", " .names) (join ", " (include "prewarm.preset.names" (dict) | fromJson).items) -}}
+{{- end -}}
+
+{{- /*
 prewarm.preset.defaults: per-ecosystem defaults as JSON, keyed by preset
 name. singleWriter presets (no safe concurrent writers) default to a
 read-only cache and accept readWrite only with trustedWriter: true.
 secretKey is the default key (and file name) of registrySecret.
 */ -}}
 {{- define "prewarm.preset.defaults" -}}
-{{- toJson (dict
+{{- $all := dict
   "npm" (dict "image" (dict "repository" "node" "tag" "22-alpine") "mode" "readWrite" "singleWriter" false "secretKey" ".npmrc")
   "pip" (dict "image" (dict "repository" "python" "tag" "3.12-slim") "mode" "readWrite" "singleWriter" false "secretKey" "pip.conf")
   "gomod" (dict "image" (dict "repository" "golang" "tag" "1.26-alpine") "mode" "readWrite" "singleWriter" false "secretKey" ".netrc")
   "cargo" (dict "image" (dict "repository" "rust" "tag" "1.95-slim") "mode" "readOnly" "singleWriter" true "secretKey" "credentials.toml")
   "maven" (dict "image" (dict "repository" "maven" "tag" "3.9-eclipse-temurin-21") "mode" "readOnly" "singleWriter" true "secretKey" "settings.xml")
   "gradle" (dict "image" (dict "repository" "gradle" "tag" "8-jdk21") "mode" "readOnly" "singleWriter" true "secretKey" "gradle.properties")
-) -}}
+-}}
+{{- range $eco, $d := $all -}}
+{{- $_ := set $d "mountPath" (printf "/cache/%s" $eco) -}}
+{{- $_ := set $d "secretMountPath" (printf "/etc/prewarm/%s" $eco) -}}
+{{- end -}}
+{{- toJson $all -}}
+{{- end -}}
+
+{{- /*
+prewarm.preset.modeRule: the cache mode rules of preset .eco for the
+options' .mode (empty: the default) and .trustedWriter, as JSON {rule,
+mode, supported, detail}: rule is "" when the mode is fine,
+"notSupported" for a mode other than readWrite or readOnly, and
+"forbidden" for readWrite on a single-writer preset without
+trustedWriter. The one owner of the single-writer rule: Go
+(presets.Options.Validate) and the charts (prewarm.preset.resolve) both
+ask it.
+*/ -}}
+{{- define "prewarm.preset.modeRule" -}}
+{{- $d := get (include "prewarm.preset.defaults" (dict) | fromJson) .eco -}}
+{{- $mode := .mode | default $d.mode -}}
+{{- $modes := list "readWrite" "readOnly" -}}
+{{- $out := dict "rule" "" "mode" $mode "supported" $modes "detail" "" -}}
+{{- if not (has $mode $modes) -}}
+{{- $_ := set $out "rule" "notSupported" -}}
+{{- $_ := set $out "detail" (printf "%q is not supported (%s)" $mode (join ", " $modes)) -}}
+{{- else if and (eq $mode "readWrite") $d.singleWriter (not .trustedWriter) -}}
+{{- $_ := set $out "rule" "forbidden" -}}
+{{- $_ := set $out "detail" (printf "readWrite needs trustedWriter: true; %s cannot share a writable cache between pods safely, so only one trusted writer (the warmer job) may write it and every other pod reads it readOnly" .eco) -}}
+{{- end -}}
+{{- toJson $out -}}
 {{- end -}}
 
 {{- /*
@@ -3062,7 +3109,7 @@ caller sees them). Output text is empty.
 {{- $o := .options | default dict -}}
 {{- $out := .out -}}
 {{- $d := get (include "prewarm.preset.defaults" (dict) | fromJson) $eco -}}
-{{- $_ := required (printf "unknown preset %q (known: npm, pip, gomod, cargo, maven, gradle)" $eco) ($d | default "") -}}
+{{- $_ := required (include "prewarm.preset.unknown" (dict "names" (list (printf "%q" $eco)))) ($d | default "") -}}
 {{- include "prewarm.preset.check" (dict "eco" $eco "o" $o) -}}
 {{- $img := get $o "image" | default dict -}}
 {{- $image := get $img "repository" | default $d.image.repository -}}
@@ -3070,19 +3117,15 @@ caller sees them). Output text is empty.
 {{- if $tag }}{{ $image = printf "%s:%s" $image $tag }}{{ end -}}
 {{- with get $img "digest" }}{{ $image = printf "%s@%s" $image . }}{{ end -}}
 {{- $cache := get $o "cache" | default dict -}}
-{{- $mode := get $cache "mode" | default $d.mode -}}
-{{- if not (has $mode (list "readWrite" "readOnly")) -}}
-{{- $_ := required (printf "presets.%s.cache.mode: %q is not supported (readWrite, readOnly)" $eco $mode) "" -}}
-{{- end -}}
-{{- if and (eq $mode "readWrite") $d.singleWriter (not (get $o "trustedWriter")) -}}
-{{- $_ := required (printf "presets.%s.cache.mode: readWrite needs trustedWriter: true; %s cannot share a writable cache between pods safely, so only one trusted writer (the warmer job) may write it and every other pod reads it readOnly" $eco $eco) "" -}}
-{{- end -}}
+{{- $rule := include "prewarm.preset.modeRule" (dict "eco" $eco "mode" (get $cache "mode") "trustedWriter" (get $o "trustedWriter")) | fromJson -}}
+{{- $mode := $rule.mode -}}
+{{- if $rule.rule }}{{ $_ := required (printf "presets.%s.cache.mode: %s" $eco $rule.detail) "" }}{{ end -}}
 {{- $snapshots := true -}}
 {{- if hasKey $o "snapshots" }}{{ $snapshots = get $o "snapshots" }}{{ end -}}
 {{- $secret := dict -}}
 {{- with get $o "registrySecret" -}}
 {{- $key := get . "key" | default $d.secretKey -}}
-{{- $mount := get . "mountPath" | default (printf "/etc/prewarm/%s" $eco) -}}
+{{- $mount := get . "mountPath" | default $d.secretMountPath -}}
 {{- $secret = dict "name" (get . "name") "key" $key "mountPath" $mount "file" (printf "%s/%s" $mount $key) -}}
 {{- end -}}
 {{- $_ := set $out "eco" $eco -}}
@@ -3094,7 +3137,7 @@ caller sees them). Output text is empty.
 {{- $_ := set $out "extraArgs" (get $o "extraArgs" | default list) -}}
 {{- $_ := set $out "claimName" (get $cache "claimName" | default (printf "prewarm-cache-%s" $eco)) -}}
 {{- $_ := set $out "subPath" (get $cache "subPath") -}}
-{{- $_ := set $out "cache" (get $cache "mountPath" | default (printf "/cache/%s" $eco)) -}}
+{{- $_ := set $out "cache" (get $cache "mountPath" | default $d.mountPath) -}}
 {{- $_ := set $out "mode" $mode -}}
 {{- $_ := set $out "readWrite" (eq $mode "readWrite") -}}
 {{- $_ := set $out "snapshots" (ternary "true" "false" $snapshots) -}}

@@ -78,9 +78,9 @@ first path part names one (has a '.' or ':', or is localhost), is replaced.
 {{- $ref -}}
 {{- end -}}
 
-{{/* The presets in render order; must match pkg/presets.Names(). */}}
+{{/* The presets in render order, a JSON list (templates-go prewarm.preset.names). */}}
 {{- define "prewarm-workspace.presetNames" -}}
-{{- toJson (list "npm" "pip" "gomod" "cargo" "maven" "gradle") -}}
+{{- (include "prewarm.preset.names" (dict) | fromJson).items | toJson -}}
 {{- end -}}
 
 {{/*
