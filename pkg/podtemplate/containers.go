@@ -8,19 +8,9 @@ import (
 	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
 )
 
-// Scripts read every value from the environment, so repository URLs,
-// branches and file paths never become shell source. The git scripts live
-// in templates-go, shared with the chart's warmer job.
-const (
-	filesScript = `set -eu
-i=0
-while [ "$i" -lt "$KELOS_FILE_COUNT" ]; do
-  eval "path=\${KELOS_FILE_${i}_PATH}; content=\${KELOS_FILE_${i}_CONTENT}"
-  mkdir -p "$(dirname -- "/workspace/repo/$path")"
-  printf '%s' "$content" > "/workspace/repo/$path"
-  i=$((i + 1))
-done`
-)
+// The built-in scripts (templates-go/scripts/git.sh.tpl) read every value
+// from the environment, so repository URLs, branches and file paths never
+// become shell source.
 
 func builtinContainer(name, image, script string, env []corev1.EnvVar) corev1.Container {
 	return corev1.Container{
@@ -65,7 +55,7 @@ func filesContainer(ws *v1alpha2.Workspace, o Options) *corev1.Container {
 			corev1.EnvVar{Name: fmt.Sprintf("KELOS_FILE_%d_PATH", i), Value: f.Path},
 			corev1.EnvVar{Name: fmt.Sprintf("KELOS_FILE_%d_CONTENT", i), Value: f.Content})
 	}
-	c := builtinContainer(FilesContainer, o.GitImage, filesScript, env)
+	c := builtinContainer(FilesContainer, o.GitImage, builtinScript("prewarm.script.workspace-files"), env)
 	return &c
 }
 

@@ -9,7 +9,7 @@ import (
 
 var builtinScripts = sync.OnceValues(func() (map[string]string, error) {
 	out := map[string]string{}
-	for _, name := range []string{"prewarm.script.git-clone", "prewarm.script.branch-setup"} {
+	for _, name := range []string{"prewarm.script.branch-setup", "prewarm.script.workspace-files"} {
 		s, err := templatesgo.Execute(name, map[string]any{})
 		if err != nil {
 			return nil, err

@@ -26,3 +26,18 @@ else
   git checkout -b "$KELOS_BRANCH"
 fi
 {{- end -}}
+{{- /*
+prewarm.script.workspace-files: writes the Workspace's spec.files into the
+checkout. The paths and contents arrive as KELOS_FILE_COUNT and
+KELOS_FILE_<i>_PATH / KELOS_FILE_<i>_CONTENT, never as shell source.
+*/ -}}
+{{- define "prewarm.script.workspace-files" -}}
+set -eu
+i=0
+while [ "$i" -lt "$KELOS_FILE_COUNT" ]; do
+  eval "path=\${KELOS_FILE_${i}_PATH}; content=\${KELOS_FILE_${i}_CONTENT}"
+  mkdir -p "$(dirname -- "{{ include "prewarm.pod.repo" (dict) }}/$path")"
+  printf '%s' "$content" > "{{ include "prewarm.pod.repo" (dict) }}/$path"
+  i=$((i + 1))
+done
+{{- end -}}
