@@ -3,12 +3,12 @@ package chartrender
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"helm.sh/helm/v3/pkg/chart"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -25,38 +25,24 @@ import (
 // podtemplate.WarmerPodSpec on the same Workspace in warmer mode (built
 // with pkg/presets): the chart adds only the image pull policy.
 func TestWarmerParityGoVsHelm(t *testing.T) {
-	files, _ := filepath.Glob("testdata/parity/*.yaml")
-	if len(files) == 0 {
-		t.Fatal("no parity cases")
-	}
-	c, err := Load("prewarm-workspace")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(f), ".yaml"), func(t *testing.T) {
-			raw, vals := readValues(t, f)
-			manifest, err := Render(c, Options{ReleaseName: "parity", Namespace: "team", Values: vals})
-			if err != nil {
-				t.Fatalf("helm render: %v", err)
-			}
-			got := cronJobNamed(t, manifest, "parity-prewarm-workspace-warmer").Spec.JobTemplate.Spec.Template.Spec
-			ws := goWorkspace(t, raw, "parity-prewarm-workspace", true)
-			want, err := podtemplate.WarmerPodSpec(&ws, podtemplate.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i := range want.InitContainers {
-				want.InitContainers[i].ImagePullPolicy = corev1.PullIfNotPresent
-			}
-			for i := range want.Containers {
-				want.Containers[i].ImagePullPolicy = corev1.PullIfNotPresent
-			}
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("warmer pod: Go vs Helm (-want +got):\n%s", diff)
-			}
-		})
-	}
+	eachCase(t, "parity", func(t *testing.T, f string, c *chart.Chart) {
+		raw, vals := readValues(t, f)
+		got := cronJobNamed(t, renderParity(t, c, vals), "parity-prewarm-workspace-warmer").Spec.JobTemplate.Spec.Template.Spec
+		ws := goWorkspace(t, raw, "parity-prewarm-workspace", true)
+		want, err := podtemplate.WarmerPodSpec(&ws, podtemplate.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range want.InitContainers {
+			want.InitContainers[i].ImagePullPolicy = corev1.PullIfNotPresent
+		}
+		for i := range want.Containers {
+			want.Containers[i].ImagePullPolicy = corev1.PullIfNotPresent
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("warmer pod: Go vs Helm (-want +got):\n%s", diff)
+		}
+	})
 }
 
 // conflictCase is testdata/conflicts/<case>.yaml: prewarm-workspace values
@@ -73,41 +59,36 @@ var helmFailure = regexp.MustCompile(`^(?s:.*)execution error at \([^)]*\): `)
 // through Go (presets.Apply on the same options): both must refuse it with
 // exactly the expected message, which names both owners.
 func TestConflictParityGoVsHelm(t *testing.T) {
-	files, _ := filepath.Glob("testdata/conflicts/*.yaml")
-	if len(files) == 0 {
-		t.Fatal("no conflict cases")
-	}
-	c, err := Load("prewarm-workspace")
+	eachCase(t, "conflicts", func(t *testing.T, f string, c *chart.Chart) {
+		var cc conflictCase
+		readCase(t, f, &cc)
+		raw, err := yaml.Marshal(cc.Values)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, herr := Render(c, Options{ReleaseName: "parity", Namespace: "team", Values: cc.Values})
+		_, gerr := goWorkspaceErr(raw, "parity-prewarm-workspace", false)
+		if herr == nil || gerr == nil {
+			t.Fatalf("want both to fail: helm=%v go=%v", herr, gerr)
+		}
+		if diff := cmp.Diff(cc.Error, helmFailure.ReplaceAllString(herr.Error(), "")); diff != "" {
+			t.Errorf("Helm message (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff(cc.Error, gerr.Error()); diff != "" {
+			t.Errorf("Go message (-want +got):\n%s", diff)
+		}
+	})
+}
+
+// readCase decodes a YAML case file strictly into v.
+func readCase(t *testing.T, file string, v any) {
+	t.Helper()
+	data, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(f), ".yaml"), func(t *testing.T) {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var cc conflictCase
-			if err := yaml.UnmarshalStrict(data, &cc); err != nil {
-				t.Fatal(err)
-			}
-			raw, err := yaml.Marshal(cc.Values)
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, herr := Render(c, Options{ReleaseName: "parity", Namespace: "team", Values: cc.Values})
-			_, gerr := goWorkspaceErr(raw, "parity-prewarm-workspace", false)
-			if herr == nil || gerr == nil {
-				t.Fatalf("want both to fail: helm=%v go=%v", herr, gerr)
-			}
-			helmMsg := helmFailure.ReplaceAllString(herr.Error(), "")
-			if diff := cmp.Diff(cc.Error, helmMsg); diff != "" {
-				t.Errorf("Helm message (-want +got):\n%s", diff)
-			}
-			if diff := cmp.Diff(cc.Error, gerr.Error()); diff != "" {
-				t.Errorf("Go message (-want +got):\n%s", diff)
-			}
-		})
+	if err := yaml.UnmarshalStrict(data, v); err != nil {
+		t.Fatalf("%s: %v", file, err)
 	}
 }
 
@@ -147,55 +128,42 @@ func TestPrunerParityGoVsHelm(t *testing.T) {
 		Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("64Mi")},
 	}
 	budget := func(size string) string { q := resource.MustParse(size); return fmt.Sprint(q.Value() * 80 / 100) }
-	files, _ := filepath.Glob("testdata/parity/*.yaml")
-	ws, err := Load("prewarm-workspace")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range files {
-		t.Run("prewarm-workspace/"+strings.TrimSuffix(filepath.Base(f), ".yaml"), func(t *testing.T) {
-			raw, vals := readValues(t, f)
-			manifest, err := Render(ws, Options{ReleaseName: "parity", Namespace: "team", Values: vals})
-			if err != nil {
-				t.Fatalf("helm render: %v", err)
+	eachCase(t, "parity", func(t *testing.T, f string, c *chart.Chart) {
+		raw, vals := readValues(t, f)
+		manifest := renderParity(t, c, vals)
+		var v chartValues
+		if err := yaml.UnmarshalStrict(raw, &v); err != nil {
+			t.Fatal(err)
+		}
+		for _, eco := range presets.Names() {
+			o, ok := v.Presets[eco]
+			if !ok || !o.Enabled || v.Caches[eco].ExistingClaim != "" || (o.Cache != nil && o.Cache.ClaimName != "") {
+				continue
 			}
-			var v chartValues
-			if err := yaml.UnmarshalStrict(raw, &v); err != nil {
+			size := v.Caches[eco].Size
+			if size == "" {
+				size = sizes[eco]
+			}
+			want, err := podtemplate.PrunerPodSpec(podtemplate.PrunerOptions{
+				Cache: eco, ClaimName: "parity-prewarm-workspace-" + eco + "-cache", BudgetBytes: budget(size),
+				Image: "busybox:1.37", ImagePullPolicy: corev1.PullIfNotPresent, Argv0: "prewarm-prune",
+				Resources: resources, PodSecurityContext: podSC, SecurityContext: containerSC,
+			})
+			if err != nil {
 				t.Fatal(err)
 			}
-			for _, eco := range presets.Names() {
-				o, ok := v.Presets[eco]
-				if !ok || !o.Enabled || v.Caches[eco].ExistingClaim != "" || (o.Cache != nil && o.Cache.ClaimName != "") {
-					continue
-				}
-				size := v.Caches[eco].Size
-				if size == "" {
-					size = sizes[eco]
-				}
-				want, err := podtemplate.PrunerPodSpec(podtemplate.PrunerOptions{
-					Cache: eco, ClaimName: "parity-prewarm-workspace-" + eco + "-cache", BudgetBytes: budget(size),
-					Image: "busybox:1.37", ImagePullPolicy: corev1.PullIfNotPresent, Argv0: "prewarm-prune",
-					Resources: resources, PodSecurityContext: podSC, SecurityContext: containerSC,
-				})
-				if err != nil {
-					t.Fatal(err)
-				}
-				got := cronJobNamed(t, manifest, "parity-prewarm-workspace-"+eco+"-pruner").Spec.JobTemplate.Spec.Template.Spec
-				if diff := cmp.Diff(want, got); diff != "" {
-					t.Errorf("%s pruner pod: Go vs Helm (-want +got):\n%s", eco, diff)
-				}
+			got := cronJobNamed(t, manifest, "parity-prewarm-workspace-"+eco+"-pruner").Spec.JobTemplate.Spec.Template.Spec
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("%s pruner pod: Go vs Helm (-want +got):\n%s", eco, diff)
 			}
-		})
-	}
+		}
+	})
 	t.Run("prewarm-caches/defaults", func(t *testing.T) {
 		c, err := Load("prewarm-caches")
 		if err != nil {
 			t.Fatal(err)
 		}
-		manifest, err := Render(c, Options{ReleaseName: "parity", Namespace: "team"})
-		if err != nil {
-			t.Fatalf("helm render: %v", err)
-		}
+		manifest := renderParity(t, c, nil)
 		readOnlyRoot := &corev1.SecurityContext{
 			AllowPrivilegeEscalation: ptr.To(false), ReadOnlyRootFilesystem: ptr.To(true), RunAsNonRoot: ptr.To(true),
 			Capabilities:   &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},

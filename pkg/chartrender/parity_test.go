@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"helm.sh/helm/v3/pkg/chart"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 
@@ -54,23 +55,12 @@ type cacheValues struct {
 //     env of Go's podOverrides in the policy's mutations (tests/kelos checks
 //     on the API server that the injected objects equal them exactly).
 func TestWorkspaceParityGoVsHelm(t *testing.T) {
-	files, _ := filepath.Glob("testdata/parity/*.yaml")
-	if len(files) == 0 {
-		t.Fatal("no parity cases")
-	}
-	c, err := Load("prewarm-workspace")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range files {
+	eachCase(t, "parity", func(t *testing.T, f string, c *chart.Chart) {
 		for _, integration := range []string{"extension", "podOverrides", "admission"} {
-			t.Run(strings.TrimSuffix(filepath.Base(f), ".yaml")+"/"+integration, func(t *testing.T) {
+			t.Run(integration, func(t *testing.T) {
 				raw, vals := readValues(t, f)
 				vals["kelos"] = map[string]any{"integration": integration}
-				manifest, err := Render(c, Options{ReleaseName: "parity", Namespace: "team", Values: vals})
-				if err != nil {
-					t.Fatalf("helm render: %v", err)
-				}
+				manifest := renderParity(t, c, vals)
 				got := workspaceFrom(t, manifest)
 				want := goWorkspace(t, raw, "parity-prewarm-workspace", false)
 				want.Name = got.Name
@@ -99,7 +89,34 @@ func TestWorkspaceParityGoVsHelm(t *testing.T) {
 				checkPolicyCarries(t, manifest, po)
 			})
 		}
+	})
+}
+
+// eachCase runs fn as a subtest for every testdata/<dir>/*.yaml, with the
+// embedded prewarm-workspace chart.
+func eachCase(t *testing.T, dir string, fn func(t *testing.T, file string, c *chart.Chart)) {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join("testdata", dir, "*.yaml"))
+	if len(files) == 0 {
+		t.Fatalf("no cases in testdata/%s", dir)
 	}
+	c, err := Load("prewarm-workspace")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(f), ".yaml"), func(t *testing.T) { fn(t, f, c) })
+	}
+}
+
+// renderParity renders c as release "parity" in namespace "team".
+func renderParity(t *testing.T, c *chart.Chart, vals map[string]any) string {
+	t.Helper()
+	manifest, err := Render(c, Options{ReleaseName: "parity", Namespace: "team", Values: vals})
+	if err != nil {
+		t.Fatalf("helm render: %v", err)
+	}
+	return manifest
 }
 
 // podOverridesFrom decodes the podOverrides ConfigMap's podOverrides.yaml.
