@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
@@ -42,7 +41,7 @@ func UnknownError(unknown ...string) error {
 	sort.Strings(quoted)
 	msg, err := templatesgo.Execute("prewarm.preset.unknown", map[string]any{"names": quoted})
 	if err != nil {
-		return fmt.Errorf("unknown preset %s", strings.Join(quoted, ", "))
+		return fmt.Errorf("templates-go prewarm.preset.unknown: %w", err)
 	}
 	return errors.New(msg)
 }
