@@ -132,15 +132,16 @@ func Render(name string, o Options) (Additions, error) {
 		return Additions{}, err
 	}
 	out, err := execute(t, "prewarm.preset."+name, data)
+	var failure *templatesgo.Failure
+	if errors.As(err, &failure) {
+		return Additions{}, failure // the template's own message, as the charts print it
+	}
 	if err != nil {
 		return Additions{}, fmt.Errorf("preset %s: %w", name, err)
 	}
 	var a Additions
 	if err := decodeStrict(out, &a); err != nil {
 		return Additions{}, fmt.Errorf("preset %s: decode rendered JSON: %w", name, err)
-	}
-	if err := checkUniqueEnv(name, a); err != nil {
-		return Additions{}, err
 	}
 	return a, nil
 }
@@ -156,24 +157,4 @@ func toData(o Options) (map[string]any, error) {
 		return nil, err
 	}
 	return data, nil
-}
-
-// checkUniqueEnv refuses a preset whose tokenSecretRef.env repeats a
-// variable the preset sets itself.
-func checkUniqueEnv(name string, a Additions) error {
-	seen := map[string]bool{}
-	for _, e := range a.Env {
-		if seen[e.Name] {
-			return fmt.Errorf("preset %s: env %s is set twice (is tokenSecretRef.env one of the variables the preset sets?)", name, e.Name)
-		}
-		seen[e.Name] = true
-	}
-	for _, c := range a.Setup {
-		for _, e := range c.Env {
-			if seen[e.Name] {
-				return fmt.Errorf("preset %s: env %s is set in spec.env and on setup container %s", name, e.Name, c.Name)
-			}
-		}
-	}
-	return nil
 }

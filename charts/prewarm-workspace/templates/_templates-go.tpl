@@ -3170,6 +3170,8 @@ caller sees them). Output text is empty.
 {{- /*
 prewarm.preset.emit: writes the preset JSON from the resolved values .c, the
 preset's spec.env entries .env and its extra setup-container env .setupEnv.
+Fails when a name is set twice (a tokenSecretRef.env that repeats one of
+the preset's own variables).
 The script is the text of "prewarm.script.<eco>", passed to sh -c with $0
 set to the container name, so extraArgs reach the tool as "$@".
 */ -}}
@@ -3207,6 +3209,14 @@ set to the container name, so extraArgs reach the tool as "$@".
 {{- end -}}
 {{- with $c.token -}}
 {{- $env = append $env (dict "name" .env "valueFrom" (dict "secretKeyRef" (dict "name" .name "key" .key))) -}}
+{{- end -}}
+{{- $seen := dict -}}
+{{- range $env -}}
+{{- if hasKey $seen .name }}{{ fail (printf "presets.%s: env %s is set twice (is tokenSecretRef.env one of the variables the preset sets?)" $c.eco .name) }}{{ end -}}
+{{- $_ := set $seen .name true -}}
+{{- end -}}
+{{- range $container.env -}}
+{{- if hasKey $seen .name }}{{ fail (printf "presets.%s: env %s is set in spec.env and on setup container %s" $c.eco .name $c.name) }}{{ end -}}
 {{- end -}}
 {{- toPrettyJson (dict "setup" (list $container) "volumes" $volumes "env" $env) -}}
 {{- end -}}
