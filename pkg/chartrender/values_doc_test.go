@@ -8,6 +8,9 @@ import (
 	"regexp"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+	"sigs.k8s.io/yaml"
+
 	templatesgo "github.com/prewarm-dev/prewarm/templates-go"
 )
 
@@ -46,6 +49,66 @@ func TestValuesDocumentPresetImages(t *testing.T) {
 		}
 		if got := string(m[1]); got != want {
 			t.Errorf("values.yaml documents presets.%s.image as %s, the templates use %s", eco, got, want)
+		}
+	}
+}
+
+// TestValuesDocumentCacheSizes: each chart's values.yaml documents the size
+// a new claim gets (`size: ""` with "# @default -- `""` (20Gi for a new
+// claim)"), and the text says what templates-go's one size table holds.
+func TestValuesDocumentCacheSizes(t *testing.T) {
+	var sizes map[string]string
+	if err := templatesgo.ExecuteJSON("prewarm.cache.sizes", map[string]any{}, &sizes); err != nil {
+		t.Fatal(err)
+	}
+	for _, chart := range []string{"prewarm-workspace", "prewarm-caches"} {
+		values, err := os.ReadFile(filepath.Join("..", "..", "charts", chart, "values.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for eco, want := range sizes {
+			re := regexp.MustCompile(`(?m)^  ` + eco + `:\n(?:    .*\n)*?    # @default -- ` + "`\"\"`" + ` \((\S+) for a new claim\)\n    size: ""\n`)
+			m := re.FindSubmatch(values)
+			if m == nil {
+				t.Errorf("%s values.yaml: caches.%s.size is not \"\" with its documented default (%s for a new claim)", chart, eco, want)
+				continue
+			}
+			if got := string(m[1]); got != want {
+				t.Errorf("%s values.yaml documents caches.%s.size as %s, the table holds %s", chart, eco, got, want)
+			}
+		}
+	}
+}
+
+// TestValuesDocumentSecurityContexts: the security-context values default
+// to {} and document the contexts they are laid over; the documented text
+// equals templates-go's prewarm.pod.* blocks.
+func TestValuesDocumentSecurityContexts(t *testing.T) {
+	for _, c := range []struct{ chart, key, indent, block string }{
+		{"prewarm-workspace", "podSecurityContext", "", "prewarm.pod.securityContext"},
+		{"prewarm-workspace", "securityContext", "", "prewarm.pod.containerSecurityContext"},
+		{"prewarm-caches", "podSecurityContext", "  ", "prewarm.pod.securityContext"},
+	} {
+		values, err := os.ReadFile(filepath.Join("..", "..", "charts", c.chart, "values.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want map[string]any
+		if err := templatesgo.ExecuteJSON(c.block, map[string]any{}, &want); err != nil {
+			t.Fatal(err)
+		}
+		re := regexp.MustCompile(`(?m)^` + c.indent + "# @default -- `([^`]+)`\n" + c.indent + c.key + `: \{\}\n`)
+		m := re.FindSubmatch(values)
+		if m == nil {
+			t.Errorf("%s values.yaml: %s is not {} with its documented default", c.chart, c.key)
+			continue
+		}
+		var got map[string]any
+		if err := yaml.Unmarshal(m[1], &got); err != nil {
+			t.Fatalf("%s %s @default: %v", c.chart, c.key, err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s values.yaml documents %s unlike %s (-template +doc):\n%s", c.chart, c.key, c.block, diff)
 		}
 	}
 }
