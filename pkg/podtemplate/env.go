@@ -13,9 +13,29 @@ func mergeEnv(base, extra []corev1.EnvVar) []corev1.EnvVar {
 	if len(base) == 0 && len(extra) == 0 {
 		return nil
 	}
-	var out items[corev1.EnvVar]
-	part("prewarm.pod.mergeEnv", map[string]any{"a": base, "b": extra}, &out)
-	return out.Items
+	// The rule decides by name only; values stay here (as refs), so the
+	// strings reach the container exactly as given.
+	all := append(append([]corev1.EnvVar{}, base...), extra...)
+	refs := func(from int, env []corev1.EnvVar) []envRef {
+		out := make([]envRef, len(env))
+		for i, e := range env {
+			out[i] = envRef{Name: e.Name, Ref: from + i}
+		}
+		return out
+	}
+	var merged items[envRef]
+	part("prewarm.pod.mergeEnv", map[string]any{"a": refs(0, base), "b": refs(len(base), extra)}, &merged)
+	out := make([]corev1.EnvVar, 0, len(merged.Items))
+	for _, r := range merged.Items {
+		out = append(out, *all[r.Ref].DeepCopy())
+	}
+	return out
+}
+
+// envRef stands for all[Ref] in the merge.
+type envRef struct {
+	Name string `json:"name"`
+	Ref  int    `json:"ref"`
 }
 
 // gitCredentialEnv exposes the Workspace's token to git, from the Secret

@@ -96,6 +96,7 @@ func (w *Workspace) ValidateWith(o ValidationOptions) field.ErrorList {
 	errs = append(errs, validateEnv(w.Spec.Env, spec.Child("env"))...)
 	errs = append(errs, validateAgentEnv(w.Spec.Env, spec.Child("env"))...)
 	errs = append(errs, validateRemotes(w.Spec.Remotes, spec.Child("remotes"))...)
+	errs = append(errs, ValidateUTF8(w.Spec, spec)...)
 	if w.Spec.SetupCommand != nil && len(w.Spec.SetupCommand) == 0 {
 		errs = append(errs, field.Required(spec.Child("setupCommand"), "at least one element (exec form) or no setupCommand"))
 	}
