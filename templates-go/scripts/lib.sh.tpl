@@ -99,7 +99,7 @@ pw_strip_slash() {
 pw_init() {
   [ $# -ge 1 ] || pw_die "pw_init: missing ecosystem name"
   PW_ECO=$1
-  : "${PREWARM_REPO:=/workspace/repo}"
+  : "${PREWARM_REPO:={{ include "prewarm.pod.repo" (dict) }}}"
   : "${PREWARM_CACHE:=/cache/$PW_ECO}"
   : "${PREWARM_HOME:=/workspace/.home}"
   : "${PREWARM_WORKDIRS:=.}"

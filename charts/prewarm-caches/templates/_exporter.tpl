@@ -25,7 +25,7 @@ Security "restricted"; the image must be pinned.
 {{- if and (not $m.serviceAccount.create) (not $m.serviceAccount.name) -}}
 {{- fail "metrics.serviceAccount.name: required when metrics.serviceAccount.create is false" -}}
 {{- end -}}
-{{- $psc := $m.podSecurityContext | default dict -}}
+{{- $psc := include "prewarm-caches.exporterPodSecurityContext" . | fromJson -}}
 {{- if ne (toString $psc.runAsNonRoot) "true" -}}
 {{- fail "metrics.podSecurityContext.runAsNonRoot: must be true (Pod Security restricted)" -}}
 {{- end -}}

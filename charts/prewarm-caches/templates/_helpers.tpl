@@ -153,3 +153,13 @@ Task pods' (templates-go prewarm.pod.securityContext), as JSON.
 {{- define "prewarm-caches.podSecurityContext" -}}
 {{- include "prewarm.overlay" (dict "base" (include "prewarm.pod.securityContext" (dict) | fromJson) "over" .Values.pruner.podSecurityContext) -}}
 {{- end -}}
+
+{{/*
+prewarm-caches.exporterPodSecurityContext: metrics.podSecurityContext laid
+over the Task pods' (without fsGroupChangePolicy: the exporter only reads
+the caches), as JSON.
+*/}}
+{{- define "prewarm-caches.exporterPodSecurityContext" -}}
+{{- $base := omit (include "prewarm.pod.securityContext" (dict) | fromJson) "fsGroupChangePolicy" -}}
+{{- include "prewarm.overlay" (dict "base" $base "over" .Values.metrics.podSecurityContext) -}}
+{{- end -}}
