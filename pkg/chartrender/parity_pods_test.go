@@ -2,7 +2,6 @@ package chartrender
 
 import (
 	"fmt"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -18,6 +17,8 @@ import (
 	"github.com/prewarm-dev/prewarm/pkg/podtemplate"
 	"github.com/prewarm-dev/prewarm/pkg/presets"
 	templatesgo "github.com/prewarm-dev/prewarm/templates-go"
+
+	"github.com/prewarm-dev/prewarm/pkg/internal/yamlcase"
 )
 
 // TestWarmerParityGoVsHelm renders each parity values file through Helm
@@ -61,7 +62,7 @@ var helmFailure = regexp.MustCompile(`^(?s:.*)execution error at \([^)]*\): `)
 func TestConflictParityGoVsHelm(t *testing.T) {
 	eachCase(t, "conflicts", func(t *testing.T, f string, c *chart.Chart) {
 		var cc conflictCase
-		readCase(t, f, &cc)
+		yamlcase.Read(t, f, &cc)
 		raw, err := yaml.Marshal(cc.Values)
 		if err != nil {
 			t.Fatal(err)
@@ -78,18 +79,6 @@ func TestConflictParityGoVsHelm(t *testing.T) {
 			t.Errorf("Go message (-want +got):\n%s", diff)
 		}
 	})
-}
-
-// readCase decodes a YAML case file strictly into v.
-func readCase(t *testing.T, file string, v any) {
-	t.Helper()
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := yaml.UnmarshalStrict(data, v); err != nil {
-		t.Fatalf("%s: %v", file, err)
-	}
 }
 
 func cronJobNamed(t *testing.T, manifest, name string) batchv1.CronJob {

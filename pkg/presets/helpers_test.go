@@ -13,6 +13,8 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"sigs.k8s.io/yaml"
+
+	"github.com/prewarm-dev/prewarm/pkg/internal/yamlcase"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -64,17 +66,6 @@ func cases(t *testing.T, dir string) []string {
 	return out
 }
 
-func readYAML(t *testing.T, file string, v any) {
-	t.Helper()
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := yaml.UnmarshalStrict(data, v); err != nil {
-		t.Fatalf("%s: %v", file, err)
-	}
-}
-
 // golden compares got with the YAML golden file (or rewrites it with
 // -update) by decoding the golden into a value of the same type.
 func golden[T any](t *testing.T, file string, got T) {
@@ -109,3 +100,5 @@ func matchErrors(t *testing.T, errs []string, want []string) {
 		}
 	}
 }
+
+func readYAML(t *testing.T, file string, v any) { yamlcase.Read(t, file, v) }

@@ -1,12 +1,12 @@
 package report
 
 import (
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"sigs.k8s.io/yaml"
+
+	"github.com/prewarm-dev/prewarm/pkg/internal/yamlcase"
 )
 
 type lineCase struct {
@@ -64,13 +64,4 @@ func TestParsePrune(t *testing.T) {
 	}
 }
 
-func readYAML(t *testing.T, path string, v any) {
-	t.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := yaml.UnmarshalStrict(raw, v); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-}
+func readYAML(t *testing.T, path string, v any) { yamlcase.Read(t, path, v) }
