@@ -17,7 +17,7 @@ import (
 )
 
 // names is the fixed order presets are rendered in.
-var names = []string{"npm", "pip", "gomod", "cargo", "maven", "gradle"}
+var names = []string{"npm", "pip", "gomod", "cargo", "maven", "gradle", "artifacts"}
 
 // Names returns the preset names in render order.
 func Names() []string { return append([]string(nil), names...) }
@@ -67,6 +67,8 @@ type Options struct {
 	// TrustedWriter allows cache.mode readWrite for cargo, maven and gradle;
 	// only the single cache writer (the chart's warmer job) sets it.
 	TrustedWriter bool `json:"trustedWriter,omitempty"`
+	// ArtifactOptions are the artifacts preset's own (artifacts.go).
+	ArtifactOptions `json:",inline"`
 }
 
 // Image is a container image reference split in parts.

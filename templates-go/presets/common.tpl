@@ -26,6 +26,7 @@ secretKey is the default key (and file name) of registrySecret.
   "cargo" (dict "image" (dict "repository" "rust" "tag" "1.95-slim") "mode" "readOnly" "singleWriter" true "secretKey" "credentials.toml")
   "maven" (dict "image" (dict "repository" "maven" "tag" "3.9-eclipse-temurin-21") "mode" "readOnly" "singleWriter" true "secretKey" "settings.xml")
   "gradle" (dict "image" (dict "repository" "gradle" "tag" "8-jdk21") "mode" "readOnly" "singleWriter" true "secretKey" "gradle.properties")
+  "artifacts" (dict "image" (dict "repository" "curlimages/curl" "tag" "8.11.1") "mode" "readOnly" "singleWriter" true "secretKey" "headers")
 ) -}}
 {{- end -}}
 
@@ -39,7 +40,7 @@ caller sees them). Output text is empty.
 {{- $o := .options | default dict -}}
 {{- $out := .out -}}
 {{- $d := get (include "prewarm.preset.defaults" (dict) | fromJson) $eco -}}
-{{- $_ := required (printf "unknown preset %q (known: npm, pip, gomod, cargo, maven, gradle)" $eco) ($d | default "") -}}
+{{- $_ := required (printf "unknown preset %q (known: npm, pip, gomod, cargo, maven, gradle, artifacts)" $eco) ($d | default "") -}}
 {{- include "prewarm.preset.check" (dict "eco" $eco "o" $o) -}}
 {{- $img := get $o "image" | default dict -}}
 {{- $image := get $img "repository" | default $d.image.repository -}}
