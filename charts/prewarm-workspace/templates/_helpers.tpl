@@ -114,7 +114,7 @@ first path part names one (has a '.' or ':', or is localhost), is replaced.
 
 {{/* The presets in render order; must match pkg/presets.Names(). */}}
 {{- define "prewarm-workspace.presetNames" -}}
-{{- toJson (list "npm" "pip" "gomod" "cargo" "maven" "gradle") -}}
+{{- toJson (list "npm" "pip" "gomod" "cargo" "maven" "gradle" "artifacts") -}}
 {{- end -}}
 
 {{/*
