@@ -55,6 +55,7 @@ func TestArtifactsWarmerThenReadOnlyTasks(t *testing.T) {
 		t.Fatalf("warmer failed: %s\n%s", podSummary(pod), logs(t, w.ns, pod.Name, "prewarm-artifacts"))
 	}
 	line := summaryLine(t, w.ns, pod, "prewarm-artifacts")
+	t.Logf("warmer: %s", line)
 	if field(line, "result") != "cold" || field(line, "fetched") != "2" || field(line, "cache") != "writable" {
 		t.Errorf("warmer: want result=cold fetched=2 cache=writable: %s", line)
 	}
@@ -87,6 +88,7 @@ echo "art: hub $(sha256sum <"$h/snapshots/$(cat "$h/refs/main")/config.json" | c
 			t.Fatalf("%s failed: %s", name, podSummary(run.pod))
 		}
 		line := summaryLine(t, w.ns, run.pod, "prewarm-artifacts")
+		t.Logf("%s: %s", name, line)
 		if field(line, "result") != "warm" || field(line, "fetched") != "0" || field(line, "cached") != "2" || field(line, "cache") != "readonly" {
 			t.Errorf("%s: want result=warm fetched=0 cached=2 cache=readonly: %s", name, line)
 		}
@@ -104,6 +106,7 @@ echo "art: hub $(sha256sum <"$h/snapshots/$(cat "$h/refs/main")/config.json" | c
 			}
 		}
 	}
+	t.Logf("file server requests after the warmer and two Task pods: %d", requests())
 	if n := requests(); n != 2 {
 		t.Errorf("after two Task pods the server saw %d requests, want still 2 (nothing fetched again)", n)
 	}
