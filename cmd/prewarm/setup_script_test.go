@@ -55,8 +55,8 @@ func TestSetupScriptCmdErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"setup-script", "--preset", "bundler"}, `unknown preset "bundler" (known: npm, pip, gomod, cargo, maven, gradle)`},
-		{[]string{"setup-script"}, "--preset is required (one of npm, pip, gomod, cargo, maven, gradle)"},
+		{[]string{"setup-script", "--preset", "bundler"}, `unknown preset "bundler" (known: npm, pip, gomod, cargo, maven, gradle, artifacts)`},
+		{[]string{"setup-script"}, "--preset is required (one of npm, pip, gomod, cargo, maven, gradle, artifacts)"},
 		{[]string{"setup-script", "--preset", "npm", "--workdir", "/abs"}, `--workdir[0]: Invalid value: "/abs": must be relative`},
 		{[]string{"setup-script", "--preset", "npm", "--workdir", "-x"}, `--workdir[0]: Invalid value: "-x": must not start with '-'`},
 		{[]string{"setup-script", "--preset", "npm", "extra"}, `unknown command "extra"`},

@@ -57,6 +57,8 @@ func TestApplyPublic(t *testing.T) {
 		presets[n] = Options{Enabled: true}
 	}
 	presets["cargo"] = Options{Enabled: false}
+	presets["artifacts"] = Options{Enabled: true, ArtifactOptions: ArtifactOptions{Files: []ArtifactFile{
+		{URL: "https://example.com/m.bin", SHA256: strings.Repeat("a", 64), Path: "m.bin"}}}}
 	if err := Apply(ws, presets); err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +69,7 @@ func TestApplyPublic(t *testing.T) {
 	for _, c := range ws.Spec.Setup {
 		got = append(got, c.Name)
 	}
-	if want := "prewarm-npm prewarm-pip prewarm-gomod prewarm-maven prewarm-gradle"; strings.Join(got, " ") != want {
+	if want := "prewarm-npm prewarm-pip prewarm-gomod prewarm-maven prewarm-gradle prewarm-artifacts"; strings.Join(got, " ") != want {
 		t.Errorf("setup order = %v, want %s", got, want)
 	}
 }

@@ -74,6 +74,9 @@ func FuzzPresetOptions(f *testing.F) {
 
 func checkOptions(t *testing.T, name string, o Options) {
 	t.Helper()
+	// Validated as Apply sees it: enabled (the artifacts preset needs
+	// files only then).
+	o.Enabled = true
 	p := field.NewPath("presets", name)
 	errs := o.Validate(name, p)
 	for _, e := range errs {
@@ -123,7 +126,6 @@ func checkOptions(t *testing.T, name string, o Options) {
 		ObjectMeta: metav1.ObjectMeta{Name: "app"},
 		Spec:       v1alpha2.WorkspaceSpec{Repo: "https://github.com/example/app.git"},
 	}
-	o.Enabled = true
 	if err := Apply(ws, map[string]Options{name: o}); err != nil {
 		t.Fatalf("Apply: %v", err)
 	}

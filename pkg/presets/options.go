@@ -108,6 +108,8 @@ type Options struct {
 	// TrustedWriter allows cache.mode readWrite for cargo, maven and gradle;
 	// only the single cache writer (the chart's warmer job) sets it.
 	TrustedWriter bool `json:"trustedWriter,omitempty"`
+	// ArtifactOptions are the artifacts preset's own (artifacts.go).
+	ArtifactOptions `json:",inline"`
 }
 
 // Image is a container image reference split in parts.

@@ -122,6 +122,7 @@ func TestDefaults(t *testing.T) {
 	want := map[string]string{
 		"npm": "node:22-alpine", "pip": "python:3.12-slim", "gomod": "golang:1.26-alpine",
 		"cargo": "rust:1.95-slim", "maven": "maven:3.9-eclipse-temurin-21", "gradle": "gradle:8-jdk21",
+		"artifacts": "curlimages/curl:8.11.1",
 	}
 	for _, n := range Names() {
 		d, ok := all[n]

@@ -50,6 +50,7 @@ func (o Options) Validate(name string, p *field.Path) field.ErrorList {
 	errs = append(errs, validateOnly(name, o, p)...)
 	errs = append(errs, validateText(o.KeySalt, p.Child("keySalt"))...)
 	errs = append(errs, validateSecrets(o, d, p)...)
+	errs = append(errs, validateArtifacts(name, o, p)...)
 	if o.Resources != nil {
 		errs = append(errs, v1alpha2.ValidateResources(*o.Resources, p.Child("resources"))...)
 	}

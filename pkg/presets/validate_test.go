@@ -73,7 +73,7 @@ func TestDecodeMap(t *testing.T) {
 		t.Errorf("DecodeMap = %+v", m)
 	}
 	for _, tc := range []struct{ in, want string }{
-		{"rubygems: {enabled: true}\nnpm: {}\nbower: {}", `unknown preset "bower", "rubygems" \(known: npm, pip, gomod, cargo, maven, gradle\)`},
+		{"rubygems: {enabled: true}\nnpm: {}\nbower: {}", `unknown preset "bower", "rubygems" \(known: npm, pip, gomod, cargo, maven, gradle, artifacts\)`},
 		{"npm: {enabeld: true}", `unknown field "enabeld"`},
 		{"npm: {}\nnpm: {}", `duplicate|already set`},
 	} {
@@ -94,7 +94,7 @@ func TestValidateMap(t *testing.T) {
 		got = append(got, e.Error())
 	}
 	matchErrors(t, got, []string{
-		`^presets\.ant: Unsupported value: "ant": supported values: "npm", "pip", "gomod", "cargo", "maven", "gradle"$`,
+		`^presets\.ant: Unsupported value: "ant": supported values: "npm", "pip", "gomod", "cargo", "maven", "gradle", "artifacts"$`,
 		`^presets\.npm\.cache\.mode: Unsupported value: "rw"`,
 		`^presets\.pip\.workdirs\[0\]: Invalid value: "/abs": must be relative`,
 	})

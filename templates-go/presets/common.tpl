@@ -18,7 +18,7 @@ merged, as JSON {"items": [...]}: the one list (Go's presets.Names and the
 charts read it). A new preset adds its name here and its defaults below.
 */ -}}
 {{- define "prewarm.preset.names" -}}
-{{- toJson (dict "items" (list "npm" "pip" "gomod" "cargo" "maven" "gradle")) -}}
+{{- toJson (dict "items" (list "npm" "pip" "gomod" "cargo" "maven" "gradle" "artifacts")) -}}
 {{- end -}}
 
 {{- /*
@@ -43,6 +43,7 @@ secretKey is the default key (and file name) of registrySecret.
   "cargo" (dict "image" (dict "repository" "rust" "tag" "1.95-slim") "mode" "readOnly" "singleWriter" true "secretKey" "credentials.toml")
   "maven" (dict "image" (dict "repository" "maven" "tag" "3.9-eclipse-temurin-21") "mode" "readOnly" "singleWriter" true "secretKey" "settings.xml")
   "gradle" (dict "image" (dict "repository" "gradle" "tag" "8-jdk21") "mode" "readOnly" "singleWriter" true "secretKey" "gradle.properties")
+  "artifacts" (dict "image" (dict "repository" "curlimages/curl" "tag" "8.11.1") "mode" "readOnly" "singleWriter" true "secretKey" "headers")
 -}}
 {{- range $eco, $d := $all -}}
 {{- $_ := set $d "mountPath" (printf "/cache/%s" $eco) -}}

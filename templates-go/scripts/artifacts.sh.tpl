@@ -4,33 +4,44 @@ toolchains) fetched once into a content-addressed store on the cache volume,
 verified, and presented at the paths the agent expects. POSIX sh (dash,
 busybox ash); curl, else wget (busybox's will do).
 
-Settings (environment):
+Settings (environment; the artifacts preset sets them from its options):
   PREWARM_ARTIFACTS       one artifact per line: "<sha256> <target> <url>"
                           target: a relative path under PREWARM_ARTIFACTS_DIR,
                           or hf:<org>/<name>@<commit>:<file> for the Hugging
                           Face hub layout under PREWARM_HF_HOME
   PREWARM_ARTIFACTS_DIR   where plain targets go (default /workspace/artifacts)
-  PREWARM_HF_HOME         HF_HOME of the hub layout (default $PREWARM_CACHE/hf)
+  PREWARM_HF_HOME         HF_HOME of the hub layout (default
+                          $PREWARM_HOME/.cache/huggingface, on the workspace)
   PREWARM_ARTIFACTS_HEADERS  optional file of "Name: value" lines sent with
                           every request (a Secret's key, for auth headers)
 
-Layout on the cache:
+The store, on the cache volume:
   blobs/sha256/<hex>      the content, mode 0444, published with ln from a
-                          .tmp- name after its sha256 matched
-  hf/hub/models--<org>--<name>/blobs/<sha256>      hard link to the blob
-  hf/hub/models--<org>--<name>/snapshots/<commit>/<file> -> ../../blobs/<sha256>
-  hf/hub/models--<org>--<name>/refs/main           the commit
-This is the hub cache layout Hugging Face documents for reimplementations
-(huggingface.co/docs/hub/local-cache): for files stored with LFS the blob
-name is the file's sha256, snapshots hold relative links into blobs, refs
-map a branch to a commit; with HF_HOME pointing at PREWARM_HF_HOME and
-HF_HUB_OFFLINE=1 the libraries resolve files without the network.
+                          .tmp- name only after its sha256 matched
+A writable cache (the warmer, a trusted writer) fetches into the store. A
+read-only cache (Task pods) is only read: a blob the store has is used in
+place, through the read-only mount; one it lacks is fetched into a per-pod
+store under $HOME/.cache/prewarm/artifacts (fail open: slower, never
+broken).
+
+What the agent sees (links only; the content stays on the read-only mount):
+  <PREWARM_ARTIFACTS_DIR>/<path> -> <store>/<sha256>
+  <HF_HOME>/hub/models--<org>--<name>/blobs/<sha256> -> <store>/<sha256>
+  <HF_HOME>/hub/models--<org>--<name>/snapshots/<commit>/<file> -> ../../blobs/<sha256>
+  <HF_HOME>/hub/models--<org>--<name>/refs/main    the commit
+That is the hub cache layout Hugging Face documents for reimplementations
+(huggingface.co/docs/hub/local-cache): under $HF_HOME/hub a folder per repo
+named models--<org>--<name>; blobs/ holds the content, named by the file's
+sha256 for files stored with LFS; snapshots/<commit>/ holds the repo's files
+as relative links into blobs/; refs/<branch> holds the commit the branch
+points to. Here a blob is itself a link into the store, so the tree costs
+no space and the content stays read-only. With HF_HOME=PREWARM_HF_HOME and
+HF_HUB_OFFLINE=1 the libraries resolve revision main through refs/main
+without the network. Only models, and only refs/main, are laid out.
 
 Every artifact is fetched and verified before anything is placed: a wrong
 sha256 fails the step naming the URL and leaves nothing at any target. A
-blob already in the store is not fetched again. Plain targets are symbolic
-links into the store (read-only content; the agent mounts the cache
-read-only).
+blob already in a store is not fetched again.
 */ -}}
 {{- define "prewarm.script.artifacts" -}}
 #!/bin/sh
@@ -39,13 +50,16 @@ read-only).
 pw_init artifacts
 : "${PREWARM_ARTIFACTS:=}"
 : "${PREWARM_ARTIFACTS_DIR:=/workspace/artifacts}"
-: "${PREWARM_HF_HOME:=$PREWARM_CACHE/hf}"
+: "${PREWARM_HF_HOME:=$PREWARM_HOME/.cache/huggingface}"
 case $PREWARM_ARTIFACTS_DIR in /*) ;; *) pw_die "PREWARM_ARTIFACTS_DIR must be an absolute path, not '$PREWARM_ARTIFACTS_DIR'" ;; esac
 case $PREWARM_HF_HOME in /*) ;; *) pw_die "PREWARM_HF_HOME must be an absolute path, not '$PREWARM_HF_HOME'" ;; esac
 
+# PW_ART_SHARED: the store on the volume; PW_ART_STORE: where this run
+# writes (the shared store when the cache is writable, else per pod).
 PW_ART_RESULT=
+PW_ART_SHARED=$PREWARM_CACHE/blobs/sha256
 if pw_cache_writable; then
-  PW_ART_STORE=$PREWARM_CACHE/blobs/sha256
+  PW_ART_STORE=$PW_ART_SHARED
 else
   [ "$PREWARM_CACHE_MODE" = readWrite ] && PW_ART_RESULT=fallback
   PW_ART_STORE=$(pw_pod_cache blobs)
@@ -98,15 +112,26 @@ pw_art_fetch() {
   fi
 }
 
-# pw_art_get SHA URL TARGET: puts the verified blob into the store (no-op
-# when it is there); prints fetched or cached.
+# pw_art_blob SHA: the path of a stored blob (shared store first), or 1.
+pw_art_blob() {
+  if [ -f "$PW_ART_SHARED/$1" ]; then
+    printf '%s\n' "$PW_ART_SHARED/$1"
+  elif [ -f "$PW_ART_STORE/$1" ]; then
+    printf '%s\n' "$PW_ART_STORE/$1"
+  else
+    return 1
+  fi
+}
+
+# pw_art_get SHA URL TARGET: puts the verified blob into PW_ART_STORE
+# unless a store has it; prints fetched or cached.
 pw_art_get() {
   local blob tmp got
-  blob=$PW_ART_STORE/$1
-  if [ -f "$blob" ]; then
+  if pw_art_blob "$1" >/dev/null; then
     echo cached
     return 0
   fi
+  blob=$PW_ART_STORE/$1
   mkdir -p "$PW_ART_STORE" || pw_die "cannot create $PW_ART_STORE"
   tmp=$PW_ART_STORE/.tmp-$1-$$
   pw_track "$tmp"
@@ -141,7 +166,7 @@ pw_art_link() {
 # pw_art_place SHA TARGET: presents the blob at TARGET.
 pw_art_place() {
   local blob repo org name commit file dir up t
-  blob=$PW_ART_STORE/$1
+  blob=$(pw_art_blob "$1") || pw_die "artifact '$2': blob $1 vanished from the store"
   case $2 in
     hf:*)
       t=${2#hf:}
@@ -153,9 +178,7 @@ pw_art_place() {
       name=${repo#*/}
       dir=$PREWARM_HF_HOME/hub/models--$org--$name
       mkdir -p "$dir/blobs" "$dir/refs" || pw_die "cannot create $dir"
-      if [ ! -e "$dir/blobs/$1" ]; then
-        ln "$blob" "$dir/blobs/$1" 2>/dev/null || cp "$blob" "$dir/blobs/$1" || pw_die "cannot add $dir/blobs/$1"
-      fi
+      pw_art_link "$blob" "$dir/blobs/$1"
       # one ../ per directory of the file inside the snapshot
       up=../..
       t=$file
@@ -203,6 +226,9 @@ EOF
   if [ -z "$PW_ART_RESULT" ]; then
     if [ "$fetched" -gt 0 ]; then PW_ART_RESULT=cold; else PW_ART_RESULT=warm; fi
   fi
+  # a use record without stores: the pruner never trims pinned blobs
+  # (read-only Task pods use them without a lease)
+  pw_record_use "$key"
   pw_summary artifacts "$key" "$PW_ART_RESULT" "artifacts=$n" "fetched=$fetched" "cached=$cached"
 }
 

@@ -49,6 +49,17 @@ func TestSecretsRenderOnlyAsSecretReferences(t *testing.T) {
 			RegistrySecret: &presets.RegistrySecret{Name: "reg-" + name},
 			TokenSecretRef: &presets.TokenSecretRef{Name: "tok-" + name, Key: "token", Env: env},
 		}
+		pv := map[string]any{
+			"enabled":        true,
+			"registrySecret": map[string]any{"name": "reg-" + name},
+			"tokenSecretRef": map[string]any{"name": "tok-" + name, "key": "token", "env": env},
+		}
+		if name == "artifacts" { // headers come only from registrySecret; it needs a file
+			o.TokenSecretRef = nil
+			o.Files = []presets.ArtifactFile{{URL: "https://example.com/m.bin", SHA256: strings.Repeat("a", 64), Path: "m.bin"}}
+			delete(pv, "tokenSecretRef")
+			pv["files"] = []any{map[string]any{"url": "https://example.com/m.bin", "sha256": strings.Repeat("a", 64), "path": "m.bin"}}
+		}
 		a, err := presets.Render(name, o)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -69,11 +80,7 @@ func TestSecretsRenderOnlyAsSecretReferences(t *testing.T) {
 		if !found {
 			t.Errorf("preset %s: registrySecret rendered no secret volume", name)
 		}
-		values[name] = map[string]any{
-			"enabled":        true,
-			"registrySecret": map[string]any{"name": "reg-" + name},
-			"tokenSecretRef": map[string]any{"name": "tok-" + name, "key": "token", "env": env},
-		}
+		values[name] = pv
 	}
 
 	// The chart: Workspace, warmer CronJob and PVCs, every env checked.

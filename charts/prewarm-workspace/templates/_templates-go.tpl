@@ -6,33 +6,44 @@ toolchains) fetched once into a content-addressed store on the cache volume,
 verified, and presented at the paths the agent expects. POSIX sh (dash,
 busybox ash); curl, else wget (busybox's will do).
 
-Settings (environment):
+Settings (environment; the artifacts preset sets them from its options):
   PREWARM_ARTIFACTS       one artifact per line: "<sha256> <target> <url>"
                           target: a relative path under PREWARM_ARTIFACTS_DIR,
                           or hf:<org>/<name>@<commit>:<file> for the Hugging
                           Face hub layout under PREWARM_HF_HOME
   PREWARM_ARTIFACTS_DIR   where plain targets go (default /workspace/artifacts)
-  PREWARM_HF_HOME         HF_HOME of the hub layout (default $PREWARM_CACHE/hf)
+  PREWARM_HF_HOME         HF_HOME of the hub layout (default
+                          $PREWARM_HOME/.cache/huggingface, on the workspace)
   PREWARM_ARTIFACTS_HEADERS  optional file of "Name: value" lines sent with
                           every request (a Secret's key, for auth headers)
 
-Layout on the cache:
+The store, on the cache volume:
   blobs/sha256/<hex>      the content, mode 0444, published with ln from a
-                          .tmp- name after its sha256 matched
-  hf/hub/models--<org>--<name>/blobs/<sha256>      hard link to the blob
-  hf/hub/models--<org>--<name>/snapshots/<commit>/<file> -> ../../blobs/<sha256>
-  hf/hub/models--<org>--<name>/refs/main           the commit
-This is the hub cache layout Hugging Face documents for reimplementations
-(huggingface.co/docs/hub/local-cache): for files stored with LFS the blob
-name is the file's sha256, snapshots hold relative links into blobs, refs
-map a branch to a commit; with HF_HOME pointing at PREWARM_HF_HOME and
-HF_HUB_OFFLINE=1 the libraries resolve files without the network.
+                          .tmp- name only after its sha256 matched
+A writable cache (the warmer, a trusted writer) fetches into the store. A
+read-only cache (Task pods) is only read: a blob the store has is used in
+place, through the read-only mount; one it lacks is fetched into a per-pod
+store under $HOME/.cache/prewarm/artifacts (fail open: slower, never
+broken).
+
+What the agent sees (links only; the content stays on the read-only mount):
+  <PREWARM_ARTIFACTS_DIR>/<path> -> <store>/<sha256>
+  <HF_HOME>/hub/models--<org>--<name>/blobs/<sha256> -> <store>/<sha256>
+  <HF_HOME>/hub/models--<org>--<name>/snapshots/<commit>/<file> -> ../../blobs/<sha256>
+  <HF_HOME>/hub/models--<org>--<name>/refs/main    the commit
+That is the hub cache layout Hugging Face documents for reimplementations
+(huggingface.co/docs/hub/local-cache): under $HF_HOME/hub a folder per repo
+named models--<org>--<name>; blobs/ holds the content, named by the file's
+sha256 for files stored with LFS; snapshots/<commit>/ holds the repo's files
+as relative links into blobs/; refs/<branch> holds the commit the branch
+points to. Here a blob is itself a link into the store, so the tree costs
+no space and the content stays read-only. With HF_HOME=PREWARM_HF_HOME and
+HF_HUB_OFFLINE=1 the libraries resolve revision main through refs/main
+without the network. Only models, and only refs/main, are laid out.
 
 Every artifact is fetched and verified before anything is placed: a wrong
 sha256 fails the step naming the URL and leaves nothing at any target. A
-blob already in the store is not fetched again. Plain targets are symbolic
-links into the store (read-only content; the agent mounts the cache
-read-only).
+blob already in a store is not fetched again.
 */ -}}
 {{- define "prewarm.script.artifacts" -}}
 #!/bin/sh
@@ -41,13 +52,16 @@ read-only).
 pw_init artifacts
 : "${PREWARM_ARTIFACTS:=}"
 : "${PREWARM_ARTIFACTS_DIR:=/workspace/artifacts}"
-: "${PREWARM_HF_HOME:=$PREWARM_CACHE/hf}"
+: "${PREWARM_HF_HOME:=$PREWARM_HOME/.cache/huggingface}"
 case $PREWARM_ARTIFACTS_DIR in /*) ;; *) pw_die "PREWARM_ARTIFACTS_DIR must be an absolute path, not '$PREWARM_ARTIFACTS_DIR'" ;; esac
 case $PREWARM_HF_HOME in /*) ;; *) pw_die "PREWARM_HF_HOME must be an absolute path, not '$PREWARM_HF_HOME'" ;; esac
 
+# PW_ART_SHARED: the store on the volume; PW_ART_STORE: where this run
+# writes (the shared store when the cache is writable, else per pod).
 PW_ART_RESULT=
+PW_ART_SHARED=$PREWARM_CACHE/blobs/sha256
 if pw_cache_writable; then
-  PW_ART_STORE=$PREWARM_CACHE/blobs/sha256
+  PW_ART_STORE=$PW_ART_SHARED
 else
   [ "$PREWARM_CACHE_MODE" = readWrite ] && PW_ART_RESULT=fallback
   PW_ART_STORE=$(pw_pod_cache blobs)
@@ -100,15 +114,26 @@ pw_art_fetch() {
   fi
 }
 
-# pw_art_get SHA URL TARGET: puts the verified blob into the store (no-op
-# when it is there); prints fetched or cached.
+# pw_art_blob SHA: the path of a stored blob (shared store first), or 1.
+pw_art_blob() {
+  if [ -f "$PW_ART_SHARED/$1" ]; then
+    printf '%s\n' "$PW_ART_SHARED/$1"
+  elif [ -f "$PW_ART_STORE/$1" ]; then
+    printf '%s\n' "$PW_ART_STORE/$1"
+  else
+    return 1
+  fi
+}
+
+# pw_art_get SHA URL TARGET: puts the verified blob into PW_ART_STORE
+# unless a store has it; prints fetched or cached.
 pw_art_get() {
   local blob tmp got
-  blob=$PW_ART_STORE/$1
-  if [ -f "$blob" ]; then
+  if pw_art_blob "$1" >/dev/null; then
     echo cached
     return 0
   fi
+  blob=$PW_ART_STORE/$1
   mkdir -p "$PW_ART_STORE" || pw_die "cannot create $PW_ART_STORE"
   tmp=$PW_ART_STORE/.tmp-$1-$$
   pw_track "$tmp"
@@ -143,7 +168,7 @@ pw_art_link() {
 # pw_art_place SHA TARGET: presents the blob at TARGET.
 pw_art_place() {
   local blob repo org name commit file dir up t
-  blob=$PW_ART_STORE/$1
+  blob=$(pw_art_blob "$1") || pw_die "artifact '$2': blob $1 vanished from the store"
   case $2 in
     hf:*)
       t=${2#hf:}
@@ -155,9 +180,7 @@ pw_art_place() {
       name=${repo#*/}
       dir=$PREWARM_HF_HOME/hub/models--$org--$name
       mkdir -p "$dir/blobs" "$dir/refs" || pw_die "cannot create $dir"
-      if [ ! -e "$dir/blobs/$1" ]; then
-        ln "$blob" "$dir/blobs/$1" 2>/dev/null || cp "$blob" "$dir/blobs/$1" || pw_die "cannot add $dir/blobs/$1"
-      fi
+      pw_art_link "$blob" "$dir/blobs/$1"
       # one ../ per directory of the file inside the snapshot
       up=../..
       t=$file
@@ -205,6 +228,9 @@ EOF
   if [ -z "$PW_ART_RESULT" ]; then
     if [ "$fetched" -gt 0 ]; then PW_ART_RESULT=cold; else PW_ART_RESULT=warm; fi
   fi
+  # a use record without stores: the pruner never trims pinned blobs
+  # (read-only Task pods use them without a lease)
+  pw_record_use "$key"
   pw_summary artifacts "$key" "$PW_ART_RESULT" "artifacts=$n" "fetched=$fetched" "cached=$cached"
 }
 
@@ -2884,6 +2910,116 @@ pwt_publish() {
 # ---- end of prewarm tree helpers ----
 {{- end -}}
 
+{{- /* templates-go/presets/artifacts.tpl */ -}}
+{{- /*
+artifacts: pinned downloads (model weights, datasets, toolchains). Each
+entry of files is {url, sha256, path} or {url, sha256, hub: {repo,
+revision, file}}. The setup script (prewarm.script.artifacts) fetches each
+blob once into <cache>/blobs/sha256/, verifies it, and links it at
+<dir>/<path> or into the Hugging Face hub layout under HF_HOME.
+
+The cache is single-writer like cargo's: Task pods mount it readOnly, so
+the agent reads the pinned content through a read-only mount and cannot
+change what other pods trust; the warmer (readWrite, trustedWriter)
+fills it. A Task pod whose store lacks a blob fetches it into a per-pod
+store (fail open).
+
+The checks below are the chart's side of pkg/presets/artifacts.go (Go
+validates before it renders, so in Go they never fire): every message
+names the values key, the value and what is allowed.
+*/ -}}
+{{- define "prewarm.preset.artifacts" -}}
+{{- $o := . | default dict -}}
+{{- $c := dict -}}
+{{- $_ := include "prewarm.preset.resolve" (dict "eco" "artifacts" "options" $o "out" $c) -}}
+{{- $dir := get $o "dir" | default "/workspace/artifacts" -}}
+{{- include "prewarm.check.artifactsDir" (dict "key" "presets.artifacts.dir" "v" $dir) -}}
+{{- $files := get $o "files" | default list -}}
+{{- if and (get $o "enabled") (not $files) -}}
+{{- fail "presets.artifacts.files: at least one {url, sha256, path} (or hub instead of path) is required when the preset is enabled" -}}
+{{- end -}}
+{{- $hf := printf "%s/.cache/huggingface" $c.home -}}
+{{- $lines := list -}}
+{{- $paths := dict -}}
+{{- $hubFiles := dict -}}
+{{- $hubRevs := dict -}}
+{{- range $i, $f := $files -}}
+{{- $key := printf "presets.artifacts.files[%d]" $i -}}
+{{- $url := toString (get $f "url") -}}
+{{- if not (regexMatch "^https://[^/@\\s]+(/\\S*)?$" $url) -}}
+{{- if and (get $o "allowHTTP") (regexMatch "^http://[^/@\\s]+(/\\S*)?$" $url) -}}
+{{- else if regexMatch "^http://" $url -}}
+{{- fail (printf "%s.url: %q must be https://; set presets.artifacts.allowHTTP: true to fetch over plain http (the sha256 still pins the content)" $key $url) -}}
+{{- else -}}
+{{- fail (printf "%s.url: %q must be an https:// URL with a host, no whitespace and no credentials (user:password@; put an Authorization header in registrySecret)" $key $url) -}}
+{{- end -}}
+{{- end -}}
+{{- $sha := toString (get $f "sha256") -}}
+{{- if not (regexMatch "^[0-9a-f]{64}$" $sha) -}}
+{{- fail (printf "%s.sha256: %q must be 64 lowercase hex digits, as sha256sum prints them" $key $sha) -}}
+{{- end -}}
+{{- $hub := get $f "hub" -}}
+{{- $path := get $f "path" -}}
+{{- if and $hub $path -}}
+{{- fail (printf "%s: set either path or hub, not both" $key) -}}
+{{- else if $hub -}}
+{{- $repo := toString (get $hub "repo") -}}
+{{- $rev := toString (get $hub "revision") -}}
+{{- $file := toString (get $hub "file") -}}
+{{- if or (not (regexMatch "^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$" $repo)) (contains "--" $repo) (contains ".." $repo) -}}
+{{- fail (printf "%s.hub.repo: %q must be <org>/<name>: letters, digits, '-', '_' and '.', each part starting with a letter or digit, without '--' or '..'" $key $repo) -}}
+{{- end -}}
+{{- if not (regexMatch "^[0-9a-f]{40}$" $rev) -}}
+{{- fail (printf "%s.hub.revision: %q must be a full commit: 40 lowercase hex digits (snapshots are named by commit; a branch or tag would not pin anything)" $key $rev) -}}
+{{- end -}}
+{{- with get $hubRevs $repo }}{{ if ne . $rev }}{{ fail (printf "%s.hub.revision: repo %s is already pinned at %s: refs/main holds one commit, so every file of a repo needs the same revision" $key $repo .) }}{{ end }}{{ end -}}
+{{- $_ := set $hubRevs $repo $rev -}}
+{{- include "prewarm.check.artifactFile" (dict "key" (printf "%s.hub.file" $key) "v" $file) -}}
+{{- if hasKey $hubFiles (printf "%s:%s" $repo $file) }}{{ fail (printf "%s.hub.file: %q of %s is listed twice" $key $file $repo) }}{{ end -}}
+{{- $_ := set $hubFiles (printf "%s:%s" $repo $file) true -}}
+{{- $lines = append $lines (printf "%s hf:%s@%s:%s %s" $sha $repo $rev $file $url) -}}
+{{- else -}}
+{{- include "prewarm.check.artifactFile" (dict "key" (printf "%s.path" $key) "v" (toString $path)) -}}
+{{- if hasPrefix "hf:" (toString $path) }}{{ fail (printf "%s.path: %q must not start with 'hf:'; set hub for the Hugging Face layout" $key (toString $path)) }}{{ end -}}
+{{- with get $paths (toString $path) }}{{ fail (printf "%s.path: %q is already the path of %s" $key (toString $path) .) }}{{ end -}}
+{{- range $p, $at := $paths -}}
+{{- if or (hasPrefix (printf "%s/" $p) (toString $path)) (hasPrefix (printf "%s/" (toString $path)) $p) -}}
+{{- fail (printf "%s.path: %q and %s.path %q: one is a directory of the other" $key (toString $path) $at $p) -}}
+{{- end -}}
+{{- end -}}
+{{- $_ := set $paths (toString $path) $key -}}
+{{- $lines = append $lines (printf "%s %s %s" $sha $path $url) -}}
+{{- end -}}
+{{- end -}}
+{{- $env := list -}}
+{{- $setupEnv := list
+  (dict "name" "PREWARM_ARTIFACTS" "value" (join "\n" $lines))
+  (dict "name" "PREWARM_ARTIFACTS_DIR" "value" $dir)
+-}}
+{{- if $hubRevs -}}
+{{- $env = list (dict "name" "HF_HOME" "value" $hf) (dict "name" "HF_HUB_OFFLINE" "value" "1") -}}
+{{- $setupEnv = append $setupEnv (dict "name" "PREWARM_HF_HOME" "value" $hf) -}}
+{{- end -}}
+{{- with $c.secret }}{{ $setupEnv = append $setupEnv (dict "name" "PREWARM_ARTIFACTS_HEADERS" "value" .file) }}{{ end -}}
+{{- include "prewarm.preset.emit" (dict "c" $c "env" $env "setupEnv" $setupEnv) -}}
+{{- end -}}
+
+{{- /* prewarm.check.artifactFile: a relative, clean file path without '..' or whitespace (the script splits its list on blanks). */ -}}
+{{- define "prewarm.check.artifactFile" -}}
+{{- $v := toString .v -}}
+{{- if or (not $v) (regexMatch "[\\s\\x00]" $v) (hasPrefix "/" $v) (regexMatch "(^|/)\\.{1,2}(/|$)" $v) (regexMatch "//|/$" $v) -}}
+{{- fail (printf "%s: %q must be a clean relative file path: not empty, no leading '/', no '.' or '..' part, no '//', no trailing '/', no whitespace" .key $v) -}}
+{{- end -}}
+{{- end -}}
+
+{{- /* prewarm.check.artifactsDir: an absolute path under /workspace/. */ -}}
+{{- define "prewarm.check.artifactsDir" -}}
+{{- $v := toString .v -}}
+{{- if or (not (hasPrefix "/workspace/" $v)) (regexMatch "(^|/)\\.{1,2}(/|$)" $v) (regexMatch "//|/$|[\\s\\x00:]" $v) -}}
+{{- fail (printf "%s: %q must be a clean absolute path under /workspace/, the workspace volume the setup container writes and the agent sees (e.g. /workspace/models)" .key $v) -}}
+{{- end -}}
+{{- end -}}
+
 {{- /* templates-go/presets/cargo.tpl */ -}}
 {{- /*
 cargo: cargo skips file locking on NFS, so pods never share a writable
@@ -3058,7 +3194,7 @@ merged, as JSON {"items": [...]}: the one list (Go's presets.Names and the
 charts read it). A new preset adds its name here and its defaults below.
 */ -}}
 {{- define "prewarm.preset.names" -}}
-{{- toJson (dict "items" (list "npm" "pip" "gomod" "cargo" "maven" "gradle")) -}}
+{{- toJson (dict "items" (list "npm" "pip" "gomod" "cargo" "maven" "gradle" "artifacts")) -}}
 {{- end -}}
 
 {{- /*
@@ -3083,6 +3219,7 @@ secretKey is the default key (and file name) of registrySecret.
   "cargo" (dict "image" (dict "repository" "rust" "tag" "1.95-slim") "mode" "readOnly" "singleWriter" true "secretKey" "credentials.toml")
   "maven" (dict "image" (dict "repository" "maven" "tag" "3.9-eclipse-temurin-21") "mode" "readOnly" "singleWriter" true "secretKey" "settings.xml")
   "gradle" (dict "image" (dict "repository" "gradle" "tag" "8-jdk21") "mode" "readOnly" "singleWriter" true "secretKey" "gradle.properties")
+  "artifacts" (dict "image" (dict "repository" "curlimages/curl" "tag" "8.11.1") "mode" "readOnly" "singleWriter" true "secretKey" "headers")
 -}}
 {{- range $eco, $d := $all -}}
 {{- $_ := set $d "mountPath" (printf "/cache/%s" $eco) -}}
