@@ -2515,25 +2515,39 @@ What it does, in this order:
      a writable cache; read-only consumers cannot, so there it is the
      publish time. A temp name (".tmp-*") is never a snapshot, so a
      snapshot being published is never removed;
-  3. while still over the budget, removes whole package-manager stores
-     (npm store, pnpm-store, yarn; pip store, uv, poetry; gomod mod, build),
-     least recently used first. A store is a top-level directory that a use
-     record (.prewarm/used/<key>, written by pw_record_use after each
-     install) names in its "stores=" line; its last use is the newest such
-     record's mtime (no atime needed). Stores no record names are never
-     touched (cargo, maven and gradle publish generations instead).
-     Stores go only under the trim lock (mkdir .prewarm/lock) and only when
-     no live lease is in .prewarm/leases: every setup that writes the cache
-     holds one while it runs (pw_lease_take), so a store is never removed
-     under a running setup; such a run skips the stores and says so. Leases
-     not touched for 120 minutes and locks older than 60 are a crash's and
-     are removed. A store is renamed to .tmp-trash-<name>-<pid> (atomic)
-     before it is deleted;
+  3. while still over the budget, trims package-manager stores (npm store,
+     pnpm-store, yarn; pip store, uv, poetry; gomod mod, build) entry by
+     entry, just enough to get under the budget. Stores in least recently
+     used order: a store is a top-level directory that a use record
+     (.prewarm/used/<key>, written by pw_record_use after each install)
+     names in its "stores=" line, and its last use is the newest such
+     record's mtime. Stores no record names are never touched (cargo, maven
+     and gradle publish generations instead). Within a store, entries go
+     oldest mtime first; neither order reads atime (noatime mounts):
+       - an entry is a file (npm _cacache, pip http/wheels, GOCACHE, yarn
+         and poetry caches: each file stands alone, a missing one is a
+         cache miss the tool fetches or builds again); GOCACHE refreshes
+         the mtime of the entries it uses (hourly), for the write-once
+         stores the mtime is when the entry was fetched;
+       - in GOMODCACHE (mod) an extracted module (mod/<path>@<version>/) is
+         one entry, removed whole (renamed to a .tmp-trash-* name first),
+         and the files under mod/cache are entries;
+       - pnpm-store and uv hard-link or index their content: the store is
+         one entry, removed whole.
+     Directories left empty are removed. Stores are trimmed only under the
+     trim lock (mkdir .prewarm/lock) and only when no live lease is in
+     .prewarm/leases: every setup that writes the cache holds one while it
+     runs (pw_lease_take), and one that starts while the lock is held
+     installs with a per-pod cache, so no entry is ever removed under a
+     running setup; such a run skips the stores and says so. Leases not
+     touched for 120 minutes and locks older than 60 are a crash's and are
+     removed;
   4. records the budget in .prewarm/budget (read by `prewarm cache du`)
      and prints one line on stdout:
-     prewarm: prune cache=<path> before=<bytes> after=<bytes> removed=<n> budget=<bytes> stores=<n>
+     prewarm: prune cache=<path> before=<bytes> after=<bytes> removed=<n> budget=<bytes> stores=<n> entries=<n>
      (bytes as counted by `du -s -k`, so file system blocks; removed counts
-     snapshots, stores counts stores). Details go to stderr;
+     snapshots, stores the stores trimmed, entries the store entries
+     removed). Details go to stderr;
   5. records that line in PREWARM_CACHE/.prewarm-usage (pw_prune_record:
      written to a ".tmp-" name, then renamed, so a reader never sees half a
      line), where the metrics exporter reads bytes used against the budget.
@@ -2761,8 +2775,55 @@ pw_prune_record_budget() {
   return 1
 }
 
+# pw_prune_units ROOT STORE FILE: writes the entries of store STORE to
+# FILE, one "BYTES PATH" line each, oldest mtime first (see the header for
+# what an entry is). BYTES are allocated blocks, as du counts them.
+pw_prune_units() {
+  local d
+  d=$1/$2
+  case $2 in
+    pnpm-store | uv)
+      printf '%s %s\n' "$(pw_prune_bytes "$d")" "$d" >"$3"
+      return 0
+      ;;
+  esac
+  {
+    if [ "$2" = mod ]; then
+      # extracted modules, whole
+      find "$d" -xdev -mindepth 1 \( -path "$d/cache" -o -name '.tmp-*' \) -prune -o -type d -name '*@*' -prune -print 2>/dev/null |
+        while IFS= read -r m; do
+          printf '%s %s %s\n' "$(stat -c %Y "$m" 2>/dev/null || echo 0)" "$(pw_prune_bytes "$m")" "$m"
+        done
+      find "$d" -xdev -mindepth 1 \( -name '.tmp-*' -o \( -type d -name '*@*' ! -path "$d/cache/*" \) \) -prune -o \( -type f -o -type l \) -exec stat -c '%Y %b %B %n' {} + 2>/dev/null |
+        awk '{ n = substr($0, length($1) + length($2) + length($3) + 4); print $1, $2 * $3, n }'
+    else
+      find "$d" -xdev -mindepth 1 -name '.tmp-*' -prune -o \( -type f -o -type l \) -exec stat -c '%Y %b %B %n' {} + 2>/dev/null |
+        awk '{ n = substr($0, length($1) + length($2) + length($3) + 4); print $1, $2 * $3, n }'
+    fi
+  } | sort -n -k 1,1 | cut -d ' ' -f 2- >"$3"
+}
+
+# pw_prune_unit PATH: removes one store entry; 0 when it is gone. A
+# directory (an extracted module, a whole store) is renamed to a
+# .tmp-trash-* name beside it first (atomic), then deleted; a file in a
+# read-only directory (GOMODCACHE) gets its directory made writable.
+pw_prune_unit() {
+  local p t
+  p=$1
+  if [ -d "$p" ] && [ ! -L "$p" ]; then
+    t=${p%/*}/.tmp-trash-${p##*/}-$$
+    chmod u+w "${p%/*}" 2>/dev/null || :
+    mv "$p" "$t" 2>/dev/null || return 1
+    chmod -R u+w "$t" 2>/dev/null || :
+    rm -rf "$t" 2>/dev/null || pw_warn "prune: cannot remove all of $t; the next run removes it"
+    return 0
+  fi
+  rm -f "$p" 2>/dev/null || { chmod u+w "${p%/*}" 2>/dev/null && rm -f "$p" 2>/dev/null; } || :
+  [ ! -e "$p" ] && [ ! -L "$p" ]
+}
+
 pw_prune() {
-  local root budget before cur after removed failed temps key size f entries snapdir stores order live trash line
+  local root budget before cur after removed failed temps key size f entries snapdir stores trimmed order live line units n gone b p
   root=$(pw_prune_root) || exit 1
   budget=$(pw_prune_budget) || exit 1
   failed=0
@@ -2814,6 +2875,7 @@ EOF
   fi
 
   stores=0
+  trimmed=0
   order=
   if [ "$cur" -gt "$budget" ]; then order=$(pw_prune_store_lru "$root"); fi
   if [ -n "$order" ]; then
@@ -2824,23 +2886,35 @@ EOF
       if [ -n "$live" ]; then
         pw_warn "prune: $(printf '%s\n' "$live" | grep -c .) running setups hold leases on $root ($(printf '%s' "$live" | tr '\n' ' ')); stores are not trimmed this run"
       else
+        units=$root/.prewarm/.tmp-units-$$
         while IFS= read -r f <&4; do
           [ -n "$f" ] || continue
           [ "$cur" -gt "$budget" ] || break
           if [ ! -d "$root/$f" ] || [ -L "$root/$f" ]; then continue; fi
-          size=$(pw_prune_bytes "$root/$f")
           # fresh lock: setups take one older than PW_PRUNE_LOCK_MINUTES for a crash's
           touch "$root/.prewarm/lock" 2>/dev/null || :
-          trash=$root/.tmp-trash-$f-$$
-          if mv "$root/$f" "$trash" 2>/dev/null; then
-            chmod -R u+w "$trash" 2>/dev/null || :
-            rm -rf "$trash" 2>/dev/null || pw_warn "prune: cannot remove all of $trash; the next run removes it"
+          pw_prune_units "$root" "$f" "$units"
+          n=0
+          gone=0
+          while IFS=' ' read -r b p <&5; do
+            [ "$cur" -gt "$budget" ] || break
+            case $p in "$root/$f" | "$root/$f"/*) ;; *) continue ;; esac
+            if pw_prune_unit "$p"; then
+              n=$((n + 1))
+              gone=$((gone + b))
+              cur=$((cur - b))
+            else
+              failed=1
+              pw_warn "prune: cannot remove $p"
+            fi
+          done 5<"$units"
+          rm -f "$units" 2>/dev/null || :
+          # directories the trim left empty (the store itself too)
+          find "$root/$f" -xdev -depth -type d -empty -exec rmdir {} \; 2>/dev/null || :
+          if [ "$n" -gt 0 ]; then
             stores=$((stores + 1))
-            cur=$((cur - size))
-            pw_log "prune: removed store $f ($size bytes)"
-          else
-            failed=1
-            pw_warn "prune: cannot move store $root/$f aside"
+            trimmed=$((trimmed + n))
+            pw_log "prune: trimmed store $f: removed $n entries, $gone bytes, oldest first"
           fi
         done 4<<EOF
 $order
@@ -2857,8 +2931,8 @@ EOF
   if [ "$after" -gt "$budget" ]; then
     pw_warn "prune: $root still uses $after bytes, over the budget of $budget bytes, with $(pw_prune_lru "$snapdir" | grep -c .) snapshots left; the remaining stores need a bigger volume or budget"
   fi
-  line=$(printf 'prewarm: prune cache=%s before=%s after=%s removed=%s budget=%s stores=%s' \
-    "$(pw_strip_slash "$PREWARM_CACHE")" "$before" "$after" "$removed" "$budget" "$stores")
+  line=$(printf 'prewarm: prune cache=%s before=%s after=%s removed=%s budget=%s stores=%s entries=%s' \
+    "$(pw_strip_slash "$PREWARM_CACHE")" "$before" "$after" "$removed" "$budget" "$stores" "$trimmed")
   printf '%s\n' "$line"
   pw_prune_record "$root" "$line"
   [ "$failed" -eq 0 ] || exit 1
