@@ -32,11 +32,14 @@ What it does, in this order:
      record's mtime. Stores no record names are never touched (cargo, maven
      and gradle publish generations instead). Within a store, entries go
      oldest mtime first; neither order reads atime (noatime mounts):
-       - an entry is a file (npm _cacache, pip http/wheels, GOCACHE, yarn
-         and poetry caches: each file stands alone, a missing one is a
-         cache miss the tool fetches or builds again); GOCACHE refreshes
-         the mtime of the entries it uses (hourly), for the write-once
-         stores the mtime is when the entry was fetched;
+       - an entry is a file (pip http/wheels, GOCACHE, yarn and poetry
+         caches: each file stands alone, a missing one is a cache miss
+         the tool fetches or builds again); GOCACHE refreshes the mtime of
+         the entries it uses (hourly), for the write-once stores the mtime
+         is when the entry was fetched;
+       - in the npm cache (_cacache) an entry is an index bucket and the
+         content only it names, the bucket removed first: npm fails on an
+         index entry whose content is gone (pw_prune_cacache_units);
        - in GOMODCACHE (mod) an extracted module (mod/<path>@<version>/) is
          one entry, removed whole (renamed to a .tmp-trash-* name first),
          and the files under mod/cache are entries;
@@ -283,6 +286,79 @@ pw_prune_record_budget() {
   return 1
 }
 
+# pw_prune_cacache_units DIR: the entries of an npm cache (DIR/_cacache,
+# cacache's layout), "BYTES PATH" per line in the order they may go. npm
+# reads a cached response through its index entry (index-v5/<bucket>, JSON
+# lines naming the content by "integrity") and fails on an index entry
+# whose content file is gone, so an entry is an index bucket, removed
+# first, and then each content file (content-v2/<algo>/<hex of the
+# digest>) no remaining bucket names. Content no bucket names goes first;
+# then the buckets, oldest mtime first (npm rewrites a bucket whenever it
+# stores the response again). Other names under DIR (_logs, _npx/<hash>)
+# are entries of their own, whole, by mtime.
+pw_prune_cacache_units() {
+  local c
+  c=$1/_cacache
+  {
+    # (absent directories are fine: set -e must not end the group)
+    find "$c/index-v5" -xdev -type f ! -name '.tmp-*' -exec stat -c 'B %Y %b %B %n' {} + 2>/dev/null || :
+    find "$c/content-v2" -xdev -type f ! -name '.tmp-*' -exec stat -c 'C %Y %b %B %n' {} + 2>/dev/null || :
+  } | sort -n -k 2,2 | awk -v content="$c/content-v2" '
+    BEGIN {
+      b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+      for (i = 0; i < 64; i++) val[substr(b64, i + 1, 1)] = i
+      hx = "0123456789abcdef"
+      # powers of two without ^ (busybox awk may lack math support)
+      p2[0] = 1
+      for (i = 1; i < 8; i++) p2[i] = p2[i - 1] * 2
+    }
+    function tohex(s,   o, i, c, acc, bits, byte, p) {
+      o = ""; acc = 0; bits = 0
+      for (i = 1; i <= length(s); i++) {
+        c = substr(s, i, 1)
+        if (!(c in val)) break
+        acc = acc * 64 + val[c]; bits += 6
+        if (bits >= 8) {
+          bits -= 8; p = p2[bits]
+          byte = int(acc / p); acc -= byte * p
+          o = o substr(hx, int(byte / 16) + 1, 1) substr(hx, byte % 16 + 1, 1)
+        }
+      }
+      return o
+    }
+    # input: oldest first
+    {
+      path = substr($0, length($1) + length($2) + length($3) + length($4) + 5)
+      bytes = $3 * $4
+      if ($1 == "C") { nc++; cpath[nc] = path; csize[path] = bytes; next }
+      nb++; bpath[nb] = path; bsize[nb] = bytes; refs[nb] = " "
+      while ((getline line < path) > 0) {
+        if (!match(line, /"integrity":"[^"]*"/)) continue
+        integ = substr(line, RSTART + 13, RLENGTH - 14)
+        sub(/ .*/, "", integ); sub(/\?.*/, "", integ)
+        algo = integ; sub(/-.*/, "", algo)
+        h = tohex(substr(integ, length(algo) + 2))
+        if (length(h) < 5) continue
+        cp = content "/" algo "/" substr(h, 1, 2) "/" substr(h, 3, 2) "/" substr(h, 5)
+        if (index(refs[nb], " " cp " ") == 0) { refs[nb] = refs[nb] cp " "; count[cp]++ }
+      }
+      close(path)
+    }
+    END {
+      for (i = 1; i <= nc; i++) if (!(cpath[i] in count)) print csize[cpath[i]], cpath[i]
+      for (i = 1; i <= nb; i++) {
+        print bsize[i], bpath[i]
+        m = split(refs[i], r, " ")
+        for (j = 1; j <= m; j++) if (--count[r[j]] == 0 && (r[j] in csize)) print csize[r[j]], r[j]
+      }
+    }'
+  # the rest of the npm cache, each top-level name whole
+  find "$1" -xdev -mindepth 1 -maxdepth 1 ! -name _cacache ! -name '.tmp-*' -exec stat -c '%Y %n' {} + 2>/dev/null |
+    sort -n -k 1,1 | cut -d ' ' -f 2- | while IFS= read -r p; do
+      printf '%s %s\n' "$(pw_prune_bytes "$p")" "$p"
+    done
+}
+
 # pw_prune_units ROOT STORE FILE: writes the entries of store STORE to
 # FILE, one "BYTES PATH" line each, oldest mtime first (see the header for
 # what an entry is). BYTES are allocated blocks, as du counts them.
@@ -295,6 +371,10 @@ pw_prune_units() {
       return 0
       ;;
   esac
+  if [ -d "$d/_cacache" ]; then
+    pw_prune_cacache_units "$d" >"$3"
+    return 0
+  fi
   {
     if [ "$2" = mod ]; then
       # extracted modules, whole

@@ -7,6 +7,10 @@ package scripts
 // the store with the real gomod setup and the real go command.
 
 import (
+	"crypto/sha512"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -231,4 +235,129 @@ func TestPruneTrimsARealGoBuildCache(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("agent go build with GOPROXY=off after the trim: %v\n%s", err, out)
 	}
+}
+
+// TestPruneTrimsARealNpmStoreAndTheNextInstallIsWhole: the real npm setup
+// (dash) installs the npm-medium fixture from the registry; the pruner
+// (busybox) removes the snapshot and then trims the npm store (_cacache)
+// entry by entry to about half; a fresh clone's setup installs from what
+// is left (fetching what went) into a node_modules identical, file for
+// file, to the first one: a trimmed _cacache costs fetches, never a Task.
+func TestPruneTrimsARealNpmStoreAndTheNextInstallIsWhole(t *testing.T) {
+	if _, err := exec.LookPath("npm"); err != nil {
+		t.Fatal("npm is not installed")
+	}
+	dash := ecoShellNamed(t, "dash")
+	prune := pruneShells(t)[1]
+	base := ecoTempDir(t)
+	root := filepath.Join(base, "cache")
+	repo := ecoNpmRepo(t, base, "repo-1")
+	r := ecoNpmRun(t, dash, base, repo, root)
+	ecoWantResult(t, dash, r, ecoOK(t, dash, r), "cold")
+	want := ecoTreeDigest(t, filepath.Join(repo, "node_modules"))
+
+	store := duBytes(t, filepath.Join(root, "store"))
+	budget := duBytes(t, root) - duBytes(t, filepath.Join(root, "snapshots")) - store/2
+	res := runPrune(t, prune, root, strconv.FormatInt(budget, 10))
+	if res.err != nil {
+		t.Fatalf("prune: %v\n%s", res.err, res.stderr)
+	}
+	s := parsePruneSummary(t, res.stdout)
+	left := duBytes(t, filepath.Join(root, "store"))
+	t.Logf("npm store %d bytes, budget %d: %+v; store now %d bytes", store, budget, s, left)
+	if s.removed != 1 || s.stores != 1 || s.after > budget || left == 0 || left > store*6/10 {
+		t.Fatalf("%+v: want the snapshot removed and the store trimmed to about half (%d of %d bytes left)", s, left, store)
+	}
+
+	repo2 := ecoNpmRepo(t, base, "repo-2")
+	r = ecoNpmRun(t, dash, base, repo2, root)
+	s2 := ecoOK(t, dash, r)
+	t.Logf("after the trim: %v", s2)
+	if d := ecoDiffLists(want, ecoTreeDigest(t, filepath.Join(repo2, "node_modules"))); d != "" {
+		t.Errorf("node_modules after the trim differs from the first install:\n%s", d)
+	}
+}
+
+// TestPruneTrimsTheNpmCacheIndexFirst: in cacache's layout (what npm
+// writes: index-v5 buckets of JSON lines naming content-v2 files by
+// integrity) the pruner removes content no bucket names first, then
+// buckets oldest first, each with the content only it names — so no bucket
+// that stays ever names a content file that went (npm fails on that one,
+// TestPruneTrimsARealNpmStoreAndTheNextInstallIsWhole).
+func TestPruneTrimsTheNpmCacheIndexFirst(t *testing.T) {
+	for _, sh := range pruneShells(t) {
+		t.Run(sh.name, func(t *testing.T) {
+			root := filepath.Join(t.TempDir(), "cache")
+			cc := filepath.Join(root, "store", "_cacache")
+			content := map[string]string{} // name -> path
+			integrity := map[string]string{}
+			for i, name := range []string{"orphan", "x", "y", "z"} {
+				data := make([]byte, 64<<10)
+				for j := range data {
+					data[j] = byte(i*31 + j*7)
+				}
+				sum := sha512.Sum512(data)
+				h := hex.EncodeToString(sum[:])
+				p := filepath.Join(cc, "content-v2", "sha512", h[:2], h[2:4], h[4:])
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, data, 0o444); err != nil {
+					t.Fatal(err)
+				}
+				setAge(t, p, 10*time.Hour) // all old: the buckets decide
+				content[name], integrity[name] = p, "sha512-"+base64.StdEncoding.EncodeToString(sum[:])
+			}
+			buckets := map[string]string{}
+			for _, b := range []struct {
+				name  string
+				age   time.Duration
+				names []string
+			}{{"b1", 3 * time.Hour, []string{"x"}}, {"b2", 2 * time.Hour, []string{"x", "y"}}, {"b3", time.Hour, []string{"z"}}} {
+				var text strings.Builder
+				for _, n := range b.names {
+					fmt.Fprintf(&text, "0123456789abcdef\t{\"key\":\"make-fetch-happen:request-cache:https://registry.example/%s\",\"integrity\":\"%s\",\"time\":1,\"size\":65536,\"metadata\":{}}\n", n, integrity[n])
+				}
+				p := filepath.Join(cc, "index-v5", b.name[:2], "aa", b.name)
+				writeAgedText(t, p, text.String(), b.age)
+				buckets[b.name] = p
+			}
+			useRecord(t, root, 'a', "store", time.Hour)
+			total := duBytes(t, root)
+			budget := total - 64<<10 - 64<<10 - 16<<10
+			res := runPrune(t, sh, root, strconv.FormatInt(budget, 10))
+			if res.err != nil {
+				t.Fatalf("prune: %v\n%s", res.err, res.stderr)
+			}
+			s := parsePruneSummary(t, res.stdout)
+			if s.after > budget {
+				t.Errorf("%+v: over the budget %d", s, budget)
+			}
+			for name, want := range map[string]bool{"orphan": false, "x": false, "y": false, "z": true} {
+				if got := exists(content[name]); got != want {
+					t.Errorf("content %s exists=%v, want %v", name, got, want)
+				}
+			}
+			for name, want := range map[string]bool{"b1": false, "b2": false, "b3": true} {
+				if got := exists(buckets[name]); got != want {
+					t.Errorf("bucket %s exists=%v, want %v", name, got, want)
+				}
+			}
+			// orphan, b1, b2, x, y: one entry each
+			if s.entries != 5 {
+				t.Errorf("entries=%d, want 5 (orphan, b1, b2, x, y)", s.entries)
+			}
+		})
+	}
+}
+
+func writeAgedText(t *testing.T, path, text string, age time.Duration) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	setAge(t, path, age)
 }
