@@ -292,13 +292,17 @@ pw_prune_record_budget() {
 # lines naming the content by "integrity") and fails on an index entry
 # whose content file is gone, so an entry is an index bucket, removed
 # first, and then each content file (content-v2/<algo>/<hex of the
-# digest>) no remaining bucket names. Content no bucket names goes first;
+# digest>) no remaining bucket names. Files outside index-v5 and
+# content-v2 (tmp/) go first, then content no bucket names;
 # then the buckets, oldest mtime first (npm rewrites a bucket whenever it
 # stores the response again). Other names under DIR (_logs, _npx/<hash>)
 # are entries of their own, whole, by mtime.
 pw_prune_cacache_units() {
   local c
   c=$1/_cacache
+  # names cacache does not index (tmp/, strays), oldest first
+  find "$c" -xdev -mindepth 1 \( -path "$c/index-v5" -o -path "$c/content-v2" -o -name '.tmp-*' \) -prune -o \( -type f -o -type l \) -exec stat -c '%Y %b %B %n' {} + 2>/dev/null |
+    awk '{ n = substr($0, length($1) + length($2) + length($3) + 4); print $1, $2 * $3, n }' | sort -n -k 1,1 | cut -d ' ' -f 2-
   {
     # (absent directories are fine: set -e must not end the group)
     find "$c/index-v5" -xdev -type f ! -name '.tmp-*' -exec stat -c 'B %Y %b %B %n' {} + 2>/dev/null || :
