@@ -361,3 +361,41 @@ func writeAgedText(t *testing.T, path, text string, age time.Duration) {
 	}
 	setAge(t, path, age)
 }
+
+// TestPruneTrimsPipHTTPCacheMetadataWithBody: pip's http-v2 cache keeps a
+// response as <hash> (metadata) and <hash>.body; pip's vendored
+// cachecontrol reads metadata whose body file is gone as an empty
+// response. So the two are one entry, the metadata removed first, sized
+// together: no metadata that stays is ever without its body.
+func TestPruneTrimsPipHTTPCacheMetadataWithBody(t *testing.T) {
+	for _, sh := range pruneShells(t) {
+		t.Run(sh.name, func(t *testing.T) {
+			root := filepath.Join(t.TempDir(), "cache")
+			var metas []string
+			for i := 0; i < 4; i++ {
+				meta := filepath.Join(root, "store", "http-v2", "a", "b", "c", "d", "e", "h"+strconv.Itoa(i))
+				writeAged(t, meta, 2<<10, time.Duration(5-i)*time.Hour)
+				// the bodies look newer: the metadata's mtime decides
+				writeAged(t, meta+".body", 60<<10, time.Minute)
+				metas = append(metas, meta)
+			}
+			useRecord(t, root, 'f', "store", time.Hour)
+			// two responses' worth (metadata + body) must go
+			budget := duBytes(t, root) - 2*(duBytes(t, metas[0])+duBytes(t, metas[0]+".body")) + 16384 // slack: the pruner's own records
+			res := runPrune(t, sh, root, strconv.FormatInt(budget, 10))
+			if res.err != nil {
+				t.Fatalf("prune: %v\n%s", res.err, res.stderr)
+			}
+			s := parsePruneSummary(t, res.stdout)
+			if s.entries != 2 || s.after > budget {
+				t.Errorf("%+v: want 2 entries (two responses) and after <= %d", s, budget)
+			}
+			for i, m := range metas {
+				want := i >= 2
+				if exists(m) != want || exists(m+".body") != want {
+					t.Errorf("response h%d: metadata exists=%v, body exists=%v; want both %v", i, exists(m), exists(m+".body"), want)
+				}
+			}
+		})
+	}
+}

@@ -2526,9 +2526,11 @@ What it does, in this order:
      oldest mtime first; neither order reads atime (noatime mounts):
        - an entry is a file (pip http/wheels, GOCACHE, yarn and poetry
          caches: each file stands alone, a missing one is a cache miss
-         the tool fetches or builds again); GOCACHE refreshes the mtime of
-         the entries it uses (hourly), for the write-once stores the mtime
-         is when the entry was fetched;
+         the tool fetches or builds again), or a file and its FILE.body
+         (pip's http-v2 keeps a response's body apart and reads metadata
+         without its body as an empty response: the metadata goes first);
+         GOCACHE refreshes the mtime of the entries it uses (hourly), for
+         the write-once stores the mtime is when the entry was fetched;
        - in the npm cache (_cacache) an entry is an index bucket and the
          content only it names, the bucket removed first: npm fails on an
          index entry whose content is gone (pw_prune_cacache_units);
@@ -2881,13 +2883,26 @@ pw_prune_units() {
       find "$d" -xdev -mindepth 1 \( -name '.tmp-*' -o \( -type d -name '*@*' ! -path "$d/cache/*" \) \) -prune -o \( -type f -o -type l \) -exec stat -c '%Y %b %B %n' {} + 2>/dev/null |
         awk '{ n = substr($0, length($1) + length($2) + length($3) + 4); print $1, $2 * $3, n }'
     else
+      # FILE and FILE.body are one entry (pip's http-v2 cache keeps a
+      # response's body apart; its metadata without the body would read
+      # as an empty response): FILE's mtime, both sizes
       find "$d" -xdev -mindepth 1 -name '.tmp-*' -prune -o \( -type f -o -type l \) -exec stat -c '%Y %b %B %n' {} + 2>/dev/null |
-        awk '{ n = substr($0, length($1) + length($2) + length($3) + 4); print $1, $2 * $3, n }'
+        awk '{ n = substr($0, length($1) + length($2) + length($3) + 4); k++; name[k] = n; mt[n] = $1; sz[n] = $2 * $3 }
+          END {
+            for (i = 1; i <= k; i++) {
+              n = name[i]
+              if (n ~ /\.body$/ && (substr(n, 1, length(n) - 5) in mt)) continue
+              b = sz[n]
+              if ((n ".body") in sz) b += sz[n ".body"]
+              print mt[n], b, n
+            }
+          }'
     fi
   } | sort -n -k 1,1 | cut -d ' ' -f 2- >"$3"
 }
 
-# pw_prune_unit PATH: removes one store entry; 0 when it is gone. A
+# pw_prune_unit PATH: removes one store entry (a file with its FILE.body,
+# the file first); 0 when it is gone. A
 # directory (an extracted module, a whole store) is renamed to a
 # .tmp-trash-* name beside it first (atomic), then deleted; a file in a
 # read-only directory (GOMODCACHE) gets its directory made writable.
@@ -2903,7 +2918,10 @@ pw_prune_unit() {
     return 0
   fi
   rm -f "$p" 2>/dev/null || { chmod u+w "${p%/*}" 2>/dev/null && rm -f "$p" 2>/dev/null; } || :
-  [ ! -e "$p" ] && [ ! -L "$p" ]
+  [ ! -e "$p" ] && [ ! -L "$p" ] || return 1
+  # the body of a pip http-v2 response goes after its metadata
+  case $p in *.body) ;; *) rm -f "$p.body" 2>/dev/null || : ;; esac
+  return 0
 }
 
 pw_prune() {
