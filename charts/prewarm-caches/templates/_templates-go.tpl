@@ -2524,9 +2524,9 @@ What it does, in this order:
      record's mtime. Stores no record names are never touched (cargo, maven
      and gradle publish generations instead). Within a store, entries go
      oldest mtime first; neither order reads atime (noatime mounts):
-       - an entry is a file (pip http/wheels, GOCACHE, yarn and poetry
-         caches: each file stands alone, a missing one is a cache miss
-         the tool fetches or builds again), or a file and its FILE.body
+       - an entry is a file (pip http/wheels, GOCACHE: each file stands
+         alone, a missing one is a cache miss the tool fetches or builds
+         again), or a file and its FILE.body
          (pip's http-v2 keeps a response's body apart and reads metadata
          without its body as an empty response: the metadata goes first);
          GOCACHE refreshes the mtime of the entries it uses (hourly), for
@@ -2537,8 +2537,10 @@ What it does, in this order:
        - in GOMODCACHE (mod) an extracted module (mod/<path>@<version>/) is
          one entry, removed whole (renamed to a .tmp-trash-* name first),
          and the files under mod/cache are entries;
-       - pnpm-store and uv hard-link or index their content: the store is
-         one entry, removed whole.
+       - pnpm-store and uv hard-link or index their content, yarn (v1
+         keeps each package as an extracted tree) and poetry are not
+         known file by file: each of these stores is one entry, removed
+         whole.
      Directories left empty are removed. Stores are trimmed only under the
      trim lock (mkdir .prewarm/lock) and only when no live lease is in
      .prewarm/leases: every setup that writes the cache holds one while it
@@ -2864,7 +2866,7 @@ pw_prune_units() {
   local d
   d=$1/$2
   case $2 in
-    pnpm-store | uv)
+    pnpm-store | uv | yarn | poetry)
       printf '%s %s\n' "$(pw_prune_bytes "$d")" "$d" >"$3"
       return 0
       ;;
