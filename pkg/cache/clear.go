@@ -182,26 +182,35 @@ type Result struct {
 	Bytes   int64
 }
 
+// Check refuses a part that is none of all, snapshots, stores, and a
+// store name without the part stores or that is no store of preset.
+func (o ClearOptions) Check(preset string) error {
+	switch o.Part {
+	case "", ClearAll, ClearSnapshots, ClearStores:
+	default:
+		return fmt.Errorf("part %q is not one of all, snapshots, stores", o.Part)
+	}
+	if o.Store != "" {
+		if o.Part != ClearStores {
+			return fmt.Errorf("a store name (%q) needs the part stores, not %q", o.Store, o.Part)
+		}
+		if preset != "" && ClassifyTop(preset, o.Store) != PartStore {
+			return fmt.Errorf("%q is not a store of preset %s (stores: %s)", o.Store, preset, strings.Join(Stores(preset), ", "))
+		}
+	}
+	return nil
+}
+
 // Clear removes the snapshots and/or stores of the cache of preset at root.
 // Stores are removed only under the trim lock with no live lease (waiting
 // up to Wait for running setups to finish); snapshots go without the lock.
 func Clear(root, preset string, o ClearOptions) (Result, error) {
+	if err := o.Check(preset); err != nil {
+		return Result{}, err
+	}
 	part := o.Part
 	if part == "" {
 		part = ClearAll
-	}
-	switch part {
-	case ClearAll, ClearSnapshots, ClearStores:
-	default:
-		return Result{}, fmt.Errorf("part %q is not one of all, snapshots, stores", part)
-	}
-	if o.Store != "" {
-		if part != ClearStores {
-			return Result{}, fmt.Errorf("a store name (%q) needs the part stores, not %q", o.Store, part)
-		}
-		if preset != "" && ClassifyTop(preset, o.Store) != PartStore {
-			return Result{}, fmt.Errorf("%q is not a store of preset %s (stores: %s)", o.Store, preset, strings.Join(Stores(preset), ", "))
-		}
 	}
 	inv, err := Scan(root, preset)
 	if err != nil {
@@ -286,12 +295,20 @@ func clearStores(root string, targets []Entry, o ClearOptions, res *Result) erro
 	return nil
 }
 
+// CheckKey refuses a key that is not 12 to 64 lower-case hex digits.
+func CheckKey(key string) error {
+	if len(key) < 12 || len(key) > 64 || strings.Trim(key, "0123456789abcdef") != "" {
+		return fmt.Errorf("key %q must be 12 to 64 lower-case hex digits (the key= of a summary line)", key)
+	}
+	return nil
+}
+
 // Invalidate removes the snapshot of one key and its use record. key may
 // be a prefix of at least 12 hex digits (the summary line shows 20) that
 // matches exactly one snapshot or record.
 func Invalidate(root, preset, key string) (Result, error) {
-	if len(key) < 12 || len(key) > 64 || strings.Trim(key, "0123456789abcdef") != "" {
-		return Result{}, fmt.Errorf("key %q must be 12 to 64 lower-case hex digits (the key= of a summary line)", key)
+	if err := CheckKey(key); err != nil {
+		return Result{}, err
 	}
 	inv, err := Scan(root, preset)
 	if err != nil {

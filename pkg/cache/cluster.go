@@ -31,6 +31,9 @@ const (
 	labelCache     = "prewarm.dev/cache"
 	// JobComponent labels the inventory Jobs this package creates.
 	JobComponent = "cache-inventory"
+	// ClearJobComponent labels the Jobs that run `prewarm cache clear` or
+	// `prewarm cache invalidate` on the mounted PVCs.
+	ClearJobComponent = "cache-clear"
 	// DefaultImage runs the inventory script: the pruner's image.
 	DefaultImage = "busybox:1.37"
 )
@@ -142,15 +145,33 @@ func InventoryJob(ns, image string, targets []ClusterTarget, deadline time.Durat
 	if err != nil {
 		return nil, err
 	}
-	lbl := map[string]string{
-		"app.kubernetes.io/name":    "prewarm",
-		"app.kubernetes.io/part-of": "prewarm",
-		labelComponent:              JobComponent,
-	}
 	args := []string{"sh", "-c", script, "prewarm-inventory"}
-	var vols []corev1.Volume
-	var mounts []corev1.VolumeMount
+	for i, dir := range MountDirs(targets) {
+		args = append(args, targets[i].Preset+"="+dir)
+	}
+	return cacheJob(ns, image, jobInventory, targets, deadline, args), nil
+}
+
+// jobKind is what a cache Job does: its label, name, container and
+// whether it mounts the PVCs writable.
+type jobKind struct {
+	component string
+	container string
+	writable  bool
+	memory    string // limit
+}
+
+var (
+	jobInventory = jobKind{component: JobComponent, container: "inventory", memory: "64Mi"}
+	jobClear     = jobKind{component: ClearJobComponent, container: "clear", writable: true, memory: "256Mi"}
+)
+
+// MountDirs are the directories the targets are mounted at in a cache
+// Job's pod: /cache/<preset> (/cache/cache without a preset; -1, -2...
+// for a repeated name).
+func MountDirs(targets []ClusterTarget) []string {
 	used := map[string]int{}
+	out := make([]string, len(targets))
 	for i, t := range targets {
 		dir := t.Preset
 		if dir == "" {
@@ -160,20 +181,51 @@ func InventoryJob(ns, image string, targets []ClusterTarget, deadline time.Durat
 			dir = fmt.Sprintf("%s-%d", dir, n)
 		}
 		used[dir]++
+		out[i] = "/cache/" + dir
+	}
+	return out
+}
+
+// cacheJob is one pod mounting every target at MountDirs, running command
+// in image as the setups' user (podtemplate.AgentUID) under Pod Security
+// "restricted": no service account token, read-only root file system, no
+// retries, deleted by the CLI when done (ttlSecondsAfterFinished is the
+// fallback). Writable Jobs get the setups' fsGroup, so what they create
+// on the volume stays the setups' group.
+func cacheJob(ns, image string, k jobKind, targets []ClusterTarget, deadline time.Duration, command []string) *batchv1.Job {
+	lbl := map[string]string{
+		"app.kubernetes.io/name":    "prewarm",
+		"app.kubernetes.io/part-of": "prewarm",
+		labelComponent:              k.component,
+	}
+	var vols []corev1.Volume
+	var mounts []corev1.VolumeMount
+	for i, dir := range MountDirs(targets) {
+		t := targets[i]
 		name := fmt.Sprintf("cache-%d", i)
 		vols = append(vols, corev1.Volume{Name: name, VolumeSource: corev1.VolumeSource{
-			PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: t.Claim, ReadOnly: true},
+			PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: t.Claim, ReadOnly: !k.writable},
 		}})
-		mounts = append(mounts, corev1.VolumeMount{Name: name, MountPath: "/cache/" + dir, SubPath: t.SubPath, ReadOnly: true})
-		args = append(args, t.Preset+"=/cache/"+dir)
+		mounts = append(mounts, corev1.VolumeMount{Name: name, MountPath: dir, SubPath: t.SubPath, ReadOnly: !k.writable})
 	}
 	uid := podtemplate.AgentUID
 	secs := int64(deadline / time.Second)
 	if secs < 30 {
 		secs = 30
 	}
+	psc := &corev1.PodSecurityContext{
+		RunAsUser:          ptr.To(uid),
+		RunAsGroup:         ptr.To(uid),
+		SupplementalGroups: []int64{uid},
+		RunAsNonRoot:       ptr.To(true),
+		SeccompProfile:     &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+	}
+	if k.writable {
+		psc.FSGroup = ptr.To(uid)
+		psc.FSGroupChangePolicy = ptr.To(corev1.FSGroupChangeOnRootMismatch)
+	}
 	return &batchv1.Job{
-		ObjectMeta: metav1.ObjectMeta{GenerateName: "prewarm-cache-inventory-", Namespace: ns, Labels: lbl},
+		ObjectMeta: metav1.ObjectMeta{GenerateName: "prewarm-" + k.component + "-", Namespace: ns, Labels: lbl},
 		Spec: batchv1.JobSpec{
 			BackoffLimit:            ptr.To[int32](0),
 			ActiveDeadlineSeconds:   ptr.To(secs),
@@ -185,22 +237,16 @@ func InventoryJob(ns, image string, targets []ClusterTarget, deadline time.Durat
 					AutomountServiceAccountToken:  ptr.To(false),
 					EnableServiceLinks:            ptr.To(false),
 					TerminationGracePeriodSeconds: ptr.To[int64](5),
-					SecurityContext: &corev1.PodSecurityContext{
-						RunAsUser:          ptr.To(uid),
-						RunAsGroup:         ptr.To(uid),
-						SupplementalGroups: []int64{uid},
-						RunAsNonRoot:       ptr.To(true),
-						SeccompProfile:     &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
-					},
+					SecurityContext:               psc,
 					Containers: []corev1.Container{{
-						Name:                     "inventory",
+						Name:                     k.container,
 						Image:                    image,
-						Command:                  args,
+						Command:                  command,
 						TerminationMessagePolicy: corev1.TerminationMessageReadFile,
 						VolumeMounts:             mounts,
 						Resources: corev1.ResourceRequirements{
 							Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("16Mi")},
-							Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("64Mi")},
+							Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse(k.memory)},
 						},
 						SecurityContext: &corev1.SecurityContext{
 							RunAsUser:                ptr.To(uid),
@@ -216,7 +262,7 @@ func InventoryJob(ns, image string, targets []ClusterTarget, deadline time.Durat
 				},
 			},
 		},
-	}, nil
+	}
 }
 
 // RunInventory creates the inventory Job, waits for its pod (printing
@@ -232,16 +278,20 @@ func RunInventory(ctx context.Context, cs kubernetes.Interface, ns, image string
 	if err != nil {
 		return nil, err
 	}
-	job, err = cs.BatchV1().Jobs(ns).Create(ctx, job, metav1.CreateOptions{})
-	if err != nil {
-		return nil, fmt.Errorf("create inventory Job in %s: %w", ns, err)
-	}
-	fmt.Fprintf(progress, "prewarm: created job %s/%s (image %s) mounting %s\n", ns, job.Name, image, claimList(targets))
-	defer cleanupJob(cs, ns, job.Name, progress)
-
-	wctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	dump, err := waitForDump(wctx, cs, ns, job.Name, progress)
+	var dump string
+	err = runJob(ctx, cs, job, targets, timeout, progress, func(p corev1.Pod, term *corev1.ContainerStateTerminated) error {
+		if term.ExitCode != 0 {
+			return fmt.Errorf("pod %s exited %d (%s): %s", p.Name, term.ExitCode, term.Reason, tailText(term.Message, 10))
+		}
+		if _, err := ParseDump(term.Message); err == nil {
+			dump = term.Message
+			return nil
+		}
+		// too big for a termination message: the log has it all
+		raw, err := podLog(ctx, cs, p)
+		dump = raw
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -256,12 +306,195 @@ func RunInventory(ctx context.Context, cs kubernetes.Interface, ns, image string
 		if inv.Budget == 0 {
 			inv.Budget = targets[i].Budget
 		}
-		inv.Root = "pvc/" + targets[i].Claim
-		if targets[i].SubPath != "" {
-			inv.Root += "/" + targets[i].SubPath
-		}
+		inv.Root = targets[i].Label()
 	}
 	return invs, nil
+}
+
+// Label is how output names the cache of t: pvc/<claim>[/<subPath>].
+func (t ClusterTarget) Label() string {
+	if t.SubPath != "" {
+		return "pvc/" + t.Claim + "/" + t.SubPath
+	}
+	return "pvc/" + t.Claim
+}
+
+// ClearJob is the Job that runs `prewarm <args>` (args: "cache", "clear"
+// or "invalidate" and their flags) in image on targets mounted read-write:
+// the path way itself, so it takes the same trim lock and honours the
+// same leases. It adds --path (and --preset), --show-root (the output
+// names pvc/<claim>, not the mount) and --termination-log.
+func ClearJob(ns, image string, targets []ClusterTarget, args []string, deadline time.Duration) (*batchv1.Job, error) {
+	if len(targets) == 0 {
+		return nil, fmt.Errorf("no cache PVC to clear")
+	}
+	dirs := MountDirs(targets)
+	cmd := append([]string{"prewarm"}, args...)
+	if len(targets) == 1 {
+		cmd = append(cmd, "--path", dirs[0])
+		if targets[0].Preset != "" {
+			cmd = append(cmd, "--preset", targets[0].Preset)
+		}
+	} else {
+		// /cache holds one <preset>/ per PVC: the path way's directory of caches
+		for _, t := range targets {
+			if t.Preset == "" || !KnownPreset(t.Preset) {
+				return nil, fmt.Errorf("PVC %s has no %s label naming a known preset; clear it alone with --claim %s --preset P", t.Claim, labelCache, t.Claim)
+			}
+		}
+		for i, d := range dirs {
+			if d != "/cache/"+targets[i].Preset {
+				return nil, fmt.Errorf("PVCs %s share the preset %s; clear them one at a time with --claim", claimList(targets), targets[i].Preset)
+			}
+		}
+		cmd = append(cmd, "--path", "/cache")
+	}
+	for i, d := range dirs {
+		cmd = append(cmd, "--show-root", d+"="+targets[i].Label())
+	}
+	cmd = append(cmd, "--termination-log", "/dev/termination-log")
+	return cacheJob(ns, image, jobClear, targets, deadline, cmd), nil
+}
+
+// JobFailure is a clear or invalidate that ran in the Job and failed: the
+// path way's error, as the Job printed it.
+type JobFailure struct{ Message string }
+
+func (e *JobFailure) Error() string { return e.Message }
+
+// RunClear creates the ClearJob, waits for its pod (progress to progress),
+// prints what the command printed to out, deletes the Job and its pod, and
+// returns the command's error as a *JobFailure.
+func RunClear(ctx context.Context, cs kubernetes.Interface, ns, image string, targets []ClusterTarget, args []string, timeout time.Duration, out, progress io.Writer) error {
+	if progress == nil {
+		progress = io.Discard
+	}
+	job, err := ClearJob(ns, image, targets, args, timeout)
+	if err != nil {
+		return err
+	}
+	var stdout, failure string
+	err = runJob(ctx, cs, job, targets, timeout, progress, func(p corev1.Pod, term *corev1.ContainerStateTerminated) error {
+		if o, f, ok := ParseJobOutput(term.Message); ok {
+			stdout, failure = o, f
+		} else {
+			// truncated or not written (the command did not start)
+			raw, err := podLog(ctx, cs, p)
+			if err != nil {
+				return fmt.Errorf("pod %s exited %d (%s) %s; and its log: %w", p.Name, term.ExitCode, term.Reason, tailText(term.Message, 5), err)
+			}
+			stdout = raw
+			if term.ExitCode != 0 {
+				lines := strings.Split(strings.TrimRight(raw, "\n"), "\n")
+				failure = strings.TrimPrefix(lines[len(lines)-1], "prewarm: ")
+				stdout = strings.Join(lines[:len(lines)-1], "\n")
+				if stdout != "" {
+					stdout += "\n"
+				}
+				if failure == "" {
+					failure = fmt.Sprintf("pod %s exited %d (%s)", p.Name, term.ExitCode, term.Reason)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if _, err := io.WriteString(out, stdout); err != nil {
+		return err
+	}
+	if failure != "" {
+		return &JobFailure{Message: failure}
+	}
+	return nil
+}
+
+// Job output framing: the clear Job's termination message is what the
+// command printed on stdout and one status line, so the CLI can print it
+// as the path way does and fail as it does. Kubernetes keeps 4096 bytes.
+const (
+	jobStatusPrefix = "prewarm-cache-job "
+	// MaxTerminationMessage is the bytes Kubernetes keeps of one.
+	MaxTerminationMessage = 4096
+)
+
+// JobOutput frames stdout and the command's error (nil: success) for the
+// termination message; when it does not fit, only a "truncated" status
+// (the CLI reads the pod's log instead).
+func JobOutput(stdout string, err error) string {
+	status := jobStatusPrefix + "ok\n"
+	if err != nil {
+		status = jobStatusPrefix + "error " + strings.ReplaceAll(err.Error(), "\n", " ") + "\n"
+	}
+	if stdout != "" && !strings.HasSuffix(stdout, "\n") {
+		stdout += "\n"
+	}
+	if len(stdout)+len(status) > MaxTerminationMessage {
+		return jobStatusPrefix + "truncated\n"
+	}
+	return stdout + status
+}
+
+// ParseJobOutput reads a JobOutput message: stdout, the error ("" for
+// success) and whether the message was complete.
+func ParseJobOutput(msg string) (stdout, failure string, ok bool) {
+	body := strings.TrimSuffix(msg, "\n")
+	i := strings.LastIndex(body, "\n")
+	last := body[i+1:]
+	stdout = ""
+	if i >= 0 {
+		stdout = body[:i+1]
+	}
+	switch {
+	case last == jobStatusPrefix+"ok":
+		return stdout, "", true
+	case strings.HasPrefix(last, jobStatusPrefix+"error "):
+		return stdout, strings.TrimPrefix(last, jobStatusPrefix+"error "), true
+	}
+	return "", "", false
+}
+
+func podLog(ctx context.Context, cs kubernetes.Interface, p corev1.Pod) (string, error) {
+	c := p.Spec.Containers[0].Name
+	raw, err := cs.CoreV1().Pods(p.Namespace).GetLogs(p.Name, &corev1.PodLogOptions{Container: c}).DoRaw(ctx)
+	if err != nil {
+		return "", fmt.Errorf("read the log of pod %s: %w", p.Name, err)
+	}
+	return string(raw), nil
+}
+
+// runJob creates job, waits (at most timeout) for its container to
+// terminate, hands it to done, and deletes the Job and its pods however it
+// ended (also when ctx is cancelled: ^C).
+func runJob(ctx context.Context, cs kubernetes.Interface, job *batchv1.Job, targets []ClusterTarget, timeout time.Duration, progress io.Writer, done func(corev1.Pod, *corev1.ContainerStateTerminated) error) error {
+	ns := job.Namespace
+	image := job.Spec.Template.Spec.Containers[0].Image
+	container := job.Spec.Template.Spec.Containers[0].Name
+	job, err := cs.BatchV1().Jobs(ns).Create(ctx, job, metav1.CreateOptions{})
+	if err != nil {
+		return fmt.Errorf("create %s Job in %s: %w", container, ns, err)
+	}
+	mode := "read-only"
+	if !job.Spec.Template.Spec.Volumes[0].PersistentVolumeClaim.ReadOnly {
+		mode = "read-write"
+	}
+	fmt.Fprintf(progress, "prewarm: created job %s/%s (image %s) mounting %s %s\n", ns, job.Name, image, mode, claimList(targets))
+	defer cleanupJob(cs, ns, job.Name, progress)
+
+	wctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	p, term, err := waitForTermination(wctx, cs, ns, job.Name, container, timeout, progress)
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("job %s/%s: interrupted (%w); deleting it", ns, job.Name, context.Cause(ctx))
+		}
+		return err
+	}
+	if err := done(p, term); err != nil {
+		return fmt.Errorf("job %s/%s: %w", ns, job.Name, err)
+	}
+	return nil
 }
 
 func claimList(ts []ClusterTarget) string {
@@ -285,9 +518,9 @@ func jobPods(ctx context.Context, cs kubernetes.Interface, ns, job string) ([]co
 	return l.Items, nil
 }
 
-// waitForDump polls the Job's pod until its container terminated and
-// returns its output.
-func waitForDump(ctx context.Context, cs kubernetes.Interface, ns, job string, progress io.Writer) (string, error) {
+// waitForTermination polls the Job's pod until its container terminated
+// (printing where the pod is whenever that changes, and every 15s).
+func waitForTermination(ctx context.Context, cs kubernetes.Interface, ns, job, container string, timeout time.Duration, progress io.Writer) (corev1.Pod, *corev1.ContainerStateTerminated, error) {
 	last := ""
 	lastAt := time.Time{}
 	say := func(s string) {
@@ -301,46 +534,45 @@ func waitForDump(ctx context.Context, cs kubernetes.Interface, ns, job string, p
 	start := time.Now()
 	for {
 		pods, err := jobPods(ctx, cs, ns, job)
-		if err != nil && ctx.Err() == nil {
-			return "", fmt.Errorf("list pods of job %s/%s: %w", ns, job, err)
+		if err != nil && ctx.Err() == nil && !nearDeadline(ctx) {
+			return corev1.Pod{}, nil, fmt.Errorf("list pods of job %s/%s: %w", ns, job, err)
 		}
 		state := "waiting for the Job controller to create a pod"
-		if j, err := cs.BatchV1().Jobs(ns).Get(ctx, job, metav1.GetOptions{}); err == nil {
-			for _, c := range j.Status.Conditions {
-				if c.Type == batchv1.JobFailed && c.Status == corev1.ConditionTrue {
-					return "", fmt.Errorf("job %s/%s failed: %s: %s", ns, job, c.Reason, c.Message)
-				}
-			}
-		}
 		for _, p := range pods {
 			state = podState(p)
 			for _, c := range p.Status.ContainerStatuses {
-				if c.Name != "inventory" || c.State.Terminated == nil {
+				if c.Name != container || c.State.Terminated == nil {
 					continue
 				}
-				term := c.State.Terminated
-				if term.ExitCode != 0 {
-					return "", fmt.Errorf("job %s/%s: pod %s exited %d (%s): %s", ns, job, p.Name, term.ExitCode, term.Reason, tailText(term.Message, 10))
+				fmt.Fprintf(progress, "prewarm: job %s/%s: pod %s finished after %s (exit %d)\n", ns, job, p.Name, time.Since(start).Round(time.Second), c.State.Terminated.ExitCode)
+				return p, c.State.Terminated, nil
+			}
+		}
+		// the pods first: a failed pod fails the Job too, and its message says why
+		if j, err := cs.BatchV1().Jobs(ns).Get(ctx, job, metav1.GetOptions{}); err == nil {
+			for _, c := range j.Status.Conditions {
+				if c.Type == batchv1.JobFailed && c.Status == corev1.ConditionTrue {
+					return corev1.Pod{}, nil, fmt.Errorf("job %s/%s failed: %s: %s (last state: %s)", ns, job, c.Reason, c.Message, state)
 				}
-				if _, err := ParseDump(term.Message); err == nil {
-					fmt.Fprintf(progress, "prewarm: job %s/%s: pod %s finished after %s\n", ns, job, p.Name, time.Since(start).Round(time.Second))
-					return term.Message, nil
-				}
-				// too big for a termination message: the log has it all
-				raw, err := cs.CoreV1().Pods(ns).GetLogs(p.Name, &corev1.PodLogOptions{Container: "inventory"}).DoRaw(ctx)
-				if err != nil {
-					return "", fmt.Errorf("job %s/%s: read the log of pod %s: %w", ns, job, p.Name, err)
-				}
-				return string(raw), nil
 			}
 		}
 		say(fmt.Sprintf("%s (%s)", state, time.Since(start).Round(time.Second)))
+		if nearDeadline(ctx) {
+			<-ctx.Done()
+		}
 		select {
 		case <-ctx.Done():
-			return "", fmt.Errorf("job %s/%s did not finish in time; last state: %s", ns, job, state)
+			return corev1.Pod{}, nil, fmt.Errorf("job %s/%s did not finish within --timeout %s; last state: %s", ns, job, timeout, state)
 		case <-tick.C:
 		}
 	}
+}
+
+// nearDeadline: ctx ends within a second (client-go's rate limiter then
+// refuses calls before ctx is done).
+func nearDeadline(ctx context.Context) bool {
+	d, ok := ctx.Deadline()
+	return ok && time.Until(d) < time.Second
 }
 
 // podState is a short human description of where a pod is.

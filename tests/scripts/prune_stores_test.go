@@ -72,7 +72,7 @@ func TestPruneTrimsStoresLeastRecentlyUsedFirst(t *testing.T) {
 					t.Errorf("%s exists=%v, want %v", name, got, want)
 				}
 			}
-			if !strings.Contains(res.stderr, "prune: removed store store (") {
+			if !strings.Contains(res.stderr, "prune: trimmed store store: removed 1 entries") {
 				t.Errorf("stderr does not report the store")
 			}
 			if b, _ := os.ReadFile(filepath.Join(root, cache.BudgetFile)); strings.TrimSpace(string(b)) != strconv.FormatInt(budget, 10) {

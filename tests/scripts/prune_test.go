@@ -98,11 +98,12 @@ func runPrune(t *testing.T, sh pruneShell, cache, maxBytes string) pruneResult {
 	return pruneResult{stdout: stdout.String(), stderr: stderr.String(), err: err}
 }
 
-var pruneSummaryRE = regexp.MustCompile(`^prewarm: prune cache=(\S+) before=(\d+) after=(\d+) removed=(\d+) budget=(\d+) stores=(\d+)$`)
+var pruneSummaryRE = regexp.MustCompile(`^prewarm: prune cache=(\S+) before=(\d+) after=(\d+) removed=(\d+) budget=(\d+) stores=(\d+) entries=(\d+)$`)
 
 type pruneSummary struct {
 	cache                                  string
 	before, after, removed, budget, stores int64
+	entries                                int64 // store entries removed
 }
 
 // parsePruneSummary requires stdout to be exactly one summary line.
@@ -123,7 +124,7 @@ func parsePruneSummary(t *testing.T, stdout string) pruneSummary {
 		}
 		return v
 	}
-	return pruneSummary{cache: m[1], before: n(m[2]), after: n(m[3]), removed: n(m[4]), budget: n(m[5]), stores: n(m[6])}
+	return pruneSummary{cache: m[1], before: n(m[2]), after: n(m[3]), removed: n(m[4]), budget: n(m[5]), stores: n(m[6]), entries: n(m[7])}
 }
 
 // duBytes is what the script counts: `du -s -k` * 1024.

@@ -2436,25 +2436,46 @@ What it does, in this order:
      a writable cache; read-only consumers cannot, so there it is the
      publish time. A temp name (".tmp-*") is never a snapshot, so a
      snapshot being published is never removed;
-  3. while still over the budget, removes whole package-manager stores
-     (npm store, pnpm-store, yarn; pip store, uv, poetry; gomod mod, build),
-     least recently used first. A store is a top-level directory that a use
-     record (.prewarm/used/<key>, written by pw_record_use after each
-     install) names in its "stores=" line; its last use is the newest such
-     record's mtime (no atime needed). Stores no record names are never
-     touched (cargo, maven and gradle publish generations instead).
-     Stores go only under the trim lock (mkdir .prewarm/lock) and only when
-     no live lease is in .prewarm/leases: every setup that writes the cache
-     holds one while it runs (pw_lease_take), so a store is never removed
-     under a running setup; such a run skips the stores and says so. Leases
-     not touched for 120 minutes and locks older than 60 are a crash's and
-     are removed. A store is renamed to .tmp-trash-<name>-<pid> (atomic)
-     before it is deleted;
+  3. while still over the budget, trims package-manager stores (npm store,
+     pnpm-store, yarn; pip store, uv, poetry; gomod mod, build) entry by
+     entry, just enough to get under the budget. Stores in least recently
+     used order: a store is a top-level directory that a use record
+     (.prewarm/used/<key>, written by pw_record_use after each install)
+     names in its "stores=" line, and its last use is the newest such
+     record's mtime. Stores no record names are never touched (cargo, maven
+     and gradle publish generations instead). Within a store, entries go
+     oldest mtime first; neither order reads atime (noatime mounts):
+       - an entry is a file (pip http/wheels, GOCACHE: each file stands
+         alone, a missing one is a cache miss the tool fetches or builds
+         again), or a file and its FILE.body
+         (pip's http-v2 keeps a response's body apart and reads metadata
+         without its body as an empty response: the metadata goes first);
+         GOCACHE refreshes the mtime of the entries it uses (hourly), for
+         the write-once stores the mtime is when the entry was fetched;
+       - in the npm cache (_cacache) an entry is an index bucket and the
+         content only it names, the bucket removed first: npm fails on an
+         index entry whose content is gone (pw_prune_cacache_units);
+       - in GOMODCACHE (mod) an extracted module (mod/<path>@<version>/) is
+         one entry, removed whole (renamed to a .tmp-trash-* name first),
+         and the files under mod/cache are entries;
+       - pnpm-store and uv hard-link or index their content, yarn (v1
+         keeps each package as an extracted tree) and poetry are not
+         known file by file: each of these stores is one entry, removed
+         whole.
+     Directories left empty are removed. Stores are trimmed only under the
+     trim lock (mkdir .prewarm/lock) and only when no live lease is in
+     .prewarm/leases: every setup that writes the cache holds one while it
+     runs (pw_lease_take), and one that starts while the lock is held
+     installs with a per-pod cache, so no entry is ever removed under a
+     running setup; such a run skips the stores and says so. Leases not
+     touched for 120 minutes and locks older than 60 are a crash's and are
+     removed;
   4. records the budget in .prewarm/budget (read by `prewarm cache du`)
      and prints one line on stdout:
-     prewarm: prune cache=<path> before=<bytes> after=<bytes> removed=<n> budget=<bytes> stores=<n>
+     prewarm: prune cache=<path> before=<bytes> after=<bytes> removed=<n> budget=<bytes> stores=<n> entries=<n>
      (bytes as counted by `du -s -k`, so file system blocks; removed counts
-     snapshots, stores counts stores). Details go to stderr;
+     snapshots, stores the stores trimmed, entries the store entries
+     removed). Details go to stderr;
   5. records that line in PREWARM_CACHE/.prewarm-usage (pw_prune_record:
      written to a ".tmp-" name, then renamed, so a reader never sees half a
      line), where the metrics exporter reads bytes used against the budget.
@@ -2682,8 +2703,152 @@ pw_prune_record_budget() {
   return 1
 }
 
+# pw_prune_cacache_units DIR: the entries of an npm cache (DIR/_cacache,
+# cacache's layout), "BYTES PATH" per line in the order they may go. npm
+# reads a cached response through its index entry (index-v5/<bucket>, JSON
+# lines naming the content by "integrity") and fails on an index entry
+# whose content file is gone, so an entry is an index bucket, removed
+# first, and then each content file (content-v2/<algo>/<hex of the
+# digest>) no remaining bucket names. Files outside index-v5 and
+# content-v2 (tmp/) go first, then content no bucket names;
+# then the buckets, oldest mtime first (npm rewrites a bucket whenever it
+# stores the response again). Other names under DIR (_logs, _npx/<hash>)
+# are entries of their own, whole, by mtime.
+pw_prune_cacache_units() {
+  local c
+  c=$1/_cacache
+  # names cacache does not index (tmp/, strays), oldest first
+  find "$c" -xdev -mindepth 1 \( -path "$c/index-v5" -o -path "$c/content-v2" -o -name '.tmp-*' \) -prune -o \( -type f -o -type l \) -exec stat -c '%Y %b %B %n' {} + 2>/dev/null |
+    awk '{ n = substr($0, length($1) + length($2) + length($3) + 4); print $1, $2 * $3, n }' | sort -n -k 1,1 | cut -d ' ' -f 2-
+  {
+    # (absent directories are fine: set -e must not end the group)
+    find "$c/index-v5" -xdev -type f ! -name '.tmp-*' -exec stat -c 'B %Y %b %B %n' {} + 2>/dev/null || :
+    find "$c/content-v2" -xdev -type f ! -name '.tmp-*' -exec stat -c 'C %Y %b %B %n' {} + 2>/dev/null || :
+  } | sort -n -k 2,2 | awk -v content="$c/content-v2" '
+    BEGIN {
+      b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+      for (i = 0; i < 64; i++) val[substr(b64, i + 1, 1)] = i
+      hx = "0123456789abcdef"
+      # powers of two without ^ (busybox awk may lack math support)
+      p2[0] = 1
+      for (i = 1; i < 8; i++) p2[i] = p2[i - 1] * 2
+    }
+    function tohex(s,   o, i, c, acc, bits, byte, p) {
+      o = ""; acc = 0; bits = 0
+      for (i = 1; i <= length(s); i++) {
+        c = substr(s, i, 1)
+        if (!(c in val)) break
+        acc = acc * 64 + val[c]; bits += 6
+        if (bits >= 8) {
+          bits -= 8; p = p2[bits]
+          byte = int(acc / p); acc -= byte * p
+          o = o substr(hx, int(byte / 16) + 1, 1) substr(hx, byte % 16 + 1, 1)
+        }
+      }
+      return o
+    }
+    # input: oldest first
+    {
+      path = substr($0, length($1) + length($2) + length($3) + length($4) + 5)
+      bytes = $3 * $4
+      if ($1 == "C") { nc++; cpath[nc] = path; csize[path] = bytes; next }
+      nb++; bpath[nb] = path; bsize[nb] = bytes; refs[nb] = " "
+      while ((getline line < path) > 0) {
+        if (!match(line, /"integrity":"[^"]*"/)) continue
+        integ = substr(line, RSTART + 13, RLENGTH - 14)
+        sub(/ .*/, "", integ); sub(/\?.*/, "", integ)
+        algo = integ; sub(/-.*/, "", algo)
+        h = tohex(substr(integ, length(algo) + 2))
+        if (length(h) < 5) continue
+        cp = content "/" algo "/" substr(h, 1, 2) "/" substr(h, 3, 2) "/" substr(h, 5)
+        if (index(refs[nb], " " cp " ") == 0) { refs[nb] = refs[nb] cp " "; count[cp]++ }
+      }
+      close(path)
+    }
+    END {
+      for (i = 1; i <= nc; i++) if (!(cpath[i] in count)) print csize[cpath[i]], cpath[i]
+      for (i = 1; i <= nb; i++) {
+        print bsize[i], bpath[i]
+        m = split(refs[i], r, " ")
+        for (j = 1; j <= m; j++) if (--count[r[j]] == 0 && (r[j] in csize)) print csize[r[j]], r[j]
+      }
+    }'
+  # the rest of the npm cache, each top-level name whole
+  find "$1" -xdev -mindepth 1 -maxdepth 1 ! -name _cacache ! -name '.tmp-*' -exec stat -c '%Y %n' {} + 2>/dev/null |
+    sort -n -k 1,1 | cut -d ' ' -f 2- | while IFS= read -r p; do
+      printf '%s %s\n' "$(pw_prune_bytes "$p")" "$p"
+    done
+}
+
+# pw_prune_units ROOT STORE FILE: writes the entries of store STORE to
+# FILE, one "BYTES PATH" line each, oldest mtime first (see the header for
+# what an entry is). BYTES are allocated blocks, as du counts them.
+pw_prune_units() {
+  local d
+  d=$1/$2
+  case $2 in
+    pnpm-store | uv | yarn | poetry)
+      printf '%s %s\n' "$(pw_prune_bytes "$d")" "$d" >"$3"
+      return 0
+      ;;
+  esac
+  if [ -d "$d/_cacache" ]; then
+    pw_prune_cacache_units "$d" >"$3"
+    return 0
+  fi
+  {
+    if [ "$2" = mod ]; then
+      # extracted modules, whole
+      find "$d" -xdev -mindepth 1 \( -path "$d/cache" -o -name '.tmp-*' \) -prune -o -type d -name '*@*' -prune -print 2>/dev/null |
+        while IFS= read -r m; do
+          printf '%s %s %s\n' "$(stat -c %Y "$m" 2>/dev/null || echo 0)" "$(pw_prune_bytes "$m")" "$m"
+        done
+      find "$d" -xdev -mindepth 1 \( -name '.tmp-*' -o \( -type d -name '*@*' ! -path "$d/cache/*" \) \) -prune -o \( -type f -o -type l \) -exec stat -c '%Y %b %B %n' {} + 2>/dev/null |
+        awk '{ n = substr($0, length($1) + length($2) + length($3) + 4); print $1, $2 * $3, n }'
+    else
+      # FILE and FILE.body are one entry (pip's http-v2 cache keeps a
+      # response's body apart; its metadata without the body would read
+      # as an empty response): FILE's mtime, both sizes
+      find "$d" -xdev -mindepth 1 -name '.tmp-*' -prune -o \( -type f -o -type l \) -exec stat -c '%Y %b %B %n' {} + 2>/dev/null |
+        awk '{ n = substr($0, length($1) + length($2) + length($3) + 4); k++; name[k] = n; mt[n] = $1; sz[n] = $2 * $3 }
+          END {
+            for (i = 1; i <= k; i++) {
+              n = name[i]
+              if (n ~ /\.body$/ && (substr(n, 1, length(n) - 5) in mt)) continue
+              b = sz[n]
+              if ((n ".body") in sz) b += sz[n ".body"]
+              print mt[n], b, n
+            }
+          }'
+    fi
+  } | sort -n -k 1,1 | cut -d ' ' -f 2- >"$3"
+}
+
+# pw_prune_unit PATH: removes one store entry (a file with its FILE.body,
+# the file first); 0 when it is gone. A
+# directory (an extracted module, a whole store) is renamed to a
+# .tmp-trash-* name beside it first (atomic), then deleted; a file in a
+# read-only directory (GOMODCACHE) gets its directory made writable.
+pw_prune_unit() {
+  local p t
+  p=$1
+  if [ -d "$p" ] && [ ! -L "$p" ]; then
+    t=${p%/*}/.tmp-trash-${p##*/}-$$
+    chmod u+w "${p%/*}" 2>/dev/null || :
+    mv "$p" "$t" 2>/dev/null || return 1
+    chmod -R u+w "$t" 2>/dev/null || :
+    rm -rf "$t" 2>/dev/null || pw_warn "prune: cannot remove all of $t; the next run removes it"
+    return 0
+  fi
+  rm -f "$p" 2>/dev/null || { chmod u+w "${p%/*}" 2>/dev/null && rm -f "$p" 2>/dev/null; } || :
+  [ ! -e "$p" ] && [ ! -L "$p" ] || return 1
+  # the body of a pip http-v2 response goes after its metadata
+  case $p in *.body) ;; *) rm -f "$p.body" 2>/dev/null || : ;; esac
+  return 0
+}
+
 pw_prune() {
-  local root budget before cur after removed failed temps key size f entries snapdir stores order live trash line
+  local root budget before cur after removed failed temps key size f entries snapdir stores trimmed order live line units n gone b p
   root=$(pw_prune_root) || exit 1
   budget=$(pw_prune_budget) || exit 1
   failed=0
@@ -2735,6 +2900,7 @@ EOF
   fi
 
   stores=0
+  trimmed=0
   order=
   if [ "$cur" -gt "$budget" ]; then order=$(pw_prune_store_lru "$root"); fi
   if [ -n "$order" ]; then
@@ -2745,23 +2911,35 @@ EOF
       if [ -n "$live" ]; then
         pw_warn "prune: $(printf '%s\n' "$live" | grep -c .) running setups hold leases on $root ($(printf '%s' "$live" | tr '\n' ' ')); stores are not trimmed this run"
       else
+        units=$root/.prewarm/.tmp-units-$$
         while IFS= read -r f <&4; do
           [ -n "$f" ] || continue
           [ "$cur" -gt "$budget" ] || break
           if [ ! -d "$root/$f" ] || [ -L "$root/$f" ]; then continue; fi
-          size=$(pw_prune_bytes "$root/$f")
           # fresh lock: setups take one older than PW_PRUNE_LOCK_MINUTES for a crash's
           touch "$root/.prewarm/lock" 2>/dev/null || :
-          trash=$root/.tmp-trash-$f-$$
-          if mv "$root/$f" "$trash" 2>/dev/null; then
-            chmod -R u+w "$trash" 2>/dev/null || :
-            rm -rf "$trash" 2>/dev/null || pw_warn "prune: cannot remove all of $trash; the next run removes it"
+          pw_prune_units "$root" "$f" "$units"
+          n=0
+          gone=0
+          while IFS=' ' read -r b p <&5; do
+            [ "$cur" -gt "$budget" ] || break
+            case $p in "$root/$f" | "$root/$f"/*) ;; *) continue ;; esac
+            if pw_prune_unit "$p"; then
+              n=$((n + 1))
+              gone=$((gone + b))
+              cur=$((cur - b))
+            else
+              failed=1
+              pw_warn "prune: cannot remove $p"
+            fi
+          done 5<"$units"
+          rm -f "$units" 2>/dev/null || :
+          # directories the trim left empty (the store itself too)
+          find "$root/$f" -xdev -depth -type d -empty -exec rmdir {} \; 2>/dev/null || :
+          if [ "$n" -gt 0 ]; then
             stores=$((stores + 1))
-            cur=$((cur - size))
-            pw_log "prune: removed store $f ($size bytes)"
-          else
-            failed=1
-            pw_warn "prune: cannot move store $root/$f aside"
+            trimmed=$((trimmed + n))
+            pw_log "prune: trimmed store $f: removed $n entries, $gone bytes, oldest first"
           fi
         done 4<<EOF
 $order
@@ -2778,8 +2956,8 @@ EOF
   if [ "$after" -gt "$budget" ]; then
     pw_warn "prune: $root still uses $after bytes, over the budget of $budget bytes, with $(pw_prune_lru "$snapdir" | grep -c .) snapshots left; the remaining stores need a bigger volume or budget"
   fi
-  line=$(printf 'prewarm: prune cache=%s before=%s after=%s removed=%s budget=%s stores=%s' \
-    "$(pw_strip_slash "$PREWARM_CACHE")" "$before" "$after" "$removed" "$budget" "$stores")
+  line=$(printf 'prewarm: prune cache=%s before=%s after=%s removed=%s budget=%s stores=%s entries=%s' \
+    "$(pw_strip_slash "$PREWARM_CACHE")" "$before" "$after" "$removed" "$budget" "$stores" "$trimmed")
   printf '%s\n' "$line"
   pw_prune_record "$root" "$line"
   [ "$failed" -eq 0 ] || exit 1
