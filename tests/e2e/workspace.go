@@ -37,6 +37,7 @@ type wsOptions struct {
 	cacheUID  int         // owner of the cache volume root
 	cacheMode os.FileMode // its mode
 	values    string      // extra values YAML, merged after the defaults
+	target    string      // kelos.integration: extension (default) or admission
 }
 
 // installWorkspace renders the prewarm-workspace chart with the local
@@ -77,7 +78,11 @@ images:
 	if opts.values != "" {
 		files = append(files, writeFile(t, ns+"-"+release+"-extra.yaml", opts.values))
 	}
-	args := []string{"render", "--target", "extension", "--release", release, "--namespace", ns}
+	target := opts.target
+	if target == "" {
+		target = "extension"
+	}
+	args := []string{"render", "--target", target, "--release", release, "--namespace", ns}
 	for _, f := range files {
 		args = append(args, "-f", f)
 	}
@@ -153,6 +158,7 @@ spec:
 		t.Fatal(err)
 	}
 	pod := waitPod(t, w.ns, jobPod(t, w.ns, job.Name), 5*time.Minute, finished)
+	recordTaskPod(pod, w.release)
 	return taskRun{name: name, pod: pod}
 }
 

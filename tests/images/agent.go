@@ -17,6 +17,8 @@ entry=$(grep "^[^:]*:[^:]*:$uid:" /etc/passwd) || fail "no passwd entry for uid 
 pwhome=$(echo "$entry" | cut -d: -f6)
 [ -d "$pwhome" ] || fail "passwd home $pwhome of uid $uid does not exist"
 [ -n "${HOME:-}" ] && [ -d "$HOME" ] && [ -w "$HOME" ] || fail "HOME=${HOME:-} is not a writable directory"
+# The agent keeps its image's HOME: nothing in the pod may move it.
+[ "$HOME" = "$pwhome" ] || fail "HOME=$HOME is not the image's own ($pwhome, /etc/passwd of uid $uid)"
 [ -d .git ] || fail "$(pwd) is not a git checkout"
 # Each cache mount: read-only or not, and whether a write goes through.
 awk '$2 ~ "^/cache(/|$)" { split($4, o, ","); print $2, o[1] }' /proc/mounts | while read -r mp opt; do
@@ -36,4 +38,12 @@ gomod)
 *) fail "usage: agent-check npm|gomod" ;;
 esac
 echo "agent-check: ok uid=$uid passwd-home=$pwhome HOME=$HOME $what passed offline"
+`
+
+// KelosEntrypoint is /kelos_entrypoint.sh of the Kelos-shaped agent image:
+// Kelos passes the Task's prompt as its argument; instead of an agent it
+// runs the stand-in's npm checks.
+const KelosEntrypoint = `#!/bin/sh
+echo "kelos-entrypoint: prompt: $*"
+exec /usr/local/bin/agent-check npm
 `

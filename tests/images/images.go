@@ -27,6 +27,15 @@ const (
 	Go       = "prewarm.test/go:e2e"          // gomod preset toolchain
 	AgentNpm = "prewarm.test/agent-npm:e2e"   // agent stand-in for npm workspaces
 	AgentGo  = "prewarm.test/agent-go:e2e"    // agent stand-in for Go workspaces
+	// KelosGit stands for Kelos' alpine/git:v2.47.2: the same git, with
+	// git as its entrypoint (Kelos' git-clone passes only args).
+	KelosGit = "prewarm.test/alpine-git:e2e"
+	// KelosAgentNpm stands for Kelos' agent images: Debian's tini-static
+	// at /usr/bin/tini and /kelos_entrypoint.sh (Kelos' Job runs
+	// `/usr/bin/tini -g -- /kelos_entrypoint.sh PROMPT`) running the
+	// agent stand-in's npm checks, as USER 61100 with no HOME in the
+	// image's env (the runtime takes it from /etc/passwd).
+	KelosAgentNpm = "prewarm.test/kelos-agent-npm:e2e"
 )
 
 // AgentUID and AgentHome are the agent user every image knows (passwd).
@@ -49,6 +58,7 @@ var layerMakers = map[string]func() (layer, error){
 	"node":    nodeLayer,
 	"go":      goLayer,
 	"agent":   agentLayer,
+	"kelos":   kelosAgentLayer,
 }
 
 var basePath = "PATH=/usr/local/go/bin:/usr/local/bin:/usr/bin:/bin"
@@ -139,6 +149,22 @@ func agentLayer() (layer, error) {
 	return l, nil
 }
 
+// kelosAgentLayer: what Kelos' Job expects of an agent image — tini at
+// /usr/bin/tini (Debian's tini-static; the images have no C library) and
+// /kelos_entrypoint.sh, which here runs the agent stand-in.
+func kelosAgentLayer() (layer, error) {
+	l := layer{}
+	const tini = "/usr/bin/tini-static"
+	if err := staticELF(tini); err != nil {
+		return nil, fmt.Errorf("%w: the Kelos-shaped agent image needs Debian's tini-static (apt-get install tini)", err)
+	}
+	if err := l.hostFile(tini, "usr/bin/tini"); err != nil {
+		return nil, err
+	}
+	l.file("kelos_entrypoint.sh", KelosEntrypoint, 0o755)
+	return l, nil
+}
+
 func specs() []spec {
 	sh := v1.Config{Cmd: []string{"sh"}}
 	return []spec{
@@ -149,6 +175,8 @@ func specs() []spec {
 		{ref: Node, layers: []string{"busybox", "node"}, cfg: sh},
 		{ref: AgentNpm, layers: []string{"busybox", "node", "agent"},
 			cfg: v1.Config{Entrypoint: []string{"/usr/local/bin/agent-check", "npm"}}},
+		{ref: KelosGit, layers: []string{"busybox", "git"}, cfg: v1.Config{Entrypoint: []string{"git"}}},
+		{ref: KelosAgentNpm, layers: []string{"busybox", "node", "agent", "kelos"}, cfg: v1.Config{User: fmt.Sprint(AgentUID)}},
 		{ref: Go, layers: []string{"busybox", "go"}, cfg: v1.Config{Cmd: []string{"sh"}, Env: []string{"CGO_ENABLED=0"}}},
 		{ref: AgentGo, layers: []string{"busybox", "go", "agent"},
 			cfg: v1.Config{Entrypoint: []string{"/usr/local/bin/agent-check", "gomod"}, Env: []string{"CGO_ENABLED=0"}}},
