@@ -33,7 +33,7 @@ type workspace struct {
 
 // wsOptions shape a release beyond the npm defaults.
 type wsOptions struct {
-	preset    string      // npm (default) or gomod
+	preset    string      // npm (default), gomod or maven
 	cacheUID  int         // owner of the cache volume root
 	cacheMode os.FileMode // its mode
 	values    string      // extra values YAML, merged after the defaults
@@ -55,8 +55,11 @@ func installWorkspace(t *testing.T, ns, release string, srv Servers, opts wsOpti
 	// One repository and toolchain image per preset; the servers' URLs
 	// reach the setup (and the agent) through workspace.env.
 	repoName, image, env := "app.git", images.Node, "    npm_config_registry: "+srv.NpmRegistry
-	if preset == "gomod" {
+	switch preset {
+	case "gomod":
 		repoName, image, env = "go.git", images.Go, "    GOPROXY: "+srv.GoProxy+"\n    GOTOOLCHAIN: local"
+	case "maven": // the repository comes through registrySecret (settings.xml)
+		repoName, image, env = "maven.git", images.Maven, "    {}"
 	}
 	values := fmt.Sprintf(`workspace:
   name: %[1]s

@@ -9,6 +9,7 @@ package images
 //
 //	agent-check npm     node_modules present, `npm test` passes offline
 //	agent-check gomod   modules present, `go build ./...` passes offline
+//	agent-check maven   `mvn -o test-compile` passes offline
 const AgentCheck = `#!/bin/sh
 set -eu
 fail() { echo "agent-check: FAIL: $*" >&2; exit 1; }
@@ -35,7 +36,17 @@ gomod)
   GOPROXY=off GOFLAGS=-mod=readonly go build ./... >/tmp/agent-test.log 2>&1 || { cat /tmp/agent-test.log >&2; fail "go build ./... failed offline"; }
   what="go build ./..."
   ;;
-*) fail "usage: agent-check npm|gomod" ;;
+maven)
+  # Offline, from the local repository the setup prepared. Maven 3.9+
+  # reads MAVEN_ARGS (repository, settings) itself; the image's Maven 3.8
+  # does not, so it is passed as 3.9 would take it. Without it, 3.8 refuses
+  # artifacts resolved through the settings' mirror ("has not been
+  # downloaded from it before").
+  # shellcheck disable=SC2086
+  mvn -o -B -q ${MAVEN_ARGS:-} -DskipTests test-compile >/tmp/agent-test.log 2>&1 || { cat /tmp/agent-test.log >&2; fail "mvn -o test-compile failed offline"; }
+  what="mvn -o test-compile"
+  ;;
+*) fail "usage: agent-check npm|gomod|maven" ;;
 esac
 echo "agent-check: ok uid=$uid passwd-home=$pwhome HOME=$HOME $what passed offline"
 `

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -36,7 +37,13 @@ const (
 	// agent stand-in's npm checks, as USER 61100 with no HOME in the
 	// image's env (the runtime takes it from /etc/passwd).
 	KelosAgentNpm = "prewarm.test/kelos-agent-npm:e2e"
+	Maven         = "prewarm.test/maven:e2e"       // maven preset toolchain: Debian's OpenJDK 17 + Maven 3.8
+	AgentMaven    = "prewarm.test/agent-maven:e2e" // agent stand-in for Maven workspaces
 )
+
+// JavaHome is where Debian's OpenJDK 17 lives, on the host and in the
+// Maven images.
+const JavaHome = "/usr/lib/jvm/java-17-openjdk-amd64"
 
 // AgentUID and AgentHome are the agent user every image knows (passwd).
 const (
@@ -59,6 +66,7 @@ var layerMakers = map[string]func() (layer, error){
 	"go":      goLayer,
 	"agent":   agentLayer,
 	"kelos":   kelosAgentLayer,
+	"maven":   mavenLayer,
 }
 
 var basePath = "PATH=/usr/local/go/bin:/usr/local/bin:/usr/bin:/bin"
@@ -149,6 +157,40 @@ func agentLayer() (layer, error) {
 	return l, nil
 }
 
+// mavenLayer: Debian's OpenJDK 17 (without sources, jmods, headers, docs)
+// and Maven 3.8 (maven, openjdk-17-jdk-headless), their links into
+// /usr/share/java and /etc resolved, and the libraries the JDK links.
+func mavenLayer() (layer, error) {
+	l := layer{}
+	skip := func(rel string, d fs.DirEntry) bool {
+		switch rel {
+		case "jmods", "include", "man", "legal", "docs", "lib/src.zip":
+			return true
+		}
+		return false
+	}
+	if err := l.hostTreeDeref(JavaHome, strings.TrimPrefix(JavaHome, "/"), skip); err != nil {
+		return nil, fmt.Errorf("OpenJDK 17 (apt-get install openjdk-17-jdk-headless): %w", err)
+	}
+	if err := l.hostTreeDeref("/usr/share/maven", "usr/share/maven", func(rel string, _ fs.DirEntry) bool { return rel == "man" }); err != nil {
+		return nil, fmt.Errorf("maven (apt-get install maven): %w", err)
+	}
+	l.add(entry{name: "usr/bin/mvn", link: "../share/maven/bin/mvn", mode: 0o777})
+	l.add(entry{name: "usr/bin/java", link: JavaHome + "/bin/java", mode: 0o777})
+	l.add(entry{name: "usr/bin/javac", link: JavaHome + "/bin/javac", mode: 0o777})
+	var elfs []string
+	err := filepath.WalkDir(JavaHome, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() && (strings.HasSuffix(p, ".so") || filepath.Base(filepath.Dir(p)) == "bin") {
+			elfs = append(elfs, p)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return l, l.sharedLibs(elfs...)
+}
+
 // kelosAgentLayer: what Kelos' Job expects of an agent image — tini at
 // /usr/bin/tini (Debian's tini-static; the images have no C library) and
 // /kelos_entrypoint.sh, which here runs the agent stand-in.
@@ -177,6 +219,9 @@ func specs() []spec {
 			cfg: v1.Config{Entrypoint: []string{"/usr/local/bin/agent-check", "npm"}}},
 		{ref: KelosGit, layers: []string{"busybox", "git"}, cfg: v1.Config{Entrypoint: []string{"git"}}},
 		{ref: KelosAgentNpm, layers: []string{"busybox", "node", "agent", "kelos"}, cfg: v1.Config{User: fmt.Sprint(AgentUID)}},
+		{ref: Maven, layers: []string{"busybox", "maven"}, cfg: v1.Config{Cmd: []string{"sh"}, Env: []string{"JAVA_HOME=" + JavaHome}}},
+		{ref: AgentMaven, layers: []string{"busybox", "maven", "agent"},
+			cfg: v1.Config{Entrypoint: []string{"/usr/local/bin/agent-check", "maven"}, Env: []string{"JAVA_HOME=" + JavaHome}}},
 		{ref: Go, layers: []string{"busybox", "go"}, cfg: v1.Config{Cmd: []string{"sh"}, Env: []string{"CGO_ENABLED=0"}}},
 		{ref: AgentGo, layers: []string{"busybox", "go", "agent"},
 			cfg: v1.Config{Entrypoint: []string{"/usr/local/bin/agent-check", "gomod"}, Env: []string{"CGO_ENABLED=0"}}},
