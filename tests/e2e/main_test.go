@@ -150,7 +150,7 @@ func buildImages() (string, error) {
 		}
 		h.Write(b)
 	}
-	for _, c := range [][]string{{"node", "--version"}, {"npm", "--version"}, {"go", "version"}, {"git", "--version"}, {"busybox"}, {"tini-static", "--version"}} {
+	for _, c := range [][]string{{"node", "--version"}, {"npm", "--version"}, {"go", "version"}, {"git", "--version"}, {"busybox"}, {"tini-static", "--version"}, {"/usr/bin/python3.11", "--version"}, {"mvn", "--version"}} {
 		out, _ := exec.Command(c[0], c[1:]...).CombinedOutput()
 		h.Write([]byte(strings.SplitN(string(out), "\n", 2)[0]))
 	}

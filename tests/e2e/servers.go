@@ -3,10 +3,13 @@
 package e2e
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -32,6 +35,9 @@ type Servers struct {
 	// MavenRepo is a Maven repository URL: Debian's /usr/share/maven-repo
 	// (maven.git: tests/scripts/testdata/maven/hello builds from it).
 	MavenRepo string
+	// PipIndex is a PEP 503 simple index URL serving Debian's wheel
+	// package (pip.git: tests/testdata/e2e/pip-app requires it).
+	PipIndex string
 }
 
 const serversNS = "e2e-servers"
@@ -47,7 +53,7 @@ func startServers(t testing.TB) Servers {
 	t.Helper()
 	serversOnce.Do(func() {
 		gitRoot := filepath.Join(work, "volumes", "git")
-		for repo, src := range map[string]string{"app.git": "e2e/npm-app", "go.git": "e2e/go-app", "maven.git": "../scripts/testdata/maven/hello"} {
+		for repo, src := range map[string]string{"app.git": "e2e/npm-app", "go.git": "e2e/go-app", "maven.git": "../scripts/testdata/maven/hello", "pip.git": "e2e/pip-app"} {
 			if serversErr = makeRepo(gitRoot, repo, filepath.Join("..", "testdata", src)); serversErr != nil {
 				return
 			}
@@ -62,6 +68,10 @@ func startServers(t testing.TB) Servers {
 			serversErr = err
 			return
 		}
+		pypi := filepath.Join(work, "volumes", "pypi")
+		if serversErr = makePipIndex(pypi, debianWheel); serversErr != nil {
+			return
+		}
 		namespace(t, serversNS)
 		gitIP := serverPod(t, "git", images.Git, 9418, map[string]string{"/srv": gitRoot},
 			"git", "daemon", "--reuseaddr", "--export-all", "--base-path=/srv", "--listen=0.0.0.0", "--port=9418", "/srv")
@@ -74,8 +84,11 @@ func startServers(t testing.TB) Servers {
 		mavenIP := serverPod(t, "maven-repo", images.Busybox, 8080,
 			map[string]string{mavenRepoDir: mavenRepoDir, "/usr/share/java": "/usr/share/java"},
 			"httpd", "-f", "-v", "-p", "8080", "-h", mavenRepoDir)
+		pipIP := serverPod(t, "pypi", images.Busybox, 8080, map[string]string{"/srv": pypi},
+			"httpd", "-f", "-v", "-p", "8080", "-h", "/srv")
 		servers = Servers{GitURL: "git://" + gitIP, NpmRegistry: fmt.Sprintf("http://%s:8080/", npmIP),
-			GoProxy: fmt.Sprintf("http://%s:8080", goIP), MavenRepo: fmt.Sprintf("http://%s:8080", mavenIP)}
+			GoProxy: fmt.Sprintf("http://%s:8080", goIP), MavenRepo: fmt.Sprintf("http://%s:8080", mavenIP),
+			PipIndex: fmt.Sprintf("http://%s:8080/simple/", pipIP)}
 	})
 	if serversErr != nil {
 		t.Fatal(serversErr)
@@ -148,4 +161,33 @@ func makeRepo(root, name, src string) error {
 		return err
 	}
 	return git(root, "clone", "-q", "--bare", tmp, name)
+}
+
+// debianWheel is Debian's wheel package as a wheel (python3-wheel-whl).
+const debianWheel = "/usr/share/python-wheels/wheel-0.38.4-py3-none-any.whl"
+
+// makePipIndex writes a PEP 503 simple index at root serving the wheel:
+// simple/<project>/index.html links files/<wheel>#sha256=<digest>.
+func makePipIndex(root, wheel string) error {
+	data, err := os.ReadFile(wheel)
+	if err != nil {
+		return fmt.Errorf("%w (apt-get install python3-wheel-whl)", err)
+	}
+	name := filepath.Base(wheel)
+	project := strings.ToLower(strings.SplitN(name, "-", 2)[0])
+	sum := sha256.Sum256(data)
+	for p, content := range map[string][]byte{
+		filepath.Join("files", name):                   data,
+		filepath.Join("simple", "index.html"):          []byte(fmt.Sprintf("<!DOCTYPE html>\n<html><body><a href=\"%s/\">%s</a></body></html>\n", project, project)),
+		filepath.Join("simple", project, "index.html"): []byte(fmt.Sprintf("<!DOCTYPE html>\n<html><body><a href=\"../../files/%s#sha256=%s\">%s</a></body></html>\n", name, hex.EncodeToString(sum[:]), name)),
+	} {
+		p = filepath.Join(root, p)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, content, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }

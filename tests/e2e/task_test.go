@@ -19,13 +19,14 @@ import (
 
 // TestTaskPodColdThenWarm: a Task pod rendered by `prewarm pod` (the
 // Workspace extension, our CRD) runs on the kubelet twice on one cache
-// PVC. The first run is cold (npm downloads from the in-cluster registry),
-// the second warm or from a snapshot; both agents pass the stand-in's
+// PVC, for npm, gomod and pip (Debian's Python 3.11, Debian's wheel package
+// served as a PEP 503 index). The first run is cold (downloads from the
+// in-cluster registry, proxy or index), the second warm or from a snapshot; both agents pass the stand-in's
 // checks; the init containers ran in order, one after another. Prints
 // time-to-ready (pod creation → agent start) per pod.
 func TestTaskPodColdThenWarm(t *testing.T) {
 	srv := startServers(t)
-	for _, c := range []struct{ preset, agent string }{{"npm", images.AgentNpm}, {"gomod", images.AgentGo}} {
+	for _, c := range []struct{ preset, agent string }{{"npm", images.AgentNpm}, {"gomod", images.AgentGo}, {"pip", images.AgentPython}} {
 		t.Run(c.preset, func(t *testing.T) {
 			// The cache volume root belongs to UID 61100, as an EFS access
 			// point with uid/gid 61100 or a prepared NFS export gives it.

@@ -5,6 +5,7 @@ package e2e
 import (
 	"bytes"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -33,7 +34,7 @@ type workspace struct {
 
 // wsOptions shape a release beyond the npm defaults.
 type wsOptions struct {
-	preset    string      // npm (default), gomod or maven
+	preset    string      // npm (default), gomod, pip or maven
 	cacheUID  int         // owner of the cache volume root
 	cacheMode os.FileMode // its mode
 	values    string      // extra values YAML, merged after the defaults
@@ -58,6 +59,13 @@ func installWorkspace(t *testing.T, ns, release string, srv Servers, opts wsOpti
 	switch preset {
 	case "gomod":
 		repoName, image, env = "go.git", images.Go, "    GOPROXY: "+srv.GoProxy+"\n    GOTOOLCHAIN: local"
+	case "pip":
+		// Plain http on the pod network: pip wants the host named trusted.
+		u, err := url.Parse(srv.PipIndex)
+		if err != nil {
+			t.Fatal(err)
+		}
+		repoName, image, env = "pip.git", images.Python, "    PIP_INDEX_URL: "+srv.PipIndex+"\n    PIP_TRUSTED_HOST: "+u.Hostname()
 	case "maven": // the repository comes through registrySecret (settings.xml)
 		repoName, image, env = "maven.git", images.Maven, "    {}"
 	}

@@ -10,6 +10,7 @@ package images
 //	agent-check npm     node_modules present, `npm test` passes offline
 //	agent-check gomod   modules present, `go build ./...` passes offline
 //	agent-check maven   `mvn -o test-compile` passes offline
+//	agent-check pip     .venv works offline: pip check, import wheel
 const AgentCheck = `#!/bin/sh
 set -eu
 fail() { echo "agent-check: FAIL: $*" >&2; exit 1; }
@@ -46,7 +47,15 @@ maven)
   mvn -o -B -q ${MAVEN_ARGS:-} -DskipTests test-compile >/tmp/agent-test.log 2>&1 || { cat /tmp/agent-test.log >&2; fail "mvn -o test-compile failed offline"; }
   what="mvn -o test-compile"
   ;;
-*) fail "usage: agent-check npm|gomod|maven" ;;
+pip)
+  # The venv the setup made, with its interpreter at the image's path, and
+  # the locked requirements importable; no index is asked.
+  [ -x .venv/bin/python ] || fail ".venv/bin/python missing in $(pwd)"
+  PIP_NO_INDEX=1 .venv/bin/python -m pip check >/tmp/agent-test.log 2>&1 || { cat /tmp/agent-test.log >&2; fail "pip check failed"; }
+  .venv/bin/python -c "import wheel; print('agent-check: wheel', wheel.__version__)" || fail "the venv cannot import wheel"
+  what="import wheel"
+  ;;
+*) fail "usage: agent-check npm|gomod|maven|pip" ;;
 esac
 echo "agent-check: ok uid=$uid passwd-home=$pwhome HOME=$HOME $what passed offline"
 `

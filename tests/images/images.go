@@ -39,6 +39,8 @@ const (
 	KelosAgentNpm = "prewarm.test/kelos-agent-npm:e2e"
 	Maven         = "prewarm.test/maven:e2e"       // maven preset toolchain: Debian's OpenJDK 17 + Maven 3.8
 	AgentMaven    = "prewarm.test/agent-maven:e2e" // agent stand-in for Maven workspaces
+	Python        = "prewarm.test/python:e2e"      // pip preset toolchain: Debian's Python 3.11 with venv
+	AgentPython   = "prewarm.test/agent-python:e2e"
 )
 
 // JavaHome is where Debian's OpenJDK 17 lives, on the host and in the
@@ -67,6 +69,7 @@ var layerMakers = map[string]func() (layer, error){
 	"agent":   agentLayer,
 	"kelos":   kelosAgentLayer,
 	"maven":   mavenLayer,
+	"python":  pythonLayer,
 }
 
 var basePath = "PATH=/usr/local/go/bin:/usr/local/bin:/usr/bin:/bin"
@@ -191,6 +194,34 @@ func mavenLayer() (layer, error) {
 	return l, l.sharedLibs(elfs...)
 }
 
+// pythonLayer: Debian's Python 3.11 (python3.11, python3-venv) with its
+// standard library (no tests, no Tk), the wheels Debian's ensurepip
+// installs into a venv (/usr/share/python-wheels), and the libraries the
+// interpreter and its extension modules link.
+func pythonLayer() (layer, error) {
+	l := layer{}
+	const bin, lib = "/usr/bin/python3.11", "/usr/lib/python3.11"
+	if err := l.hostFile(bin, "usr/bin/python3.11"); err != nil {
+		return nil, fmt.Errorf("Debian's python3.11 (apt-get install python3 python3-venv): %w", err)
+	}
+	l.add(entry{name: "usr/bin/python3", link: "python3.11", mode: 0o777})
+	skip := func(rel string, _ fs.DirEntry) bool {
+		switch rel {
+		case "test", "idlelib", "tkinter", "turtledemo", "lib2to3/tests":
+			return true
+		}
+		return strings.HasPrefix(rel, "config-")
+	}
+	if err := l.hostTreeDeref(lib, "usr/lib/python3.11", skip); err != nil {
+		return nil, err
+	}
+	if err := l.hostTree("/usr/share/python-wheels", "usr/share/python-wheels", nil); err != nil {
+		return nil, fmt.Errorf("ensurepip's wheels (apt-get install python3-venv): %w", err)
+	}
+	mods, _ := filepath.Glob(lib + "/lib-dynload/*.so")
+	return l, l.sharedLibs(append(mods, bin)...)
+}
+
 // kelosAgentLayer: what Kelos' Job expects of an agent image — tini at
 // /usr/bin/tini (Debian's tini-static; the images have no C library) and
 // /kelos_entrypoint.sh, which here runs the agent stand-in.
@@ -222,6 +253,9 @@ func specs() []spec {
 		{ref: Maven, layers: []string{"busybox", "maven"}, cfg: v1.Config{Cmd: []string{"sh"}, Env: []string{"JAVA_HOME=" + JavaHome}}},
 		{ref: AgentMaven, layers: []string{"busybox", "maven", "agent"},
 			cfg: v1.Config{Entrypoint: []string{"/usr/local/bin/agent-check", "maven"}, Env: []string{"JAVA_HOME=" + JavaHome}}},
+		{ref: Python, layers: []string{"busybox", "python"}, cfg: sh},
+		{ref: AgentPython, layers: []string{"busybox", "python", "agent"},
+			cfg: v1.Config{Entrypoint: []string{"/usr/local/bin/agent-check", "pip"}}},
 		{ref: Go, layers: []string{"busybox", "go"}, cfg: v1.Config{Cmd: []string{"sh"}, Env: []string{"CGO_ENABLED=0"}}},
 		{ref: AgentGo, layers: []string{"busybox", "go", "agent"},
 			cfg: v1.Config{Entrypoint: []string{"/usr/local/bin/agent-check", "gomod"}, Env: []string{"CGO_ENABLED=0"}}},
