@@ -37,7 +37,7 @@ func IsTaskPod(pod *corev1.Pod) bool {
 
 // Workspace names the Workspace of a Task pod: the prewarm.dev/workspace
 // label, else kelos.dev/workspace, else the repository the git-clone init
-// container clones (env GIT_REPO, or Kelos' "-- <repo> <dir>" args), else
+// container clones (env GIT_REPO, or Kelos' "... -- <repo> <dir>" args), else
 // "" (unknown).
 func Workspace(pod *corev1.Pod) string {
 	for _, l := range []string{LabelWorkspace, LabelKelosWorkspace} {
@@ -54,8 +54,10 @@ func Workspace(pod *corev1.Pod) string {
 				return e.Value
 			}
 		}
-		for i, a := range c.Args {
-			if a == "--" && i+1 < len(c.Args) {
+		// The last "--": Kelos' git-clone with a token runs `sh -c` with
+		// args "-- clone ... -- <repo> <dir>".
+		for i := len(c.Args) - 2; i >= 0; i-- {
+			if c.Args[i] == "--" {
 				return c.Args[i+1]
 			}
 		}

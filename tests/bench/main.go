@@ -50,7 +50,7 @@ type config struct {
 }
 
 // sections in run order; -only picks a subset.
-var sections = []string{"render", "npm", "go", "pip", "cargo", "maven", "net", "scaling"}
+var sections = []string{"render", "npm", "go", "pip", "cargo", "maven", "net", "scaling", "termination"}
 
 func main() {
 	var c config
@@ -206,6 +206,8 @@ func run(c config, only, replot string) error {
 			err = b.netBench()
 		case "scaling":
 			err = b.npmCacheScaling()
+		case "termination":
+			err = b.terminationBench()
 		}
 		if err != nil {
 			logf("!! %s failed: %v", s, err)

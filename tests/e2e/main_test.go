@@ -127,7 +127,9 @@ func runMain(m *testing.M) (code int) {
 	if !ok {
 		return 1
 	}
-	return m.Run()
+	code = m.Run()
+	printReadyTable()
+	return code
 }
 
 // buildImages writes the images tarball once per content: the key covers
@@ -148,7 +150,7 @@ func buildImages() (string, error) {
 		}
 		h.Write(b)
 	}
-	for _, c := range [][]string{{"node", "--version"}, {"npm", "--version"}, {"go", "version"}, {"git", "--version"}, {"busybox"}} {
+	for _, c := range [][]string{{"node", "--version"}, {"npm", "--version"}, {"go", "version"}, {"git", "--version"}, {"busybox"}, {"tini-static", "--version"}, {"/usr/bin/python3.11", "--version"}, {"mvn", "--version"}} {
 		out, _ := exec.Command(c[0], c[1:]...).CombinedOutput()
 		h.Write([]byte(strings.SplitN(string(out), "\n", 2)[0]))
 	}

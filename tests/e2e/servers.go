@@ -3,9 +3,13 @@
 package e2e
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -28,6 +32,12 @@ type Servers struct {
 	NpmRegistry string
 	// GoProxy is a Go module proxy URL serving go-app's modules.
 	GoProxy string
+	// MavenRepo is a Maven repository URL: Debian's /usr/share/maven-repo
+	// (maven.git: tests/scripts/testdata/maven/hello builds from it).
+	MavenRepo string
+	// PipIndex is a PEP 503 simple index URL serving Debian's wheel
+	// package (pip.git: tests/testdata/e2e/pip-app requires it).
+	PipIndex string
 }
 
 const serversNS = "e2e-servers"
@@ -43,8 +53,8 @@ func startServers(t testing.TB) Servers {
 	t.Helper()
 	serversOnce.Do(func() {
 		gitRoot := filepath.Join(work, "volumes", "git")
-		for repo, src := range map[string]string{"app.git": "npm-app", "go.git": "go-app"} {
-			if serversErr = makeRepo(gitRoot, repo, filepath.Join("..", "testdata", "e2e", src)); serversErr != nil {
+		for repo, src := range map[string]string{"app.git": "e2e/npm-app", "go.git": "e2e/go-app", "maven.git": "../scripts/testdata/maven/hello", "pip.git": "e2e/pip-app"} {
+			if serversErr = makeRepo(gitRoot, repo, filepath.Join("..", "testdata", src)); serversErr != nil {
 				return
 			}
 		}
@@ -58,15 +68,27 @@ func startServers(t testing.TB) Servers {
 			serversErr = err
 			return
 		}
+		pypi := filepath.Join(work, "volumes", "pypi")
+		if serversErr = makePipIndex(pypi, debianWheel); serversErr != nil {
+			return
+		}
 		namespace(t, serversNS)
-		gitIP := serverPod(t, "git", images.Git, 9418, gitRoot,
+		gitIP := serverPod(t, "git", images.Git, 9418, map[string]string{"/srv": gitRoot},
 			"git", "daemon", "--reuseaddr", "--export-all", "--base-path=/srv", "--listen=0.0.0.0", "--port=9418", "/srv")
-		npmIP := serverPod(t, "npm-registry", images.Busybox, 8080, registry,
+		npmIP := serverPod(t, "npm-registry", images.Busybox, 8080, map[string]string{"/srv": registry},
 			"httpd", "-f", "-v", "-p", "8080", "-h", "/srv")
-		goIP := serverPod(t, "goproxy", images.Busybox, 8080, goproxy,
+		goIP := serverPod(t, "goproxy", images.Busybox, 8080, map[string]string{"/srv": goproxy},
+			"httpd", "-f", "-v", "-p", "8080", "-h", "/srv")
+		// Debian's Maven repository links its jars into /usr/share/java:
+		// both at their own paths.
+		mavenIP := serverPod(t, "maven-repo", images.Busybox, 8080,
+			map[string]string{mavenRepoDir: mavenRepoDir, "/usr/share/java": "/usr/share/java"},
+			"httpd", "-f", "-v", "-p", "8080", "-h", mavenRepoDir)
+		pipIP := serverPod(t, "pypi", images.Busybox, 8080, map[string]string{"/srv": pypi},
 			"httpd", "-f", "-v", "-p", "8080", "-h", "/srv")
 		servers = Servers{GitURL: "git://" + gitIP, NpmRegistry: fmt.Sprintf("http://%s:8080/", npmIP),
-			GoProxy: fmt.Sprintf("http://%s:8080", goIP)}
+			GoProxy: fmt.Sprintf("http://%s:8080", goIP), MavenRepo: fmt.Sprintf("http://%s:8080", mavenIP),
+			PipIndex: fmt.Sprintf("http://%s:8080/simple/", pipIP)}
 	})
 	if serversErr != nil {
 		t.Fatal(serversErr)
@@ -74,11 +96,29 @@ func startServers(t testing.TB) Servers {
 	return servers
 }
 
-// serverPod runs one server pod serving hostDir at /srv and returns its IP
-// once its port accepts connections (a TCP readiness probe).
-func serverPod(t testing.TB, name, image string, port int32, hostDir string, cmd ...string) string {
+// mavenRepoDir is Debian's Maven repository: maven and the
+// libmaven-*-java packages tests/install-deps.sh installs put their poms
+// there and link their jars from /usr/share/java.
+const mavenRepoDir = "/usr/share/maven-repo"
+
+// serverPod runs one server pod with host folders mounted read-only
+// (container path → host path) and returns its IP once its port accepts
+// connections (a TCP readiness probe).
+func serverPod(t testing.TB, name, image string, port int32, mounts map[string]string, cmd ...string) string {
 	t.Helper()
 	hp := corev1.HostPathDirectory
+	var vols []corev1.Volume
+	var vms []corev1.VolumeMount
+	paths := make([]string, 0, len(mounts))
+	for p := range mounts {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	for i, p := range paths {
+		v := fmt.Sprintf("srv%d", i)
+		vols = append(vols, corev1.Volume{Name: v, VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: mounts[p], Type: &hp}}})
+		vms = append(vms, corev1.VolumeMount{Name: v, MountPath: p, ReadOnly: true})
+	}
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: serversNS},
 		Spec: corev1.PodSpec{
@@ -87,9 +127,9 @@ func serverPod(t testing.TB, name, image string, port int32, hostDir string, cmd
 				Name: name, Image: image, ImagePullPolicy: corev1.PullNever, Command: cmd,
 				Ports:          []corev1.ContainerPort{{ContainerPort: port}},
 				ReadinessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromInt32(port)}}, PeriodSeconds: 1},
-				VolumeMounts:   []corev1.VolumeMount{{Name: "srv", MountPath: "/srv", ReadOnly: true}},
+				VolumeMounts:   vms,
 			}},
-			Volumes: []corev1.Volume{{Name: "srv", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: hostDir, Type: &hp}}}},
+			Volumes: vols,
 		},
 	}
 	if _, err := kube(t).CoreV1().Pods(serversNS).Create(t.Context(), pod, metav1.CreateOptions{}); err != nil {
@@ -121,4 +161,33 @@ func makeRepo(root, name, src string) error {
 		return err
 	}
 	return git(root, "clone", "-q", "--bare", tmp, name)
+}
+
+// debianWheel is Debian's wheel package as a wheel (python3-wheel-whl).
+const debianWheel = "/usr/share/python-wheels/wheel-0.38.4-py3-none-any.whl"
+
+// makePipIndex writes a PEP 503 simple index at root serving the wheel:
+// simple/<project>/index.html links files/<wheel>#sha256=<digest>.
+func makePipIndex(root, wheel string) error {
+	data, err := os.ReadFile(wheel)
+	if err != nil {
+		return fmt.Errorf("%w (apt-get install python3-wheel-whl)", err)
+	}
+	name := filepath.Base(wheel)
+	project := strings.ToLower(strings.SplitN(name, "-", 2)[0])
+	sum := sha256.Sum256(data)
+	for p, content := range map[string][]byte{
+		filepath.Join("files", name):                   data,
+		filepath.Join("simple", "index.html"):          []byte(fmt.Sprintf("<!DOCTYPE html>\n<html><body><a href=\"%s/\">%s</a></body></html>\n", project, project)),
+		filepath.Join("simple", project, "index.html"): []byte(fmt.Sprintf("<!DOCTYPE html>\n<html><body><a href=\"../../files/%s#sha256=%s\">%s</a></body></html>\n", name, hex.EncodeToString(sum[:]), name)),
+	} {
+		p = filepath.Join(root, p)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, content, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }

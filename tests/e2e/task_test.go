@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"text/tabwriter"
 	"time"
@@ -18,14 +19,14 @@ import (
 
 // TestTaskPodColdThenWarm: a Task pod rendered by `prewarm pod` (the
 // Workspace extension, our CRD) runs on the kubelet twice on one cache
-// PVC. The first run is cold (npm downloads from the in-cluster registry),
-// the second warm or from a snapshot; both agents pass the stand-in's
+// PVC, for npm, gomod and pip (Debian's Python 3.11, Debian's wheel package
+// served as a PEP 503 index). The first run is cold (downloads from the
+// in-cluster registry, proxy or index), the second warm or from a snapshot; both agents pass the stand-in's
 // checks; the init containers ran in order, one after another. Prints
 // time-to-ready (pod creation → agent start) per pod.
 func TestTaskPodColdThenWarm(t *testing.T) {
 	srv := startServers(t)
-	var rows []readyRow
-	for _, c := range []struct{ preset, agent string }{{"npm", images.AgentNpm}, {"gomod", images.AgentGo}} {
+	for _, c := range []struct{ preset, agent string }{{"npm", images.AgentNpm}, {"gomod", images.AgentGo}, {"pip", images.AgentPython}} {
 		t.Run(c.preset, func(t *testing.T) {
 			// The cache volume root belongs to UID 61100, as an EFS access
 			// point with uid/gid 61100 or a prepared NFS export gives it.
@@ -51,11 +52,10 @@ func TestTaskPodColdThenWarm(t *testing.T) {
 					t.Errorf("%s: readWrite cache not writable from the agent:\n%s", run.name, agent)
 				}
 				t.Logf("%s: %s | %s", run.name, line, strings.TrimSpace(agent))
-				rows = append(rows, readyRow{c.preset, run.name, result, timeToReady(t, run.pod), field(line, "seconds")})
+				addReadyRow(readyRow{c.preset, run.name, result, timeToReady(t, run.pod, "agent"), field(line, "seconds")})
 			}
 		})
 	}
-	printReadyTable(rows)
 }
 
 func matches(got, alternatives string) bool {
@@ -101,12 +101,25 @@ type readyRow struct {
 	setupSeconds         string
 }
 
+// readyRows collects the time-to-ready rows of every scenario; the suite
+// prints them as one table after the tests (printReadyTable).
+var (
+	readyMu   sync.Mutex
+	readyRows []readyRow
+)
+
+func addReadyRow(r readyRow) {
+	readyMu.Lock()
+	defer readyMu.Unlock()
+	readyRows = append(readyRows, r)
+}
+
 // timeToReady is pod creation → agent container start, both from the
 // pod's own status (second resolution, as the API stores them).
-func timeToReady(t *testing.T, pod *corev1.Pod) time.Duration {
+func timeToReady(t *testing.T, pod *corev1.Pod, agent string) time.Duration {
 	t.Helper()
 	for _, st := range pod.Status.ContainerStatuses {
-		if st.Name == "agent" && st.State.Terminated != nil {
+		if st.Name == agent && st.State.Terminated != nil {
 			return st.State.Terminated.StartedAt.Sub(pod.CreationTimestamp.Time)
 		}
 	}
@@ -114,7 +127,13 @@ func timeToReady(t *testing.T, pod *corev1.Pod) time.Duration {
 	return 0
 }
 
-func printReadyTable(rows []readyRow) {
+func printReadyTable() {
+	readyMu.Lock()
+	rows := readyRows
+	readyMu.Unlock()
+	if len(rows) == 0 {
+		return
+	}
 	fmt.Println("\ntime-to-ready (pod creation → agent start, from pod status) on a real kubelet:")
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "preset\ttask\tsetup result\ttime-to-ready\tsetup step (its own timer)")

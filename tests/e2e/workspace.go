@@ -5,6 +5,7 @@ package e2e
 import (
 	"bytes"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -33,10 +34,11 @@ type workspace struct {
 
 // wsOptions shape a release beyond the npm defaults.
 type wsOptions struct {
-	preset    string      // npm (default) or gomod
+	preset    string      // npm (default), gomod, pip or maven
 	cacheUID  int         // owner of the cache volume root
 	cacheMode os.FileMode // its mode
 	values    string      // extra values YAML, merged after the defaults
+	target    string      // kelos.integration: extension (default) or admission
 }
 
 // installWorkspace renders the prewarm-workspace chart with the local
@@ -54,8 +56,18 @@ func installWorkspace(t *testing.T, ns, release string, srv Servers, opts wsOpti
 	// One repository and toolchain image per preset; the servers' URLs
 	// reach the setup (and the agent) through workspace.env.
 	repoName, image, env := "app.git", images.Node, "    npm_config_registry: "+srv.NpmRegistry
-	if preset == "gomod" {
+	switch preset {
+	case "gomod":
 		repoName, image, env = "go.git", images.Go, "    GOPROXY: "+srv.GoProxy+"\n    GOTOOLCHAIN: local"
+	case "pip":
+		// Plain http on the pod network: pip wants the host named trusted.
+		u, err := url.Parse(srv.PipIndex)
+		if err != nil {
+			t.Fatal(err)
+		}
+		repoName, image, env = "pip.git", images.Python, "    PIP_INDEX_URL: "+srv.PipIndex+"\n    PIP_TRUSTED_HOST: "+u.Hostname()
+	case "maven": // the repository comes through registrySecret (settings.xml)
+		repoName, image, env = "maven.git", images.Maven, "    {}"
 	}
 	values := fmt.Sprintf(`workspace:
   name: %[1]s
@@ -77,7 +89,11 @@ images:
 	if opts.values != "" {
 		files = append(files, writeFile(t, ns+"-"+release+"-extra.yaml", opts.values))
 	}
-	args := []string{"render", "--target", "extension", "--release", release, "--namespace", ns}
+	target := opts.target
+	if target == "" {
+		target = "extension"
+	}
+	args := []string{"render", "--target", target, "--release", release, "--namespace", ns}
 	for _, f := range files {
 		args = append(args, "-f", f)
 	}
@@ -153,6 +169,7 @@ spec:
 		t.Fatal(err)
 	}
 	pod := waitPod(t, w.ns, jobPod(t, w.ns, job.Name), 5*time.Minute, finished)
+	recordTaskPod(pod, w.release)
 	return taskRun{name: name, pod: pod}
 }
 

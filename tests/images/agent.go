@@ -9,6 +9,8 @@ package images
 //
 //	agent-check npm     node_modules present, `npm test` passes offline
 //	agent-check gomod   modules present, `go build ./...` passes offline
+//	agent-check maven   `mvn -o test-compile` passes offline
+//	agent-check pip     .venv works offline: pip check, import wheel
 const AgentCheck = `#!/bin/sh
 set -eu
 fail() { echo "agent-check: FAIL: $*" >&2; exit 1; }
@@ -17,6 +19,8 @@ entry=$(grep "^[^:]*:[^:]*:$uid:" /etc/passwd) || fail "no passwd entry for uid 
 pwhome=$(echo "$entry" | cut -d: -f6)
 [ -d "$pwhome" ] || fail "passwd home $pwhome of uid $uid does not exist"
 [ -n "${HOME:-}" ] && [ -d "$HOME" ] && [ -w "$HOME" ] || fail "HOME=${HOME:-} is not a writable directory"
+# The agent keeps its image's HOME: nothing in the pod may move it.
+[ "$HOME" = "$pwhome" ] || fail "HOME=$HOME is not the image's own ($pwhome, /etc/passwd of uid $uid)"
 [ -d .git ] || fail "$(pwd) is not a git checkout"
 # Each cache mount: read-only or not, and whether a write goes through.
 awk '$2 ~ "^/cache(/|$)" { split($4, o, ","); print $2, o[1] }' /proc/mounts | while read -r mp opt; do
@@ -33,7 +37,33 @@ gomod)
   GOPROXY=off GOFLAGS=-mod=readonly go build ./... >/tmp/agent-test.log 2>&1 || { cat /tmp/agent-test.log >&2; fail "go build ./... failed offline"; }
   what="go build ./..."
   ;;
-*) fail "usage: agent-check npm|gomod" ;;
+maven)
+  # Offline, from the local repository the setup prepared. Maven 3.9+
+  # reads MAVEN_ARGS (repository, settings) itself; the image's Maven 3.8
+  # does not, so it is passed as 3.9 would take it. Without it, 3.8 refuses
+  # artifacts resolved through the settings' mirror ("has not been
+  # downloaded from it before").
+  # shellcheck disable=SC2086
+  mvn -o -B -q ${MAVEN_ARGS:-} -DskipTests test-compile >/tmp/agent-test.log 2>&1 || { cat /tmp/agent-test.log >&2; fail "mvn -o test-compile failed offline"; }
+  what="mvn -o test-compile"
+  ;;
+pip)
+  # The venv the setup made, with its interpreter at the image's path, and
+  # the locked requirements importable; no index is asked.
+  [ -x .venv/bin/python ] || fail ".venv/bin/python missing in $(pwd)"
+  PIP_NO_INDEX=1 .venv/bin/python -m pip check >/tmp/agent-test.log 2>&1 || { cat /tmp/agent-test.log >&2; fail "pip check failed"; }
+  .venv/bin/python -c "import wheel; print('agent-check: wheel', wheel.__version__)" || fail "the venv cannot import wheel"
+  what="import wheel"
+  ;;
+*) fail "usage: agent-check npm|gomod|maven|pip" ;;
 esac
 echo "agent-check: ok uid=$uid passwd-home=$pwhome HOME=$HOME $what passed offline"
+`
+
+// KelosEntrypoint is /kelos_entrypoint.sh of the Kelos-shaped agent image:
+// Kelos passes the Task's prompt as its argument; instead of an agent it
+// runs the stand-in's npm checks.
+const KelosEntrypoint = `#!/bin/sh
+echo "kelos-entrypoint: prompt: $*"
+exec /usr/local/bin/agent-check npm
 `

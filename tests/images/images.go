@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -27,7 +28,24 @@ const (
 	Go       = "prewarm.test/go:e2e"          // gomod preset toolchain
 	AgentNpm = "prewarm.test/agent-npm:e2e"   // agent stand-in for npm workspaces
 	AgentGo  = "prewarm.test/agent-go:e2e"    // agent stand-in for Go workspaces
+	// KelosGit stands for Kelos' alpine/git:v2.47.2: the same git, with
+	// git as its entrypoint (Kelos' git-clone passes only args).
+	KelosGit = "prewarm.test/alpine-git:e2e"
+	// KelosAgentNpm stands for Kelos' agent images: Debian's tini-static
+	// at /usr/bin/tini and /kelos_entrypoint.sh (Kelos' Job runs
+	// `/usr/bin/tini -g -- /kelos_entrypoint.sh PROMPT`) running the
+	// agent stand-in's npm checks, as USER 61100 with no HOME in the
+	// image's env (the runtime takes it from /etc/passwd).
+	KelosAgentNpm = "prewarm.test/kelos-agent-npm:e2e"
+	Maven         = "prewarm.test/maven:e2e"       // maven preset toolchain: Debian's OpenJDK 17 + Maven 3.8
+	AgentMaven    = "prewarm.test/agent-maven:e2e" // agent stand-in for Maven workspaces
+	Python        = "prewarm.test/python:e2e"      // pip preset toolchain: Debian's Python 3.11 with venv
+	AgentPython   = "prewarm.test/agent-python:e2e"
 )
+
+// JavaHome is where Debian's OpenJDK 17 lives, on the host and in the
+// Maven images.
+const JavaHome = "/usr/lib/jvm/java-17-openjdk-amd64"
 
 // AgentUID and AgentHome are the agent user every image knows (passwd).
 const (
@@ -49,6 +67,9 @@ var layerMakers = map[string]func() (layer, error){
 	"node":    nodeLayer,
 	"go":      goLayer,
 	"agent":   agentLayer,
+	"kelos":   kelosAgentLayer,
+	"maven":   mavenLayer,
+	"python":  pythonLayer,
 }
 
 var basePath = "PATH=/usr/local/go/bin:/usr/local/bin:/usr/bin:/bin"
@@ -139,6 +160,84 @@ func agentLayer() (layer, error) {
 	return l, nil
 }
 
+// mavenLayer: Debian's OpenJDK 17 (without sources, jmods, headers, docs)
+// and Maven 3.8 (maven, openjdk-17-jdk-headless), their links into
+// /usr/share/java and /etc resolved, and the libraries the JDK links.
+func mavenLayer() (layer, error) {
+	l := layer{}
+	skip := func(rel string, d fs.DirEntry) bool {
+		switch rel {
+		case "jmods", "include", "man", "legal", "docs", "lib/src.zip":
+			return true
+		}
+		return false
+	}
+	if err := l.hostTreeDeref(JavaHome, strings.TrimPrefix(JavaHome, "/"), skip); err != nil {
+		return nil, fmt.Errorf("OpenJDK 17 (apt-get install openjdk-17-jdk-headless): %w", err)
+	}
+	if err := l.hostTreeDeref("/usr/share/maven", "usr/share/maven", func(rel string, _ fs.DirEntry) bool { return rel == "man" }); err != nil {
+		return nil, fmt.Errorf("maven (apt-get install maven): %w", err)
+	}
+	l.add(entry{name: "usr/bin/mvn", link: "../share/maven/bin/mvn", mode: 0o777})
+	l.add(entry{name: "usr/bin/java", link: JavaHome + "/bin/java", mode: 0o777})
+	l.add(entry{name: "usr/bin/javac", link: JavaHome + "/bin/javac", mode: 0o777})
+	var elfs []string
+	err := filepath.WalkDir(JavaHome, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() && (strings.HasSuffix(p, ".so") || filepath.Base(filepath.Dir(p)) == "bin") {
+			elfs = append(elfs, p)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return l, l.sharedLibs(elfs...)
+}
+
+// pythonLayer: Debian's Python 3.11 (python3.11, python3-venv) with its
+// standard library (no tests, no Tk), the wheels Debian's ensurepip
+// installs into a venv (/usr/share/python-wheels), and the libraries the
+// interpreter and its extension modules link.
+func pythonLayer() (layer, error) {
+	l := layer{}
+	const bin, lib = "/usr/bin/python3.11", "/usr/lib/python3.11"
+	if err := l.hostFile(bin, "usr/bin/python3.11"); err != nil {
+		return nil, fmt.Errorf("Debian's python3.11 (apt-get install python3 python3-venv): %w", err)
+	}
+	l.add(entry{name: "usr/bin/python3", link: "python3.11", mode: 0o777})
+	skip := func(rel string, _ fs.DirEntry) bool {
+		switch rel {
+		case "test", "idlelib", "tkinter", "turtledemo", "lib2to3/tests":
+			return true
+		}
+		return strings.HasPrefix(rel, "config-")
+	}
+	if err := l.hostTreeDeref(lib, "usr/lib/python3.11", skip); err != nil {
+		return nil, err
+	}
+	if err := l.hostTree("/usr/share/python-wheels", "usr/share/python-wheels", nil); err != nil {
+		return nil, fmt.Errorf("ensurepip's wheels (apt-get install python3-venv): %w", err)
+	}
+	mods, _ := filepath.Glob(lib + "/lib-dynload/*.so")
+	return l, l.sharedLibs(append(mods, bin)...)
+}
+
+// kelosAgentLayer: what Kelos' Job expects of an agent image — tini at
+// /usr/bin/tini (Debian's tini-static; the images have no C library) and
+// /kelos_entrypoint.sh, which here runs the agent stand-in.
+func kelosAgentLayer() (layer, error) {
+	l := layer{}
+	const tini = "/usr/bin/tini-static"
+	if err := staticELF(tini); err != nil {
+		return nil, fmt.Errorf("%w: the Kelos-shaped agent image needs Debian's tini-static (apt-get install tini)", err)
+	}
+	if err := l.hostFile(tini, "usr/bin/tini"); err != nil {
+		return nil, err
+	}
+	l.file("kelos_entrypoint.sh", KelosEntrypoint, 0o755)
+	return l, nil
+}
+
 func specs() []spec {
 	sh := v1.Config{Cmd: []string{"sh"}}
 	return []spec{
@@ -149,6 +248,14 @@ func specs() []spec {
 		{ref: Node, layers: []string{"busybox", "node"}, cfg: sh},
 		{ref: AgentNpm, layers: []string{"busybox", "node", "agent"},
 			cfg: v1.Config{Entrypoint: []string{"/usr/local/bin/agent-check", "npm"}}},
+		{ref: KelosGit, layers: []string{"busybox", "git"}, cfg: v1.Config{Entrypoint: []string{"git"}}},
+		{ref: KelosAgentNpm, layers: []string{"busybox", "node", "agent", "kelos"}, cfg: v1.Config{User: fmt.Sprint(AgentUID)}},
+		{ref: Maven, layers: []string{"busybox", "maven"}, cfg: v1.Config{Cmd: []string{"sh"}, Env: []string{"JAVA_HOME=" + JavaHome}}},
+		{ref: AgentMaven, layers: []string{"busybox", "maven", "agent"},
+			cfg: v1.Config{Entrypoint: []string{"/usr/local/bin/agent-check", "maven"}, Env: []string{"JAVA_HOME=" + JavaHome}}},
+		{ref: Python, layers: []string{"busybox", "python"}, cfg: sh},
+		{ref: AgentPython, layers: []string{"busybox", "python", "agent"},
+			cfg: v1.Config{Entrypoint: []string{"/usr/local/bin/agent-check", "pip"}}},
 		{ref: Go, layers: []string{"busybox", "go"}, cfg: v1.Config{Cmd: []string{"sh"}, Env: []string{"CGO_ENABLED=0"}}},
 		{ref: AgentGo, layers: []string{"busybox", "go", "agent"},
 			cfg: v1.Config{Entrypoint: []string{"/usr/local/bin/agent-check", "gomod"}, Env: []string{"CGO_ENABLED=0"}}},

@@ -168,3 +168,50 @@ func (l layer) tar() ([]byte, error) {
 	}
 	return buf.Bytes(), nil
 }
+
+// hostTreeDeref copies a host directory tree to name like hostTree, but
+// replaces each symlink by what it points to (a file, or a directory
+// copied the same way); dangling links are left out. For Debian trees
+// whose files are links into /usr/share/java or /etc (the JDK, Maven).
+func (l layer) hostTreeDeref(hostDir, name string, skip func(rel string, d fs.DirEntry) bool) error {
+	return filepath.WalkDir(hostDir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(hostDir, p)
+		if rel != "." && skip != nil && skip(filepath.ToSlash(rel), d) {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		target := path.Join(name, filepath.ToSlash(rel))
+		if d.Type()&fs.ModeSymlink != 0 {
+			fi, err := os.Stat(p)
+			switch {
+			case err != nil:
+				return nil // dangling
+			case fi.IsDir():
+				real, err := filepath.EvalSymlinks(p)
+				if err != nil {
+					return err
+				}
+				return l.hostTreeDeref(real, target, nil)
+			default:
+				l.add(entry{name: target, src: p, mode: int64(fi.Mode().Perm())})
+			}
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		switch {
+		case d.IsDir():
+			l.add(entry{name: target, dir: true, mode: int64(info.Mode().Perm())})
+		case info.Mode().IsRegular():
+			l.add(entry{name: target, src: p, mode: int64(info.Mode().Perm())})
+		}
+		return nil
+	})
+}

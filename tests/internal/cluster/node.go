@@ -261,8 +261,11 @@ func kcmArgs(cpDir, kubeconfig string) []string {
 		// node-lifecycle untaints the node; job/cronjob run the warmer and
 		// pruner; serviceaccount(-token) give namespaces their `default`
 		// SA; persistentvolume-binder binds cache PVCs; garbage-collector
-		// and ttl-after-finished clean up after Jobs.
-		"--controllers=node-lifecycle-controller,job-controller,cronjob-controller,serviceaccount-controller,serviceaccount-token-controller,persistentvolume-binder-controller,garbage-collector-controller,ttl-after-finished-controller,namespace-controller",
+		// and ttl-after-finished clean up after Jobs; root-ca-certificate-
+		// publisher gives each namespace kube-root-ca.crt, which the
+		// service account token volume of a pod that does not opt out
+		// (Kelos' own Jobs) needs.
+		"--controllers=root-ca-certificate-publisher-controller,node-lifecycle-controller,job-controller,cronjob-controller,serviceaccount-controller,serviceaccount-token-controller,persistentvolume-binder-controller,garbage-collector-controller,ttl-after-finished-controller,namespace-controller",
 		"--service-account-private-key-file=" + filepath.Join(cpDir, "sa.key"),
 		"--root-ca-file=" + filepath.Join(cpDir, "ca.crt"),
 		"--use-service-account-credentials=false",
