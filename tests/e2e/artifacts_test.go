@@ -35,7 +35,7 @@ func TestArtifactsWarmerThenReadOnlyTasks(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ip := serverPod(t, "artifacts-files", images.Busybox, 8080, files, "httpd", "-f", "-v", "-p", "8080", "-h", "/srv")
+	ip := serverPod(t, "artifacts-files", images.Busybox, 8080, map[string]string{"/srv": files}, "httpd", "-f", "-v", "-p", "8080", "-h", "/srv")
 	requests := func() int {
 		return strings.Count(logs(t, serversNS, "artifacts-files", "artifacts-files"), "response:")
 	}
