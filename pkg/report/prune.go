@@ -13,7 +13,9 @@ const UsageFile = ".prewarm-usage"
 
 // Prune is the pruner's summary line:
 //
-//	prewarm: prune cache=<path> before=<bytes> after=<bytes> removed=<n> budget=<bytes>
+//	prewarm: prune cache=<path> before=<bytes> after=<bytes> removed=<n> budget=<bytes> stores=<n> entries=<n>
+//
+// (stores= and entries= are not read here; other fields are ignored)
 type Prune struct {
 	Cache   string
 	Before  int64
