@@ -35,7 +35,7 @@ func TestCacheCLI(t *testing.T) {
 		stderr string
 	}{
 		{name: "du needs a cache", args: []string{"cache", "du"}, exit: 2, stderr: "--path is required"},
-		{name: "unknown preset", args: []string{"cache", "du", "--path", npm, "--preset", "rust"}, exit: 2, stderr: `unknown preset "rust" (valid: cargo, gomod, gradle, maven, npm, pip)`},
+		{name: "unknown preset", args: []string{"cache", "du", "--path", npm, "--preset", "rust"}, exit: 2, stderr: `unknown preset "rust" (known: npm, pip, gomod, cargo, maven, gradle, artifacts)`},
 		{name: "bad budget", args: []string{"cache", "du", "--path", npm, "--budget", "lots"}, exit: 2, stderr: `--budget "lots": want a positive byte count or quantity`},
 		{name: "path and cluster", args: []string{"cache", "ls", "--path", npm, "-n", "agents", "--claim", "c"}, exit: 2, stderr: "--path and the cluster flags"},
 		{name: "cluster needs a claim or release", args: []string{"cache", "du", "-n", "agents"}, exit: 2, stderr: "give exactly one of --claim NAME and --release NAME"},

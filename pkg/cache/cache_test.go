@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/prewarm-dev/prewarm/pkg/presets"
 )
 
 // All tests here run on real files in a temp dir and compare with what the
@@ -498,5 +500,46 @@ func TestResolve(t *testing.T) {
 		if d := cmp.Diff(c.want, got); d != "" {
 			t.Errorf("Resolve(%q, %q) (-want +got):\n%s", c.path, c.preset, d)
 		}
+	}
+}
+
+// TestStoresCoverEveryPreset: the store table has an entry for each preset
+// of the one list (pkg/presets) and for nothing else.
+func TestStoresCoverEveryPreset(t *testing.T) {
+	for _, p := range presets.Names() {
+		if len(stores[p]) == 0 {
+			t.Errorf("preset %s has no entry in the store table", p)
+		}
+	}
+	for p := range stores {
+		if !presets.Known(p) {
+			t.Errorf("store table names %q, which is not a preset", p)
+		}
+	}
+}
+
+// TestClearRefusesInPlaceStores: artifacts' blobs are read in place by
+// running Task pods, which hold no lease; clear refuses them and leaves
+// every blob, whatever the part (snapshots alone is allowed: there are none).
+func TestClearRefusesInPlaceStores(t *testing.T) {
+	root := t.TempDir()
+	blob := filepath.Join(root, "blobs", "sha256", strings.Repeat("a", 64))
+	if err := os.MkdirAll(filepath.Dir(blob), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(blob, []byte("weights"), 0o444); err != nil {
+		t.Fatal(err)
+	}
+	for _, part := range []string{"", ClearAll, ClearStores} {
+		_, err := Clear(root, "artifacts", ClearOptions{Part: part})
+		if err == nil || !strings.Contains(err.Error(), "read in place by running Task pods") {
+			t.Errorf("part %q: err = %v, want the in-place refusal", part, err)
+		}
+		if _, err := os.Stat(blob); err != nil {
+			t.Fatalf("part %q removed %s", part, blob)
+		}
+	}
+	if _, err := Clear(root, "artifacts", ClearOptions{Part: ClearSnapshots}); err != nil {
+		t.Errorf("snapshots of artifacts: %v", err)
 	}
 }

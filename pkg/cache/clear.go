@@ -190,6 +190,9 @@ func (o ClearOptions) Check(preset string) error {
 	default:
 		return fmt.Errorf("part %q is not one of all, snapshots, stores", o.Part)
 	}
+	if inPlace[preset] && o.Part != ClearSnapshots {
+		return fmt.Errorf("the %s store (%s) is read in place by running Task pods, which hold no lease: clear refuses it; to drop a pinned file, remove it from presets.%s.files, or delete the claim when no Task runs", preset, strings.Join(Stores(preset), ", "), preset)
+	}
 	if o.Store != "" {
 		if o.Part != ClearStores {
 			return fmt.Errorf("a store name (%q) needs the part stores, not %q", o.Store, o.Part)

@@ -18,6 +18,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/prewarm-dev/prewarm/pkg/presets"
 )
 
 // Part is what an entry on a cache volume is.
@@ -63,23 +65,29 @@ var stores = map[string][]string{
 	"cargo":  {"home", "home.d"},
 	"maven":  {"repository", "repository.d"},
 	"gradle": {"ro"},
+	// artifacts: the content-addressed blobs (artifacts.sh.tpl)
+	"artifacts": {"blobs"},
 }
+
+// inPlace presets' stores are read in place by running Task pods for
+// their whole run (artifacts: the agent's files are links into blobs/), and
+// no lease covers an agent: clear refuses them, the pruner never trims
+// them (their use records name no stores).
+var inPlace = map[string]bool{"artifacts": true}
 
 // snapshotPresets have install snapshots.
 var snapshotPresets = map[string]bool{"npm": true, "pip": true}
 
-// Presets lists the presets whose layout this package knows, sorted.
+// Presets lists the presets (pkg/presets, the one list; a test checks that
+// stores has an entry for each), sorted: the order du and ls print.
 func Presets() []string {
-	out := make([]string, 0, len(stores))
-	for p := range stores {
-		out = append(out, p)
-	}
+	out := presets.Names()
 	sort.Strings(out)
 	return out
 }
 
-// KnownPreset reports whether p is a preset name this package knows.
-func KnownPreset(p string) bool { _, ok := stores[p]; return ok }
+// KnownPreset reports whether p is a preset name.
+func KnownPreset(p string) bool { return presets.Known(p) }
 
 // Stores returns the store directories of preset p (nil if unknown).
 func Stores(p string) []string { return append([]string(nil), stores[p]...) }

@@ -4,7 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
+
+	"github.com/prewarm-dev/prewarm/pkg/presets"
 )
 
 // Target is one preset's cache on a mounted path.
@@ -23,7 +24,7 @@ func Resolve(path, preset string) ([]Target, error) {
 		return nil, fmt.Errorf("--path is required: the directory where the cache volume is mounted")
 	}
 	if preset != "" && !KnownPreset(preset) {
-		return nil, fmt.Errorf("unknown preset %q (valid: %s)", preset, strings.Join(Presets(), ", "))
+		return nil, presets.UnknownError(preset)
 	}
 	fi, err := os.Stat(path)
 	if err != nil {
