@@ -23,6 +23,8 @@ import (
 	"sync"
 	"time"
 
+	prun "github.com/prewarm-dev/prewarm/tests/internal/run"
+
 	"github.com/prewarm-dev/prewarm/tests/internal/fixtures"
 )
 
@@ -128,7 +130,7 @@ func (b *bench) mountNetVolume(dir string) (*netVolume, error) {
 		if time.Now().After(deadline) {
 			v.close()
 			log, _ := os.ReadFile(filepath.Join(dir, "sshd.log"))
-			return nil, fmt.Errorf("sshd did not listen on 127.0.0.1:%d: %s", port, tail(string(log), 10))
+			return nil, fmt.Errorf("sshd did not listen on 127.0.0.1:%d: %s", port, prun.Tail(string(log), 10))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -307,7 +309,7 @@ func (b *bench) netNpmSet(v *netVolume, s npmSet) error {
 			}
 			settle()
 			p, err := b.mustExec(r.repo, baseEnv(""), 10*time.Minute, "tar", "-xf", r.plainTar, "-C", r.nmDir)
-			return p.seconds(), err
+			return p.Elapsed.Seconds(), err
 		}},
 	}
 	err := b.interleave("net "+s.name, b.cfg.runs, steps, g.record)
@@ -362,7 +364,7 @@ func (b *bench) netCompression(r *npmRig) error {
 			}
 			settle()
 			p, err := b.mustExec(r.dir, env, 10*time.Minute, "dash", "-c", cmd)
-			return p.seconds(), err
+			return p.Elapsed.Seconds(), err
 		}})
 	}
 	err := b.interleave("net compression", b.cfg.runs, steps, func(mode string, secs, cpu float64) {
@@ -424,8 +426,8 @@ func (b *bench) netGo(v *netVolume) error {
 			return 0, fmt.Errorf("agent go build with GOPROXY=off: %w", err)
 		}
 		m.Parts[0].Values = append(m.Parts[0].Values, setup)
-		m.Parts[1].Values = append(m.Parts[1].Values, bp.seconds())
-		return setup + bp.seconds(), nil
+		m.Parts[1].Values = append(m.Parts[1].Values, bp.Elapsed.Seconds())
+		return setup + bp.Elapsed.Seconds(), nil
 	}
 	one := func(m *Mode, cache, want string) (float64, error) {
 		if err := prep(); err != nil {
@@ -437,7 +439,7 @@ func (b *bench) netGo(v *netVolume) error {
 		if err != nil {
 			return 0, err
 		}
-		return build(m, filepath.Join(cache, "mod"), filepath.Join(cache, "build"), p.seconds())
+		return build(m, filepath.Join(cache, "mod"), filepath.Join(cache, "build"), p.Elapsed.Seconds())
 	}
 	// The build-cache snapshot is published with the library's own
 	// pw_snapshot_publish, as a setup script would after its prebuild.
@@ -497,7 +499,7 @@ func (b *bench) netGo(v *netVolume) error {
 			if err != nil {
 				return 0, err
 			}
-			return build(&g.Modes[2], filepath.Join(primed, "mod"), localBuild, p.seconds()+sp.seconds())
+			return build(&g.Modes[2], filepath.Join(primed, "mod"), localBuild, p.Elapsed.Seconds()+sp.Elapsed.Seconds())
 		}},
 	}
 	err = b.interleave("net go-medium", b.cfg.runs, steps, g.record)

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prewarm-dev/prewarm/tests/internal/shells"
+
 	"github.com/prewarm-dev/prewarm/tests/internal/fixtures"
 )
 
@@ -127,7 +129,7 @@ func (b *bench) npmInstall(r *npmRig, shell, cache, want string, extra ...string
 	if err != nil {
 		return 0, nil, err
 	}
-	return p.seconds(), sums[0], nil
+	return p.Elapsed.Seconds(), sums[0], nil
 }
 
 func (b *bench) npmSet(s npmSet) error {
@@ -189,7 +191,7 @@ func (b *bench) npmSet(s npmSet) error {
 			}
 			settle()
 			p, err := b.mustExec(r.repo, baseEnv(""), 10*time.Minute, "tar", "-xf", r.plainTar, "-C", r.nmDir)
-			return p.seconds(), err
+			return p.Elapsed.Seconds(), err
 		}},
 		{"snapshot-busybox", func(int) (float64, error) {
 			secs, _, err := b.npmInstall(r, "busybox", r.primed, "snapshot")
@@ -253,7 +255,7 @@ func (b *bench) npmBreakdown(r *npmRig) error {
 	// The single-tar parts run on the plain tar of the same tree.
 	snap := r.plainTar
 	n := fileSize(snap)
-	bb, err := b.busyboxDir()
+	bb, err := shells.BusyboxDir()
 	if err != nil {
 		return err
 	}
@@ -267,7 +269,7 @@ func (b *bench) npmBreakdown(r *npmRig) error {
 		return func(int) (float64, error) {
 			settle()
 			p, err := b.mustExec(r.dir, envHome, 5*time.Minute, "dash", "-c", cmdline)
-			return p.seconds(), err
+			return p.Elapsed.Seconds(), err
 		}
 	}
 	untar := func(tarBin string) func(int) (float64, error) {
@@ -278,7 +280,7 @@ func (b *bench) npmBreakdown(r *npmRig) error {
 			}
 			settle()
 			p, err := b.mustExec(r.dir, env, 5*time.Minute, tarBin, "-xf", snap, "-C", dst)
-			return p.seconds(), err
+			return p.Elapsed.Seconds(), err
 		}
 	}
 	shards, err := b.npmShards(r, max(2, b.res.Machine.NProc))
@@ -311,7 +313,7 @@ func (b *bench) npmBreakdown(r *npmRig) error {
 			}
 			settle()
 			p, err := b.mustExec(r.dir, env, 5*time.Minute, "tar", "-xf", snap, "-C", dst)
-			return p.seconds(), err
+			return p.Elapsed.Seconds(), err
 		}
 	}
 	parts := []part{
@@ -328,7 +330,7 @@ func (b *bench) npmBreakdown(r *npmRig) error {
 			}
 			settle()
 			p, err := b.mustExec(r.repo, env, 10*time.Minute, "tar", "-xf", r.plainTar, "-C", r.nmDir)
-			return p.seconds(), err
+			return p.Elapsed.Seconds(), err
 		}},
 		{"cksum-coreutils", "head -c N tar | cksum (coreutils): the integrity pass over the same bytes, in one process (the script checksums each shard as it extracts it)", sh(fmt.Sprintf("head -c %d %s | cksum >/dev/null", n, q(snap)))},
 		bbSum,

@@ -92,7 +92,7 @@ func (b *bench) prune(cache string, budget int64) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	for _, l := range strings.Split(p.stdout, "\n") {
+	for _, l := range strings.Split(p.Stdout, "\n") {
 		if strings.HasPrefix(l, "prewarm: prune ") {
 			return l, nil
 		}

@@ -1,0 +1,159 @@
+// Package shells owns the POSIX shells the preset scripts must run under
+// (dash and busybox sh, as in Debian and alpine images) and the clean
+// process environment a script run starts from. The script tests, the
+// bench and the demo all take them from here.
+package shells
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+)
+
+// Shell is one shell: Argv starts a shell (`Argv... -c SCRIPT NAME ARGS`).
+// For busybox, PathHead is a directory of busybox applet links that goes
+// first on PATH, so tar, gzip, sha256sum, awk, sed ... are busybox's as in
+// an alpine image; the language tools still come from the system PATH.
+type Shell struct {
+	Name     string
+	Argv     []string
+	PathHead string // prepended to PATH ("" for none)
+}
+
+// Command is the argv of `sh -c script name args...` under this shell.
+func (s Shell) Command(script, name string, args ...string) []string {
+	argv := append(append([]string{}, s.Argv...), "-c", script, name)
+	return append(argv, args...)
+}
+
+// Env is BaseEnv with this shell's PathHead.
+func (s Shell) Env() []string { return BaseEnv(s.PathHead) }
+
+var (
+	once sync.Once
+	all  []Shell
+	err  error
+)
+
+// All returns dash and busybox sh. A missing shell is an error naming how
+// to install it: CI installs both (tests/install-deps.sh), and a caller
+// never skips on it.
+func All() ([]Shell, error) {
+	once.Do(func() {
+		dash, e := exec.LookPath("dash")
+		if e != nil {
+			err = errors.New("dash is not installed; run tests/install-deps.sh (apt-get install -y dash)")
+			return
+		}
+		dir, e := BusyboxDir()
+		if e != nil {
+			err = e
+			return
+		}
+		all = []Shell{
+			{Name: "dash", Argv: []string{dash}},
+			{Name: "busybox", Argv: []string{filepath.Join(dir, "sh")}, PathHead: dir},
+		}
+	})
+	return all, err
+}
+
+// Named returns the shell called name ("dash" or "busybox").
+func Named(name string) (Shell, error) {
+	list, err := All()
+	if err != nil {
+		return Shell{}, err
+	}
+	for _, s := range list {
+		if s.Name == name {
+			return s, nil
+		}
+	}
+	return Shell{}, fmt.Errorf("unknown shell %q (have dash, busybox)", name)
+}
+
+var (
+	bbOnce sync.Once
+	bbDir  string
+	bbErr  error
+)
+
+// BusyboxDir is a temporary directory of links to every busybox applet,
+// made once per process.
+func BusyboxDir() (string, error) {
+	bbOnce.Do(func() {
+		bb, err := exec.LookPath("busybox")
+		if err != nil {
+			bbErr = errors.New("busybox is not installed; run tests/install-deps.sh (apt-get install -y busybox-static)")
+			return
+		}
+		out, err := exec.Command(bb, "--list").Output()
+		if err != nil {
+			bbErr = fmt.Errorf("busybox --list: %v", err)
+			return
+		}
+		dir, err := os.MkdirTemp("", "prewarm-busybox-applets-")
+		if err != nil {
+			bbErr = err
+			return
+		}
+		for _, applet := range strings.Fields(string(out)) {
+			if err := os.Symlink(bb, filepath.Join(dir, applet)); err != nil {
+				bbErr = err
+				return
+			}
+		}
+		bbDir = dir
+	})
+	return bbDir, bbErr
+}
+
+// dropped are the variables that would steer the tools away from what a
+// run sets (caches, proxies, indexes, HOME).
+var dropped = []string{"PIP_", "PREWARM_", "npm_config_", "NPM_CONFIG_", "YARN_", "UV_", "POETRY_",
+	"GOFLAGS=", "GOPROXY=", "GOMODCACHE=", "GOCACHE=", "GOPATH=", "GOENV=", "GONOSUMDB=", "GOPRIVATE=", "GOWORK=",
+	"CARGO_HOME=", "CARGO_TARGET_DIR=", "MAVEN_", "HOME=", "VIRTUAL_ENV=", "PYTHONPATH=", "NODE_ENV=", "XDG_"}
+
+// BaseEnv is the process environment without the variables above, with
+// pathHead (if any) first on PATH and ~/.cargo/bin last; RUSTUP_HOME is
+// kept or found, since rustup's proxies need it while the scripts set
+// their own HOME.
+func BaseEnv(pathHead string) []string {
+	path := os.Getenv("PATH")
+	home, homeErr := os.UserHomeDir()
+	if cb := filepath.Join(home, ".cargo", "bin"); homeErr == nil && isDir(cb) && !strings.Contains(path, cb) {
+		path += ":" + cb
+	}
+	if pathHead != "" {
+		path = pathHead + ":" + path
+	}
+	var env []string
+next:
+	for _, kv := range os.Environ() {
+		for _, p := range dropped {
+			if strings.HasPrefix(kv, p) {
+				continue next
+			}
+		}
+		if strings.HasPrefix(kv, "PATH=") || strings.HasPrefix(kv, "RUSTUP_HOME=") {
+			continue
+		}
+		env = append(env, kv)
+	}
+	env = append(env, "PATH="+path)
+	if v := os.Getenv("RUSTUP_HOME"); v != "" {
+		env = append(env, "RUSTUP_HOME="+v)
+	} else if homeErr == nil && isDir(filepath.Join(home, ".rustup")) {
+		env = append(env, "RUSTUP_HOME="+filepath.Join(home, ".rustup"))
+	}
+	return env
+}
+
+func isDir(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.IsDir()
+}
