@@ -17,8 +17,8 @@ func (b *bench) goBench() error {
 	if err != nil {
 		return err
 	}
-	dir := filepath.Join(b.cfg.work, "go-medium")
-	if err := fresh(dir); err != nil {
+	dir, err := b.workdir("go-medium")
+	if err != nil {
 		return err
 	}
 	defer removeAll(dir)

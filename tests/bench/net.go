@@ -186,8 +186,8 @@ const netNote = "the cache volume is an sshfs mount (FUSE, SFTP over ssh to an s
 // netBench runs the npm sets and Go with the cache volume on the network
 // volume.
 func (b *bench) netBench() error {
-	dir := filepath.Join(b.cfg.work, "net")
-	if err := fresh(dir); err != nil {
+	dir, err := b.workdir("net")
+	if err != nil {
 		return err
 	}
 	defer removeAll(dir)
@@ -264,54 +264,7 @@ func (b *bench) netNpmSet(v *netVolume, s npmSet) error {
 	for _, m := range netNpmModeDesc {
 		g.Modes = append(g.Modes, Mode{Name: m.name, Desc: m.desc})
 	}
-	primed := false
-	steps := []step{
-		{"cold", func(int) (float64, error) {
-			cache := r.coldCache
-			if !primed {
-				cache = r.primed
-			}
-			if err := fresh(cache); err != nil {
-				return 0, err
-			}
-			secs, sum, err := b.npmInstall(r, "dash", cache, "cold")
-			if err != nil {
-				return 0, err
-			}
-			if n, err := strconv.Atoi(sum["packages"]); err == nil {
-				g.Packages = n
-			}
-			if !primed {
-				var snapBytes int64
-				if err := b.npmPrime(r, &g, &snapBytes); err != nil {
-					return 0, err
-				}
-				primed = true
-			} else {
-				removeAll(cache)
-			}
-			return secs, nil
-		}},
-		{"store", func(int) (float64, error) {
-			secs, _, err := b.npmInstall(r, "dash", r.primed, "warm", "PREWARM_SNAPSHOTS=false")
-			return secs, err
-		}},
-		{"snapshot", func(int) (float64, error) {
-			secs, _, err := b.npmInstall(r, "dash", r.primed, "snapshot")
-			return secs, err
-		}},
-		{"tar-x", func(int) (float64, error) {
-			if err := r.clone(); err != nil {
-				return 0, err
-			}
-			if err := os.MkdirAll(r.nmDir, 0o755); err != nil {
-				return 0, err
-			}
-			settle()
-			p, err := b.mustExec(r.repo, baseEnv(""), 10*time.Minute, "tar", "-xf", r.plainTar, "-C", r.nmDir)
-			return p.Elapsed.Seconds(), err
-		}},
-	}
+	steps := b.npmSteps(r, &g, [3]string{"store", "snapshot", "tar-x"})
 	err := b.interleave("net "+s.name, b.cfg.runs, steps, g.record)
 	if len(g.Modes[0].Seconds) > 0 {
 		b.res.Groups = append(b.res.Groups, g)
@@ -393,8 +346,8 @@ func (b *bench) netGo(v *netVolume) error {
 	if err != nil {
 		return err
 	}
-	dir := filepath.Join(b.cfg.work, "net-go")
-	if err := fresh(dir); err != nil {
+	dir, err := b.workdir("net-go")
+	if err != nil {
 		return err
 	}
 	defer removeAll(dir)
@@ -449,39 +402,22 @@ func (b *bench) netGo(v *netVolume) error {
 	}
 	driver := "#!/bin/sh\n" + lib + "\npw_init gomod\nrc=0\n\"$@\" || rc=$?\nexit \"$rc\"\n"
 	const buildKey = "go-build-cache-bench"
-	primedOK := false
 	steps := []step{
-		{"cold", func(int) (float64, error) {
-			cache := coldCache
-			if !primedOK {
-				cache = primed
+		coldStep(primed, coldCache, func(cache string) (float64, error) { return one(&g.Modes[0], cache, "cold") }, func() error {
+			env := append(baseEnv(""), "PREWARM_CACHE="+primed, "PREWARM_HOME="+home, "PREWARM_REPO="+repo)
+			if _, err := b.untimed(dir, env, 60*time.Minute, "dash", "-c", driver, "prewarm-libtest", "pw_snapshot_publish", buildKey, filepath.Join(primed, "build")); err != nil {
+				return err
 			}
-			if err := fresh(cache); err != nil {
-				return 0, err
-			}
-			secs, err := one(&g.Modes[0], cache, "cold")
+			snap, shards, err := oneSnapshot(primed)
 			if err != nil {
-				return 0, err
+				return err
 			}
-			if !primedOK {
-				primedOK = true
-				env := append(baseEnv(""), "PREWARM_CACHE="+primed, "PREWARM_HOME="+home, "PREWARM_REPO="+repo)
-				if _, err := b.untimed(dir, env, 60*time.Minute, "dash", "-c", driver, "prewarm-libtest", "pw_snapshot_publish", buildKey, filepath.Join(primed, "build")); err != nil {
-					return 0, err
-				}
-				snap, shards, err := oneSnapshot(primed)
-				if err != nil {
-					return 0, err
-				}
-				sb, _ := duBytes(snap)
-				mod, _ := duBytes(filepath.Join(primed, "mod"))
-				bc, _ := duBytes(filepath.Join(primed, "build"))
-				g.Info = append(g.Info, fmt.Sprintf("network volume after a cold setup: module cache %s, build cache %s; build-cache snapshot %s in %d shards", human(mod), human(bc), human(sb), shards))
-			} else {
-				removeAll(cache)
-			}
-			return secs, nil
-		}},
+			sb, _ := duBytes(snap)
+			mod, _ := duBytes(filepath.Join(primed, "mod"))
+			bc, _ := duBytes(filepath.Join(primed, "build"))
+			g.Info = append(g.Info, fmt.Sprintf("network volume after a cold setup: module cache %s, build cache %s; build-cache snapshot %s in %d shards", human(mod), human(bc), human(sb), shards))
+			return nil
+		}),
 		{"warm", func(int) (float64, error) { return one(&g.Modes[1], primed, "warm") }},
 		{"warm-local-build", func(int) (float64, error) {
 			if err := prep(); err != nil {

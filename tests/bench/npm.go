@@ -144,60 +144,11 @@ func (b *bench) npmSet(s npmSet) error {
 	}
 	rounds := b.cfg.runs
 
-	// Round 1's cold run fills the cache that warm and snapshot use (its
-	// store and its snapshot), so no extra cold install is needed.
-	primed := false
-	var snapBytes int64
-	steps := []step{
-		{"cold", func(round int) (float64, error) {
-			cache := r.coldCache
-			if !primed {
-				cache = r.primed
-			}
-			if err := fresh(cache); err != nil {
-				return 0, err
-			}
-			secs, sum, err := b.npmInstall(r, "dash", cache, "cold")
-			if err != nil {
-				return 0, err
-			}
-			if n, err := strconv.Atoi(sum["packages"]); err == nil {
-				g.Packages = n
-			}
-			if !primed {
-				if err := b.npmPrime(r, &g, &snapBytes); err != nil {
-					return 0, err
-				}
-				primed = true
-			} else {
-				removeAll(cache)
-			}
-			return secs, nil
-		}},
-		{"warm", func(int) (float64, error) {
-			secs, _, err := b.npmInstall(r, "dash", r.primed, "warm", "PREWARM_SNAPSHOTS=false")
-			return secs, err
-		}},
-		{"snapshot", func(int) (float64, error) {
-			secs, _, err := b.npmInstall(r, "dash", r.primed, "snapshot")
-			return secs, err
-		}},
-		{"limit", func(int) (float64, error) {
-			if err := r.clone(); err != nil {
-				return 0, err
-			}
-			if err := os.MkdirAll(r.nmDir, 0o755); err != nil {
-				return 0, err
-			}
-			settle()
-			p, err := b.mustExec(r.repo, baseEnv(""), 10*time.Minute, "tar", "-xf", r.plainTar, "-C", r.nmDir)
-			return p.Elapsed.Seconds(), err
-		}},
-		{"snapshot-busybox", func(int) (float64, error) {
+	steps := append(b.npmSteps(r, &g, [3]string{"warm", "snapshot", "limit"}),
+		step{"snapshot-busybox", func(int) (float64, error) {
 			secs, _, err := b.npmInstall(r, "busybox", r.primed, "snapshot")
 			return secs, err
-		}},
-	}
+		}})
 	err = b.interleave(s.name, rounds, steps, g.record)
 	if g.Packages > 0 || len(g.Modes[0].Seconds) > 0 {
 		b.res.Groups = append(b.res.Groups, g)
@@ -212,6 +163,44 @@ func (b *bench) npmSet(s npmSet) error {
 		}
 	}
 	return nil
+}
+
+// npmSteps are the four modes of an npm set, the last three named names: cold (round 1's
+// cold run fills the cache that the next two use, its store and its
+// snapshot, so no extra cold install is needed), the store with snapshots
+// off, the snapshot, and a plain tar -x of the same node_modules.
+func (b *bench) npmSteps(r *npmRig, g *Group, names [3]string) []step {
+	return []step{
+		coldStep(r.primed, r.coldCache, func(cache string) (float64, error) {
+			secs, sum, err := b.npmInstall(r, "dash", cache, "cold")
+			if n, aerr := strconv.Atoi(sum["packages"]); err == nil && aerr == nil {
+				g.Packages = n
+			}
+			return secs, err
+		}, func() error {
+			var snapBytes int64
+			return b.npmPrime(r, g, &snapBytes)
+		}),
+		{names[0], func(int) (float64, error) {
+			secs, _, err := b.npmInstall(r, "dash", r.primed, "warm", "PREWARM_SNAPSHOTS=false")
+			return secs, err
+		}},
+		{names[1], func(int) (float64, error) {
+			secs, _, err := b.npmInstall(r, "dash", r.primed, "snapshot")
+			return secs, err
+		}},
+		{names[2], func(int) (float64, error) {
+			if err := r.clone(); err != nil {
+				return 0, err
+			}
+			if err := os.MkdirAll(r.nmDir, 0o755); err != nil {
+				return 0, err
+			}
+			settle()
+			p, err := b.mustExec(r.repo, baseEnv(""), 10*time.Minute, "tar", "-xf", r.plainTar, "-C", r.nmDir)
+			return p.Elapsed.Seconds(), err
+		}},
+	}
 }
 
 // npmPrime runs after the first cold install: it checks the published

@@ -27,23 +27,22 @@ type server = offline.Server
 
 func serve(h http.Handler) (*server, error) { return offline.Serve(h) }
 
-// counted wraps each step so the requests it made to srv are remembered per
-// mode; requestInfo summarises them for the report.
-func counted(srv *server, steps []step, seen map[string][]int64) []step {
-	out := make([]step, len(steps))
+// interleaveCounted interleaves steps like interleave, remembers the
+// requests each mode made to srv and adds the group (with that count) to
+// the results when it has a run.
+func (b *bench) interleaveCounted(label string, g *Group, srv *server, steps []step) error {
+	seen := map[string][]int64{}
+	counted := make([]step, len(steps))
 	for i, st := range steps {
 		st := st
-		out[i] = step{st.name, func(round int) (float64, error) {
+		counted[i] = step{st.name, func(round int) (float64, error) {
 			before := srv.Requests()
 			secs, err := st.run(round)
 			seen[st.name] = append(seen[st.name], srv.Requests()-before)
 			return secs, err
 		}}
 	}
-	return out
-}
-
-func requestInfo(g *Group, seen map[string][]int64) {
+	err := b.interleave(label, b.cfg.runs, counted, g.record)
 	var parts []string
 	for _, m := range g.Modes {
 		if v, ok := seen[m.Name]; ok && len(v) > 0 {
@@ -53,6 +52,10 @@ func requestInfo(g *Group, seen map[string][]int64) {
 	if len(parts) > 0 {
 		g.Info = append(g.Info, "HTTP requests to the fixture server in the last run of each mode: "+strings.Join(parts, ", "))
 	}
+	if len(g.Modes[0].Seconds) > 0 {
+		b.res.Groups = append(b.res.Groups, *g)
+	}
+	return err
 }
 
 // offlineFixtures runs the script tests' fixture builder (idempotent) and
@@ -73,8 +76,8 @@ func (b *bench) pipBench() error {
 		return err
 	}
 	defer srv.Stop()
-	dir := filepath.Join(b.cfg.work, "pip")
-	if err := fresh(dir); err != nil {
+	dir, err := b.workdir("pip")
+	if err != nil {
 		return err
 	}
 	defer removeAll(dir)
@@ -108,36 +111,19 @@ func (b *bench) pipBench() error {
 		{Name: "snapshot", Desc: "venv snapshot restored, no install"},
 		{Name: "limit", Desc: "plain tar -x of the same .venv"},
 	}}
-	primedOK := false
 	steps := []step{
-		{"cold", func(int) (float64, error) {
-			cache := coldCache
-			if !primedOK {
-				cache = primed
+		coldStep(primed, coldCache, func(cache string) (float64, error) { return run("dash", cache, "cold") }, func() error {
+			if _, err := b.untimed(repo, baseEnv(""), 5*time.Minute, "tar", "-cf", plainTar, "-C", filepath.Join(repo, ".venv"), "."); err != nil {
+				return err
 			}
-			if err := fresh(cache); err != nil {
-				return 0, err
+			snaps, _ := filepath.Glob(filepath.Join(primed, "snapshots", "*.tar"))
+			var sb int64
+			if len(snaps) == 1 {
+				sb = fileSize(snaps[0])
 			}
-			secs, err := run("dash", cache, "cold")
-			if err != nil {
-				return 0, err
-			}
-			if !primedOK {
-				primedOK = true
-				if _, err := b.untimed(repo, baseEnv(""), 5*time.Minute, "tar", "-cf", plainTar, "-C", filepath.Join(repo, ".venv"), "."); err != nil {
-					return 0, err
-				}
-				snaps, _ := filepath.Glob(filepath.Join(primed, "snapshots", "*.tar"))
-				var sb int64
-				if len(snaps) == 1 {
-					sb = fileSize(snaps[0])
-				}
-				g.Info = append(g.Info, fmt.Sprintf("2 wheels (pwdemo-alpha, pwdemo-beta); .venv %d files, snapshot %s; the venv's own pip dominates", countFiles(filepath.Join(repo, ".venv")), human(sb)))
-			} else {
-				removeAll(cache)
-			}
-			return secs, nil
-		}},
+			g.Info = append(g.Info, fmt.Sprintf("2 wheels (pwdemo-alpha, pwdemo-beta); .venv %d files, snapshot %s; the venv's own pip dominates", countFiles(filepath.Join(repo, ".venv")), human(sb)))
+			return nil
+		}),
 		{"warm", func(int) (float64, error) { return run("dash", primed, "warm", "PREWARM_SNAPSHOTS=false") }},
 		{"snapshot", func(int) (float64, error) { return run("dash", primed, "snapshot") }},
 		{"limit", func(int) (float64, error) {
@@ -153,13 +139,7 @@ func (b *bench) pipBench() error {
 			return p.Elapsed.Seconds(), err
 		}},
 	}
-	seen := map[string][]int64{}
-	err = b.interleave("pip", b.cfg.runs, counted(srv, steps, seen), g.record)
-	requestInfo(&g, seen)
-	if len(g.Modes[0].Seconds) > 0 {
-		b.res.Groups = append(b.res.Groups, g)
-	}
-	return err
+	return b.interleaveCounted("pip", &g, srv, steps)
 }
 
 // record appends secs to mode's series.
@@ -177,8 +157,8 @@ func (b *bench) cargoBench() error {
 	if err != nil {
 		return err
 	}
-	dir := filepath.Join(b.cfg.work, "cargo")
-	if err := fresh(dir); err != nil {
+	dir, err := b.workdir("cargo")
+	if err != nil {
 		return err
 	}
 	defer removeAll(dir)
@@ -248,23 +228,8 @@ func (b *bench) cargoBench() error {
 		{Name: "warm", Desc: "Task pod (readOnly), shared cache filled by the warmer: seed CARGO_HOME by copy, cargo fetch --offline"},
 	}}
 	g.Info = append(g.Info, fmt.Sprintf("7 crates from Debian's librust-*-dev; shared cache %s", func() string { n, _ := duBytes(primed); return human(n) }()))
-	steps := []step{
-		{"cold", func(int) (float64, error) {
-			if err := fresh(coldCache); err != nil {
-				return 0, err
-			}
-			defer removeAll(coldCache)
-			return run(coldCache, "readOnly", "cold")
-		}},
-		{"warm", func(int) (float64, error) { return run(primed, "readOnly", "warm") }},
-	}
-	seen := map[string][]int64{}
-	err = b.interleave("cargo", b.cfg.runs, counted(srv, steps, seen), g.record)
-	requestInfo(&g, seen)
-	if len(g.Modes[0].Seconds) > 0 {
-		b.res.Groups = append(b.res.Groups, g)
-	}
-	return err
+	steps := readOnlySteps(primed, coldCache, run)
+	return b.interleaveCounted("cargo", &g, srv, steps)
 }
 
 // ---- maven ----
@@ -282,8 +247,8 @@ func (b *bench) mavenBench() error {
 		return err
 	}
 	defer srv.Stop()
-	dir := filepath.Join(b.cfg.work, "maven")
-	if err := fresh(dir); err != nil {
+	dir, err := b.workdir("maven")
+	if err != nil {
 		return err
 	}
 	defer removeAll(dir)
@@ -342,21 +307,6 @@ func (b *bench) mavenBench() error {
 	}
 	n, _ := duBytes(primed)
 	g.Info = append(g.Info, fmt.Sprintf("hello project (commons-cli, commons-io, compiler and resources plugins) from Debian's maven-repo; shared repository %s", human(n)))
-	steps := []step{
-		{"cold", func(int) (float64, error) {
-			if err := fresh(coldCache); err != nil {
-				return 0, err
-			}
-			defer removeAll(coldCache)
-			return run(coldCache, "readOnly", "cold")
-		}},
-		{"warm", func(int) (float64, error) { return run(primed, "readOnly", "warm") }},
-	}
-	seen := map[string][]int64{}
-	err = b.interleave("maven", b.cfg.runs, counted(srv, steps, seen), g.record)
-	requestInfo(g, seen)
-	if len(g.Modes[0].Seconds) > 0 {
-		b.res.Groups = append(b.res.Groups, *g)
-	}
-	return err
+	steps := readOnlySteps(primed, coldCache, run)
+	return b.interleaveCounted("maven", g, srv, steps)
 }

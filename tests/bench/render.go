@@ -48,8 +48,8 @@ func (b *bench) renderCost() error {
 
 	td := filepath.Join(b.cfg.root, "tests", "bench", "testdata")
 	values, task := filepath.Join(td, "all-presets-values.yaml"), filepath.Join(td, "task.yaml")
-	dir := filepath.Join(b.cfg.work, "render")
-	if err := fresh(dir); err != nil {
+	dir, err := b.workdir("render")
+	if err != nil {
 		return err
 	}
 	defer removeAll(dir)

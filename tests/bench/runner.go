@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -211,4 +212,52 @@ func (b *bench) interleaveUnit(label, unit string, rounds int, steps []step, rec
 		}
 	}
 	return nil
+}
+
+// coldStep is a "cold" step on an empty cache: the first run fills primed
+// and then calls prime (untimed preparation the other modes use, e.g. a
+// plain tar of the tree); later runs use coldCache and remove it.
+func coldStep(primed, coldCache string, run func(cache string) (float64, error), prime func() error) step {
+	primedOK := false
+	return step{"cold", func(int) (float64, error) {
+		cache := coldCache
+		if !primedOK {
+			cache = primed
+		}
+		if err := fresh(cache); err != nil {
+			return 0, err
+		}
+		secs, err := run(cache)
+		if err != nil {
+			return 0, err
+		}
+		if primedOK {
+			removeAll(cache)
+			return secs, nil
+		}
+		primedOK = true
+		return secs, prime()
+	}}
+}
+
+// readOnlySteps are the two modes of a Task pod (PREWARM_CACHE_MODE=
+// readOnly) once the warmer filled primed: an empty shared cache (cold)
+// and the filled one (warm).
+func readOnlySteps(primed, coldCache string, run func(cache, mode, want string) (float64, error)) []step {
+	return []step{
+		{"cold", func(int) (float64, error) {
+			if err := fresh(coldCache); err != nil {
+				return 0, err
+			}
+			defer removeAll(coldCache)
+			return run(coldCache, "readOnly", "cold")
+		}},
+		{"warm", func(int) (float64, error) { return run(primed, "readOnly", "warm") }},
+	}
+}
+
+// workdir is b.cfg.work/name, removed and created empty.
+func (b *bench) workdir(name string) (string, error) {
+	dir := filepath.Join(b.cfg.work, name)
+	return dir, fresh(dir)
 }

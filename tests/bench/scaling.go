@@ -21,8 +21,8 @@ func (b *bench) npmCacheScaling() error {
 	for i := 2; i <= 5; i++ {
 		versions = append(versions, filepath.Join(td, "npm-versions", fmt.Sprintf("v%d", i)))
 	}
-	dir := filepath.Join(b.cfg.work, "npm-cache-scaling")
-	if err := fresh(dir); err != nil {
+	dir, err := b.workdir("npm-cache-scaling")
+	if err != nil {
 		return err
 	}
 	defer removeAll(dir)

@@ -160,6 +160,18 @@ func ecoWantResult(t *testing.T, sh ecoShell, r ecoRun, s ecoSummary, want strin
 	}
 }
 
+// ecoWantOutcome checks one case of a table: with msg set, the run must
+// fail saying msg on stderr; without, it must succeed printing stdout.
+func ecoWantOutcome(t *testing.T, what string, r ecoRun, stdout, msg string) {
+	t.Helper()
+	switch {
+	case msg != "" && (r.exitCode == 0 || !strings.Contains(r.stderr, msg)):
+		t.Errorf("%s: want a failure saying %q\n%s", what, msg, r)
+	case msg == "" && (r.exitCode != 0 || r.stdout != stdout):
+		t.Errorf("%s: got %q, want %q\n%s", what, r.stdout, stdout, r)
+	}
+}
+
 // ecoTempDir is a fresh directory that any user can enter (t.TempDir's
 // are 0700, which locks out the `nobody` runs).
 func ecoTempDir(t *testing.T) string {
@@ -182,6 +194,21 @@ func ecoCopyTree(t *testing.T, src, dst string) {
 	t.Helper()
 	if err := tree.Copy(src, dst); err != nil {
 		t.Fatalf("copy %s: %v", src, err)
+	}
+}
+
+// ecoWriteFiles writes each relative path of files under dir with its
+// content, creating the directories.
+func ecoWriteFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for f, c := range files {
+		p := filepath.Join(dir, f)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

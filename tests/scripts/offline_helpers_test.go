@@ -114,6 +114,20 @@ func offlineRunScript(t *testing.T, sh offlineShell, eco, dir string, env []stri
 	return offlineExec(t, dir, offlineEnv(sh, env...), 5*time.Minute, argv...)
 }
 
+// offlineRunFake runs the script like offlineRunScript, with a minute's
+// timeout and bin (a fake tool) first on PATH.
+func offlineRunFake(t *testing.T, sh offlineShell, eco, dir, bin string, env []string, args ...string) offlineRun {
+	t.Helper()
+	argv := append(append(append([]string{}, sh.argv...), "-c", offlineScript(t, eco), "prewarm-"+eco), args...)
+	e := offlineEnv(sh, env...)
+	for i, kv := range e {
+		if strings.HasPrefix(kv, "PATH=") {
+			e[i] = "PATH=" + bin + ":" + strings.TrimPrefix(kv, "PATH=")
+		}
+	}
+	return offlineExec(t, dir, e, time.Minute, argv...)
+}
+
 // offlineSummary is one parsed summary line.
 type offlineSummary map[string]string
 

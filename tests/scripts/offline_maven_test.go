@@ -232,14 +232,7 @@ func TestOfflineMavenWithFakeMaven39UsesTailForReadersAndFileLocksForTheWriter(t
 			}
 			run := func(env []string, args ...string) offlineRun {
 				t.Helper()
-				argv := append([]string{sh.argv[0], "-c", offlineScript(t, "maven"), "prewarm-maven"}, args...)
-				e := offlineEnv(sh, env...)
-				for i, kv := range e {
-					if strings.HasPrefix(kv, "PATH=") {
-						e[i] = "PATH=" + bin + ":" + strings.TrimPrefix(kv, "PATH=")
-					}
-				}
-				return offlineExec(t, repo, e, time.Minute, argv...)
+				return offlineRunFake(t, sh, "maven", repo, bin, env, args...)
 			}
 
 			// Writer: the shared repository directly, with file locks.
