@@ -264,14 +264,8 @@ func TestClear(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			root := npmCache(t)
 			res, err := Clear(root, "npm", c.opts)
-			if c.err != "" {
-				if err == nil || !strings.Contains(err.Error(), c.err) {
-					t.Fatalf("err = %v, want %q", err, c.err)
-				}
+			if wantErr(t, err, c.err) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if len(res.Removed) != c.removed {
 				t.Errorf("removed %d names %v, want %d", len(res.Removed), res.Removed, c.removed)
@@ -419,14 +413,8 @@ func TestInvalidate(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			root := npmCache(t)
 			res, err := Invalidate(root, "npm", c.key)
-			if c.err != "" {
-				if err == nil || !strings.Contains(err.Error(), c.err) {
-					t.Fatalf("err = %v, want %q", err, c.err)
-				}
+			if wantErr(t, err, c.err) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if len(res.Removed) != c.removed {
 				t.Errorf("removed %v, want %d names", res.Removed, c.removed)
@@ -499,4 +487,18 @@ func TestResolve(t *testing.T) {
 			t.Errorf("Resolve(%q, %q) (-want +got):\n%s", c.path, c.preset, d)
 		}
 	}
+}
+
+// wantErr fails the test unless err is what a case wants: an error
+// containing want, or none when want is "". It reports whether an error was
+// wanted (the case ends there).
+func wantErr(t *testing.T, err error, want string) bool {
+	t.Helper()
+	switch {
+	case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
+		t.Fatalf("err = %v, want %q", err, want)
+	case want == "" && err != nil:
+		t.Fatal(err)
+	}
+	return want != ""
 }

@@ -23,9 +23,8 @@ import (
 	"sync"
 	"time"
 
-	prun "github.com/prewarm-dev/prewarm/tests/internal/run"
-
 	"github.com/prewarm-dev/prewarm/tests/internal/fixtures"
+	prun "github.com/prewarm-dev/prewarm/tests/internal/run"
 )
 
 // netVolume is one sshfs mount of a local backing directory.

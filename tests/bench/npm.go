@@ -9,9 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prewarm-dev/prewarm/tests/internal/shells"
-
 	"github.com/prewarm-dev/prewarm/tests/internal/fixtures"
+	"github.com/prewarm-dev/prewarm/tests/internal/shells"
 )
 
 // npmSet is one dependency set: a package.json and package-lock.json.

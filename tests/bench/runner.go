@@ -13,11 +13,11 @@ import (
 	"syscall"
 	"time"
 
+	templatesgo "github.com/prewarm-dev/prewarm/templates-go"
+
 	prun "github.com/prewarm-dev/prewarm/tests/internal/run"
 	"github.com/prewarm-dev/prewarm/tests/internal/shells"
 	"github.com/prewarm-dev/prewarm/tests/internal/tree"
-
-	templatesgo "github.com/prewarm-dev/prewarm/templates-go"
 )
 
 type bench struct {

@@ -23,6 +23,7 @@ import (
 
 	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
 	"github.com/prewarm-dev/prewarm/pkg/presets"
+
 	"github.com/prewarm-dev/prewarm/tests/internal/cluster"
 )
 

@@ -23,9 +23,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/prewarm-dev/prewarm/tests/internal/tree"
-
 	"github.com/prewarm-dev/prewarm/tests/internal/cluster"
+	"github.com/prewarm-dev/prewarm/tests/internal/tree"
 )
 
 const kubeVersion = "v1.37.2"

@@ -16,13 +16,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prewarm-dev/prewarm/tests/internal/tree"
-
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
 	"github.com/prewarm-dev/prewarm/pkg/podtemplate"
+
+	"github.com/prewarm-dev/prewarm/tests/internal/tree"
 )
 
 // ecosystem is one preset the demo runs, on one fixture.

@@ -8,9 +8,9 @@ import (
 	"sync"
 	"time"
 
-	prun "github.com/prewarm-dev/prewarm/tests/internal/run"
-
 	"sigs.k8s.io/yaml"
+
+	prun "github.com/prewarm-dev/prewarm/tests/internal/run"
 )
 
 // ui writes the demo's output: numbered headings, indented lines, small

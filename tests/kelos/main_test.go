@@ -15,8 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prewarm-dev/prewarm/tests/internal/helmcli"
-
 	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apiextclient "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -27,6 +25,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/prewarm-dev/prewarm/tests/internal/cluster"
+	"github.com/prewarm-dev/prewarm/tests/internal/helmcli"
 )
 
 const (

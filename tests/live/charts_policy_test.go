@@ -14,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prewarm-dev/prewarm/tests/internal/helmcli"
-
 	admissionv1 "k8s.io/api/admissionregistration/v1"
 	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apiextclient "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
@@ -28,6 +26,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/prewarm-dev/prewarm/tests/internal/cluster"
+	"github.com/prewarm-dev/prewarm/tests/internal/helmcli"
 )
 
 // chartsHelm runs the helm CLI from tools.mod against the test control

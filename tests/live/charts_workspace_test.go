@@ -34,6 +34,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
+
 	"github.com/prewarm-dev/prewarm/tests/internal/cluster"
 )
 

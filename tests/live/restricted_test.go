@@ -12,6 +12,7 @@ import (
 
 	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
 	"github.com/prewarm-dev/prewarm/pkg/podtemplate"
+
 	"github.com/prewarm-dev/prewarm/tests/internal/cluster"
 )
 

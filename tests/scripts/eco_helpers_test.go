@@ -17,6 +17,7 @@ import (
 	"time"
 
 	templatesgo "github.com/prewarm-dev/prewarm/templates-go"
+
 	"github.com/prewarm-dev/prewarm/tests/internal/run"
 	"github.com/prewarm-dev/prewarm/tests/internal/shells"
 	"github.com/prewarm-dev/prewarm/tests/internal/tree"
@@ -201,14 +202,8 @@ func ecoCopyTree(t *testing.T, src, dst string) {
 // content, creating the directories.
 func ecoWriteFiles(t *testing.T, dir string, files map[string]string) {
 	t.Helper()
-	for f, c := range files {
-		p := filepath.Join(dir, f)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(c), 0o644); err != nil {
-			t.Fatal(err)
-		}
+	if err := tree.WriteFiles(dir, files); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	templatesgo "github.com/prewarm-dev/prewarm/templates-go"
+
 	"github.com/prewarm-dev/prewarm/tests/internal/offline"
 	"github.com/prewarm-dev/prewarm/tests/internal/run"
 	"github.com/prewarm-dev/prewarm/tests/internal/tree"

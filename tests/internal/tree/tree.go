@@ -199,3 +199,18 @@ func CountFiles(root string) int {
 	})
 	return n
 }
+
+// WriteFiles writes each path of files (relative to dir) with its content,
+// mode 0644, creating the directories.
+func WriteFiles(dir string, files map[string]string) error {
+	for f, c := range files {
+		p := filepath.Join(dir, f)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, []byte(c), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
