@@ -72,6 +72,14 @@ func (h *chartsHelm) must(t *testing.T, args ...string) string {
 	return out
 }
 
+// install installs chart (charts/NAME) as release in ns with args and
+// uninstalls it when the test ends.
+func (h *chartsHelm) install(t *testing.T, release, chart, ns string, args ...string) {
+	t.Helper()
+	h.must(t, append([]string{"install", release, h.chartPath(chart), "--namespace", ns}, args...)...)
+	t.Cleanup(func() { _, _ = h.run(t, "uninstall", release, "--namespace", ns) })
+}
+
 // chartPath is the absolute path of charts/NAME.
 func (h *chartsHelm) chartPath(name string) string { return h.Chart(name) }
 

@@ -30,6 +30,7 @@ import (
 	"github.com/prewarm-dev/prewarm/pkg/report"
 	templatesgo "github.com/prewarm-dev/prewarm/templates-go"
 
+	"github.com/prewarm-dev/prewarm/tests/internal/prewarmcli"
 	"github.com/prewarm-dev/prewarm/tests/internal/run"
 	"github.com/prewarm-dev/prewarm/tests/internal/tree"
 )
@@ -183,37 +184,14 @@ func reportPodSpec(t *testing.T, rp reportPod) *corev1.Pod {
 	}
 }
 
-var (
-	prewarmBinOnce sync.Once
-	prewarmBinPath string
-	prewarmBinErr  error
-)
-
 // prewarmBin builds bin/prewarm from this checkout once per test binary.
 func prewarmBin(t *testing.T) string {
 	t.Helper()
-	prewarmBinOnce.Do(func() {
-		root, err := filepath.Abs(repoRoot)
-		if err != nil {
-			prewarmBinErr = err
-			return
-		}
-		dir, err := os.MkdirTemp("", "prewarm-bin-")
-		if err != nil {
-			prewarmBinErr = err
-			return
-		}
-		prewarmBinPath = filepath.Join(dir, "prewarm")
-		cmd := exec.Command("go", "build", "-o", prewarmBinPath, "./cmd/prewarm")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			prewarmBinErr = fmt.Errorf("go build ./cmd/prewarm: %v\n%s", err, out)
-		}
-	})
-	if prewarmBinErr != nil {
-		t.Fatal(prewarmBinErr)
+	bin, err := prewarmcli.Build()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return prewarmBinPath
+	return bin
 }
 
 var reportFixtureOnce sync.Once

@@ -27,14 +27,9 @@ import (
 func TestCacheInvalidateDuringRestoresNeverLeavesAPartialTree(t *testing.T) {
 	for _, sh := range ecoShells(t) {
 		t.Run(sh.name, func(t *testing.T) {
-			base := ecoTempDir(t)
-			src := filepath.Join(base, "src")
-			ecoSampleTree(t, src, "one")
-			writeAged(t, filepath.Join(src, "big", "blob"), 4<<20, 0) // a restore takes a while
-			env := ecoLibEnv(base)
-			if r := ecoLib(t, sh, base, env, "pw_snapshot_publish", ecoTestKey, src); r.exitCode != 0 {
-				t.Fatalf("publish: %s", r)
-			}
+			base, src, env := ecoPublishedSample(t, sh, func(src string) {
+				writeAged(t, filepath.Join(src, "big", "blob"), 4<<20, 0) // a restore takes a while
+			})
 			root := filepath.Join(base, "cache")
 			// the sharded layout: snapshots/<key>.v2/ (a manifest and shards)
 			snap := filepath.Join(root, "snapshots", ecoTestKey+".v2")

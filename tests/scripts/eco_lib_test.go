@@ -317,13 +317,7 @@ func TestLibSnapshotPublishThenRestoreGivesIdenticalTree(t *testing.T) {
 	for _, sh := range ecoShells(t) {
 		for _, algo := range []string{"cksum", "sha256"} {
 			t.Run(sh.name+"/"+algo, func(t *testing.T) {
-				base := ecoTempDir(t)
-				src := filepath.Join(base, "src")
-				ecoSampleTree(t, src, "one")
-				env := ecoLibEnv(base, "PREWARM_SNAPSHOT_CHECKSUM="+algo)
-				if r := ecoLib(t, sh, base, env, "pw_snapshot_publish", ecoTestKey, src); r.exitCode != 0 {
-					t.Fatalf("publish: %s", r)
-				}
+				base, src, env := ecoPublishedSample(t, sh, nil, "PREWARM_SNAPSHOT_CHECKSUM="+algo)
 				final, temps := ecoSnapshots(t, filepath.Join(base, "cache"))
 				if len(final) != 1 || final[0] != ecoTestKey+ecoSnapshotSuffix || len(temps) != 0 {
 					t.Fatalf("snapshots/ holds %v, temps %v; want exactly %s%s", final, temps, ecoTestKey, ecoSnapshotSuffix)
@@ -380,14 +374,26 @@ func TestLibSnapshotRestoreDetectsTruncatedBitFlippedAndChecksumMismatch(t *test
 	}
 }
 
-func ecoCorruptionCase(t *testing.T, sh ecoShell, algo string, c ecoCorruption) {
-	base := ecoTempDir(t)
-	src := filepath.Join(base, "src")
+// ecoPublishedSample publishes a sample tree (ecoSampleTree "one", then
+// more, if not nil, adds to it) under ecoTestKey in a fresh base with the
+// library env plus env, and returns the base, the source tree and the env.
+func ecoPublishedSample(t *testing.T, sh ecoShell, more func(src string), env ...string) (base, src string, libEnv []string) {
+	t.Helper()
+	base = ecoTempDir(t)
+	src = filepath.Join(base, "src")
 	ecoSampleTree(t, src, "one")
-	env := ecoLibEnv(base, "PREWARM_SNAPSHOT_CHECKSUM="+algo)
-	if r := ecoLib(t, sh, base, env, "pw_snapshot_publish", ecoTestKey, src); r.exitCode != 0 {
+	if more != nil {
+		more(src)
+	}
+	libEnv = ecoLibEnv(base, env...)
+	if r := ecoLib(t, sh, base, libEnv, "pw_snapshot_publish", ecoTestKey, src); r.exitCode != 0 {
 		t.Fatalf("publish: %s", r)
 	}
+	return base, src, libEnv
+}
+
+func ecoCorruptionCase(t *testing.T, sh ecoShell, algo string, c ecoCorruption) {
+	base, _, env := ecoPublishedSample(t, sh, nil, "PREWARM_SNAPSHOT_CHECKSUM="+algo)
 	snap := filepath.Join(base, "cache", "snapshots", ecoTestKey+ecoSnapshotSuffix)
 	c.apply(t, snap)
 	target := filepath.Join(base, "repo", "node_modules")

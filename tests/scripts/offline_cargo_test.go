@@ -24,29 +24,29 @@ type offlineCargoRegistry struct {
 	crates map[string]string // name -> version
 }
 
-var (
-	offlineCargoRegOnce sync.Once
-	offlineCargoRegVal  *offlineCargoRegistry
-	offlineCargoRegErr  error
-)
-
+// offlineCargoRegistryFor builds the registry once per test binary.
 func offlineCargoRegistryFor(t *testing.T) *offlineCargoRegistry {
 	t.Helper()
-	fx := offlineFixtures(t)
-	offlineCargoRegOnce.Do(func() {
-		root, err := os.MkdirTemp("", "prewarm-cargo-registry-")
-		if err != nil {
-			offlineCargoRegErr = err
-			return
-		}
-		crates, err := offline.BuildCargoRegistry(fx["CRATES_DIR"], fx["CARGO"], root, offlineEnv(offlineShell{}))
-		offlineCargoRegVal, offlineCargoRegErr = &offlineCargoRegistry{root: root, crates: crates}, err
-	})
-	if offlineCargoRegErr != nil {
-		t.Fatal(offlineCargoRegErr)
+	offlineFixtures(t) // fails the test with the builder's instructions
+	reg, err := offlineCargoRegOnce()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return offlineCargoRegVal
+	return reg
 }
+
+var offlineCargoRegOnce = sync.OnceValues(func() (*offlineCargoRegistry, error) {
+	fx, err := offlineFixturesOnce()
+	if err != nil {
+		return nil, err
+	}
+	root, err := os.MkdirTemp("", "prewarm-cargo-registry-")
+	if err != nil {
+		return nil, err
+	}
+	crates, err := offline.BuildCargoRegistry(fx["CRATES_DIR"], fx["CARGO"], root, offlineEnv(offlineShell{}))
+	return &offlineCargoRegistry{root: root, crates: crates}, err
+})
 
 // handler serves the registry; config.json names this server's address.
 func (reg *offlineCargoRegistry) handler() http.Handler { return offline.CargoHandler(reg.root) }

@@ -32,29 +32,25 @@ import (
 // offlineFixtureEnv holds what build-offline-fixtures.sh wrote.
 type offlineFixtureEnv map[string]string
 
-var (
-	offlineFixturesOnce sync.Once
-	offlineFixturesVal  offlineFixtureEnv
-	offlineFixturesErr  error
-)
-
 // offlineFixtures runs the fixture builder once per test binary and returns
 // its key=value output. A failure (missing packages without root, no cargo)
 // fails the test with the builder's own instructions.
 func offlineFixtures(t *testing.T) offlineFixtureEnv {
 	t.Helper()
-	offlineFixturesOnce.Do(func() {
-		out := os.Getenv("PREWARM_OFFLINE_FIXTURES")
-		if out == "" {
-			out = filepath.Join(offline.ScriptsTestdata(), "..", "..", "..", ".cache", "fixtures")
-		}
-		offlineFixturesVal, offlineFixturesErr = offline.Fixtures(context.Background(), out, 8*time.Minute)
-	})
-	if offlineFixturesErr != nil {
-		t.Fatal(offlineFixturesErr)
+	fx, err := offlineFixturesOnce()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return offlineFixturesVal
+	return fx
 }
+
+var offlineFixturesOnce = sync.OnceValues(func() (offlineFixtureEnv, error) {
+	out := os.Getenv("PREWARM_OFFLINE_FIXTURES")
+	if out == "" {
+		out = filepath.Join(offline.ScriptsTestdata(), "..", "..", "..", ".cache", "fixtures")
+	}
+	return offline.Fixtures(context.Background(), out, 8*time.Minute)
+})
 
 // offlineShell is one shell the scripts must run under (as ecoShell).
 type offlineShell = ecoShell

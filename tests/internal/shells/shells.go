@@ -33,34 +33,23 @@ func (s Shell) Command(script, name string, args ...string) []string {
 // Env is BaseEnv with this shell's PathHead.
 func (s Shell) Env() []string { return BaseEnv(s.PathHead) }
 
-var (
-	once sync.Once
-	all  []Shell
-	err  error
-)
-
 // All returns dash and busybox sh. A missing shell is an error naming how
 // to install it: CI installs both (tests/install-deps.sh), and a caller
 // never skips on it.
-func All() ([]Shell, error) {
-	once.Do(func() {
-		dash, e := exec.LookPath("dash")
-		if e != nil {
-			err = errors.New("dash is not installed; run tests/install-deps.sh (apt-get install -y dash)")
-			return
-		}
-		dir, e := BusyboxDir()
-		if e != nil {
-			err = e
-			return
-		}
-		all = []Shell{
-			{Name: "dash", Argv: []string{dash}},
-			{Name: "busybox", Argv: []string{filepath.Join(dir, "sh")}, PathHead: dir},
-		}
-	})
-	return all, err
-}
+var All = sync.OnceValues(func() ([]Shell, error) {
+	dash, err := exec.LookPath("dash")
+	if err != nil {
+		return nil, errors.New("dash is not installed; run tests/install-deps.sh (apt-get install -y dash)")
+	}
+	dir, err := BusyboxDir()
+	if err != nil {
+		return nil, err
+	}
+	return []Shell{
+		{Name: "dash", Argv: []string{dash}},
+		{Name: "busybox", Argv: []string{filepath.Join(dir, "sh")}, PathHead: dir},
+	}, nil
+})
 
 // Named returns the shell called name ("dash" or "busybox").
 func Named(name string) (Shell, error) {
@@ -76,41 +65,28 @@ func Named(name string) (Shell, error) {
 	return Shell{}, fmt.Errorf("unknown shell %q (have dash, busybox)", name)
 }
 
-var (
-	bbOnce sync.Once
-	bbDir  string
-	bbErr  error
-)
-
 // BusyboxDir is a temporary directory of links to every busybox applet,
 // made once per process.
-func BusyboxDir() (string, error) {
-	bbOnce.Do(func() {
-		bb, err := exec.LookPath("busybox")
-		if err != nil {
-			bbErr = errors.New("busybox is not installed; run tests/install-deps.sh (apt-get install -y busybox-static)")
-			return
+var BusyboxDir = sync.OnceValues(func() (string, error) {
+	bb, err := exec.LookPath("busybox")
+	if err != nil {
+		return "", errors.New("busybox is not installed; run tests/install-deps.sh (apt-get install -y busybox-static)")
+	}
+	out, err := exec.Command(bb, "--list").Output()
+	if err != nil {
+		return "", fmt.Errorf("busybox --list: %v", err)
+	}
+	dir, err := os.MkdirTemp("", "prewarm-busybox-applets-")
+	if err != nil {
+		return "", err
+	}
+	for _, applet := range strings.Fields(string(out)) {
+		if err := os.Symlink(bb, filepath.Join(dir, applet)); err != nil {
+			return "", err
 		}
-		out, err := exec.Command(bb, "--list").Output()
-		if err != nil {
-			bbErr = fmt.Errorf("busybox --list: %v", err)
-			return
-		}
-		dir, err := os.MkdirTemp("", "prewarm-busybox-applets-")
-		if err != nil {
-			bbErr = err
-			return
-		}
-		for _, applet := range strings.Fields(string(out)) {
-			if err := os.Symlink(bb, filepath.Join(dir, applet)); err != nil {
-				bbErr = err
-				return
-			}
-		}
-		bbDir = dir
-	})
-	return bbDir, bbErr
-}
+	}
+	return dir, nil
+})
 
 // dropped are the variables that would steer the tools away from what a
 // run sets (caches, proxies, indexes, HOME).
