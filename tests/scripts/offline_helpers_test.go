@@ -26,6 +26,7 @@ import (
 
 	"github.com/prewarm-dev/prewarm/tests/internal/offline"
 	"github.com/prewarm-dev/prewarm/tests/internal/run"
+	"github.com/prewarm-dev/prewarm/tests/internal/shells"
 	"github.com/prewarm-dev/prewarm/tests/internal/tree"
 )
 
@@ -73,13 +74,13 @@ func offlineScript(t *testing.T, eco string) string {
 }
 
 // offlineEnv is a clean environment: PATH (busybox applets first for
-// busybox), the toolchain locations the tools need, and extra.
+// busybox, the Rust toolchain last), the toolchain locations the tools
+// need, and extra.
 func offlineEnv(sh offlineShell, extra ...string) []string {
 	path := os.Getenv("PATH")
-	if home, err := os.UserHomeDir(); err == nil {
-		if _, err := os.Stat(filepath.Join(home, ".cargo", "bin")); err == nil {
-			path = path + ":" + filepath.Join(home, ".cargo", "bin")
-		}
+	cargoBin, rustupHome := shells.Rust()
+	if cargoBin != "" {
+		path = path + ":" + cargoBin
 	}
 	if sh.pathHead != "" {
 		path = sh.pathHead + ":" + path
@@ -87,12 +88,8 @@ func offlineEnv(sh offlineShell, extra ...string) []string {
 	env := []string{"PATH=" + path, "LANG=C.UTF-8", "TMPDIR=" + os.TempDir()}
 	// rustup's proxies find their toolchains through RUSTUP_HOME (the rust
 	// image sets it too); HOME is the script's own.
-	if v := os.Getenv("RUSTUP_HOME"); v != "" {
-		env = append(env, "RUSTUP_HOME="+v)
-	} else if home, err := os.UserHomeDir(); err == nil {
-		if _, err := os.Stat(filepath.Join(home, ".rustup")); err == nil {
-			env = append(env, "RUSTUP_HOME="+filepath.Join(home, ".rustup"))
-		}
+	if rustupHome != "" {
+		env = append(env, "RUSTUP_HOME="+rustupHome)
 	}
 	if v := os.Getenv("JAVA_HOME"); v != "" {
 		env = append(env, "JAVA_HOME="+v)

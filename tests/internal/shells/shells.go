@@ -95,14 +95,12 @@ var dropped = []string{"PIP_", "PREWARM_", "npm_config_", "NPM_CONFIG_", "YARN_"
 	"CARGO_HOME=", "CARGO_TARGET_DIR=", "MAVEN_", "HOME=", "VIRTUAL_ENV=", "PYTHONPATH=", "NODE_ENV=", "XDG_"}
 
 // BaseEnv is the process environment without the variables above, with
-// pathHead (if any) first on PATH and ~/.cargo/bin last; RUSTUP_HOME is
-// kept or found, since rustup's proxies need it while the scripts set
-// their own HOME.
+// pathHead (if any) first on PATH and the Rust toolchain's bin last.
 func BaseEnv(pathHead string) []string {
 	path := os.Getenv("PATH")
-	home, homeErr := os.UserHomeDir()
-	if cb := filepath.Join(home, ".cargo", "bin"); homeErr == nil && isDir(cb) && !strings.Contains(path, cb) {
-		path += ":" + cb
+	cargoBin, rustupHome := Rust()
+	if cargoBin != "" && !strings.Contains(path, cargoBin) {
+		path += ":" + cargoBin
 	}
 	if pathHead != "" {
 		path = pathHead + ":" + path
@@ -121,12 +119,26 @@ next:
 		env = append(env, kv)
 	}
 	env = append(env, "PATH="+path)
-	if v := os.Getenv("RUSTUP_HOME"); v != "" {
-		env = append(env, "RUSTUP_HOME="+v)
-	} else if homeErr == nil && isDir(filepath.Join(home, ".rustup")) {
-		env = append(env, "RUSTUP_HOME="+filepath.Join(home, ".rustup"))
+	if rustupHome != "" {
+		env = append(env, "RUSTUP_HOME="+rustupHome)
 	}
 	return env
+}
+
+// Rust finds rustup's toolchain: ~/.cargo/bin ("" when absent), to go on
+// PATH, and RUSTUP_HOME (as set, else ~/.rustup when present), which
+// rustup's proxies need while the scripts set their own HOME.
+func Rust() (cargoBin, rustupHome string) {
+	home, err := os.UserHomeDir()
+	if err == nil && isDir(filepath.Join(home, ".cargo", "bin")) {
+		cargoBin = filepath.Join(home, ".cargo", "bin")
+	}
+	if v := os.Getenv("RUSTUP_HOME"); v != "" {
+		rustupHome = v
+	} else if err == nil && isDir(filepath.Join(home, ".rustup")) {
+		rustupHome = filepath.Join(home, ".rustup")
+	}
+	return cargoBin, rustupHome
 }
 
 func isDir(p string) bool {
