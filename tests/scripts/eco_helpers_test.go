@@ -274,37 +274,27 @@ var ecoCorruptions = []ecoCorruption{
 		}
 	}},
 	{"bit-flipped", func(t *testing.T, dir string) {
-		p := ecoBiggestShard(t, dir)
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b[len(b)/2] ^= 0x10
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		ecoRewrite(t, ecoBiggestShard(t, dir), func(b []byte) []byte {
+			b[len(b)/2] ^= 0x10
+			return b
+		})
 	}},
 	{"checksum-mismatch", func(t *testing.T, dir string) {
 		// The data stays intact; only the first shard's recorded value
 		// ("shard FILE VALUE" in the manifest) is wrong.
-		p := filepath.Join(dir, "manifest")
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		i := bytes.Index(b, []byte("\nshard "))
-		if i < 0 {
-			t.Fatalf("no shard line in %s", b)
-		}
-		i += bytes.IndexByte(b[i+len("\nshard "):], ' ') + len("\nshard ") + 1
-		if b[i] == '1' {
-			b[i] = '2'
-		} else {
-			b[i] = '1'
-		}
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		ecoRewrite(t, filepath.Join(dir, "manifest"), func(b []byte) []byte {
+			i := bytes.Index(b, []byte("\nshard "))
+			if i < 0 {
+				t.Fatalf("no shard line in %s", b)
+			}
+			i += bytes.IndexByte(b[i+len("\nshard "):], ' ') + len("\nshard ") + 1
+			if b[i] == '1' {
+				b[i] = '2'
+			} else {
+				b[i] = '1'
+			}
+			return b
+		})
 	}},
 	{"shard-missing", func(t *testing.T, dir string) {
 		if err := os.Remove(ecoBiggestShard(t, dir)); err != nil {
@@ -314,19 +304,26 @@ var ecoCorruptions = []ecoCorruption{
 	{"manifest-truncated", func(t *testing.T, dir string) {
 		// the "end shards=N" line is gone (a torn write; a publish never
 		// renames such a directory into place, a damaged volume might)
-		p := filepath.Join(dir, "manifest")
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		i := bytes.LastIndex(b, []byte("\nend "))
-		if i < 0 {
-			t.Fatalf("no end line in %s", b)
-		}
-		if err := os.WriteFile(p, b[:i+1], 0o644); err != nil {
-			t.Fatal(err)
-		}
+		ecoRewrite(t, filepath.Join(dir, "manifest"), func(b []byte) []byte {
+			i := bytes.LastIndex(b, []byte("\nend "))
+			if i < 0 {
+				t.Fatalf("no end line in %s", b)
+			}
+			return b[:i+1]
+		})
 	}},
+}
+
+// ecoRewrite replaces the content of the file at p with edit(content).
+func ecoRewrite(t *testing.T, p string, edit func([]byte) []byte) {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, edit(b), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // ecoRunScriptPid starts the script like ecoRunScript, sends its pid (also
