@@ -70,13 +70,26 @@ func Exec(ctx context.Context, dir string, env []string, timeout time.Duration, 
 	var ee *exec.ExitError
 	switch {
 	case ctx.Err() != nil:
-		return r, fmt.Errorf("%s: %w after %s (%v)", strings.Join(argv, " "), ErrTimeout, timeout, ctx.Err())
+		return r, fmt.Errorf("%s: %w after %s (%v)", Describe(argv), ErrTimeout, timeout, ctx.Err())
 	case errors.As(err, &ee):
 		r.Code = ee.ExitCode()
 	case err != nil:
-		return r, fmt.Errorf("run %s: %v", strings.Join(argv, " "), err)
+		return r, fmt.Errorf("run %s: %v", Describe(argv), err)
 	}
 	return r, nil
+}
+
+// Describe shows argv for a message: each argument that is long or spans
+// lines (a script given to sh -c) is cut to its first 40 bytes.
+func Describe(argv []string) string {
+	out := make([]string, len(argv))
+	for i, a := range argv {
+		if first, _, multi := strings.Cut(a, "\n"); multi || len(a) > 60 {
+			a = first[:min(len(first), 40)] + "…"
+		}
+		out[i] = a
+	}
+	return strings.Join(out, " ")
 }
 
 // Started is a process running in the background in its own process
