@@ -310,21 +310,30 @@ func hostileStrings(v any) []string {
 	return out
 }
 
+// hostileDocs splits stdout into its YAML documents.
+func hostileDocs(t *testing.T, stdout string) [][]byte {
+	t.Helper()
+	var docs [][]byte
+	r := utilyaml.NewYAMLReader(bufio.NewReader(strings.NewReader(stdout)))
+	for {
+		doc, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return docs
+		}
+		if err != nil {
+			t.Fatalf("output is not YAML: %v", err)
+		}
+		docs = append(docs, doc)
+	}
+}
+
 // hostileContainers decodes every YAML document of stdout and returns each
 // map that looks like a container (has name and image): Workspace setup
 // entries, Job and CronJob containers, podOverrides init containers.
 func hostileContainers(t *testing.T, stdout string) []map[string]any {
 	t.Helper()
 	var out []map[string]any
-	r := utilyaml.NewYAMLReader(bufio.NewReader(strings.NewReader(stdout)))
-	for {
-		doc, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatalf("output is not YAML: %v", err)
-		}
+	for _, doc := range hostileDocs(t, stdout) {
 		var v any
 		if err := yaml.Unmarshal(doc, &v); err != nil {
 			t.Fatalf("output document is not YAML: %v\n%s", err, doc)
@@ -481,15 +490,7 @@ func TestHostileExtraArgsReachNpmLiterally(t *testing.T) {
 // container called name.
 func hostileWorkspaceSetup(t *testing.T, stdout, name string) (map[string]any, map[string]any) {
 	t.Helper()
-	r := utilyaml.NewYAMLReader(bufio.NewReader(strings.NewReader(stdout)))
-	for {
-		doc, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, doc := range hostileDocs(t, stdout) {
 		var obj map[string]any
 		if err := yaml.Unmarshal(doc, &obj); err != nil || obj["kind"] != "Workspace" {
 			continue

@@ -266,14 +266,8 @@ func TestClear(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			root := npmCache(t)
 			res, err := Clear(root, "npm", c.opts)
-			if c.err != "" {
-				if err == nil || !strings.Contains(err.Error(), c.err) {
-					t.Fatalf("err = %v, want %q", err, c.err)
-				}
+			if wantErr(t, err, c.err) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if len(res.Removed) != c.removed {
 				t.Errorf("removed %d names %v, want %d", len(res.Removed), res.Removed, c.removed)
@@ -421,14 +415,8 @@ func TestInvalidate(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			root := npmCache(t)
 			res, err := Invalidate(root, "npm", c.key)
-			if c.err != "" {
-				if err == nil || !strings.Contains(err.Error(), c.err) {
-					t.Fatalf("err = %v, want %q", err, c.err)
-				}
+			if wantErr(t, err, c.err) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if len(res.Removed) != c.removed {
 				t.Errorf("removed %v, want %d names", res.Removed, c.removed)
@@ -542,4 +530,18 @@ func TestClearRefusesInPlaceStores(t *testing.T) {
 	if _, err := Clear(root, "artifacts", ClearOptions{Part: ClearSnapshots}); err != nil {
 		t.Errorf("snapshots of artifacts: %v", err)
 	}
+}
+
+// wantErr fails the test unless err is what a case wants: an error
+// containing want, or none when want is "". It reports whether an error was
+// wanted (the case ends there).
+func wantErr(t *testing.T, err error, want string) bool {
+	t.Helper()
+	switch {
+	case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
+		t.Fatalf("err = %v, want %q", err, want)
+	case want == "" && err != nil:
+		t.Fatal(err)
+	}
+	return want != ""
 }

@@ -24,30 +24,9 @@ func TestRealScriptLine(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Fatal("go is not on PATH; the gomod setup script needs it")
 	}
-	script, err := presets.Script("gomod")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	repo := filepath.Join(dir, "repo")
-	for _, d := range []string{repo, filepath.Join(repo, "tools")} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(d, "go.mod"), []byte("module example.com/x\n\ngo 1.22\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	term := filepath.Join(dir, "termination-log")
-	if err := os.WriteFile(term, nil, 0o644); err != nil { // the kubelet creates it empty
-		t.Fatal(err)
-	}
-	cmd := exec.Command(sh, "-c", script, "prewarm-gomod")
-	cmd.Dir = repo
-	cmd.Env = append(os.Environ(),
-		"PREWARM_REPO="+repo, "PREWARM_CACHE="+filepath.Join(dir, "cache"), "PREWARM_HOME="+filepath.Join(dir, "home"),
-		"PREWARM_WORKDIRS=.\ntools", "PREWARM_CACHE_MIN_FREE_MB=1", "PREWARM_TERMINATION_LOG="+term,
-		"GOFLAGS=-modcacherw", "GOTOOLCHAIN=local")
+	script, dir, repo := gomodRepo(t, ".", "tools")
+	term := emptyTerminationLog(t, dir)
+	cmd := gomodCmd(sh, script, dir, repo, "PREWARM_WORKDIRS=.\ntools", "PREWARM_TERMINATION_LOG="+term, "GOFLAGS=-modcacherw")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
@@ -78,23 +57,9 @@ func TestRealScriptLine(t *testing.T) {
 // TestRealScriptNeverFailsOnTerminationLog: an unwritable or missing
 // termination file costs nothing but the message.
 func TestRealScriptNeverFailsOnTerminationLog(t *testing.T) {
-	script, err := presets.Script("gomod")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	repo := filepath.Join(dir, "repo")
-	if err := os.MkdirAll(repo, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(repo, "go.mod"), []byte("module example.com/x\n\ngo 1.22\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	script, dir, repo := gomodRepo(t, ".")
 	for _, term := range []string{filepath.Join(dir, "absent"), dir /* a directory */} {
-		cmd := exec.Command("sh", "-c", script, "prewarm-gomod")
-		cmd.Dir = repo
-		cmd.Env = append(os.Environ(), "PREWARM_REPO="+repo, "PREWARM_CACHE="+filepath.Join(dir, "cache"),
-			"PREWARM_HOME="+filepath.Join(dir, "home"), "PREWARM_CACHE_MIN_FREE_MB=1", "PREWARM_TERMINATION_LOG="+term, "GOTOOLCHAIN=local")
+		cmd := gomodCmd("sh", script, dir, repo, "PREWARM_TERMINATION_LOG="+term)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("PREWARM_TERMINATION_LOG=%s: the script failed: %v\n%s", term, err, out)
@@ -111,32 +76,13 @@ func TestRealScriptNeverFailsOnTerminationLog(t *testing.T) {
 // TestRealScriptTerminationLogLimit: many workdirs never push the message
 // past Kubernetes' 4096-byte limit, and every line kept is whole.
 func TestRealScriptTerminationLogLimit(t *testing.T) {
-	script, err := presets.Script("gomod")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	repo := filepath.Join(dir, "repo")
 	var wds []string
 	for i := range 40 {
-		wd := filepath.Join("services", strings.Repeat("x", 40)+string(rune('a'+i%26))+string(rune('a'+i/26)))
-		wds = append(wds, wd)
-		if err := os.MkdirAll(filepath.Join(repo, wd), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(repo, wd, "go.mod"), []byte("module example.com/x\n\ngo 1.22\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		wds = append(wds, filepath.Join("services", strings.Repeat("x", 40)+string(rune('a'+i%26))+string(rune('a'+i/26))))
 	}
-	term := filepath.Join(dir, "termination-log")
-	if err := os.WriteFile(term, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("sh", "-c", script, "prewarm-gomod")
-	cmd.Dir = repo
-	cmd.Env = append(os.Environ(), "PREWARM_REPO="+repo, "PREWARM_CACHE="+filepath.Join(dir, "cache"),
-		"PREWARM_HOME="+filepath.Join(dir, "home"), "PREWARM_CACHE_MIN_FREE_MB=1", "PREWARM_TERMINATION_LOG="+term,
-		"PREWARM_WORKDIRS="+strings.Join(wds, "\n"), "GOTOOLCHAIN=local")
+	script, dir, repo := gomodRepo(t, wds...)
+	term := emptyTerminationLog(t, dir)
+	cmd := gomodCmd("sh", script, dir, repo, "PREWARM_TERMINATION_LOG="+term, "PREWARM_WORKDIRS="+strings.Join(wds, "\n"))
 	var stdout bytes.Buffer
 	cmd.Stdout = &stdout
 	if err := cmd.Run(); err != nil {
@@ -152,4 +98,46 @@ func TestRealScriptTerminationLogLimit(t *testing.T) {
 	if !strings.HasPrefix(stdout.String(), string(msg)) || !strings.HasSuffix(string(msg), "\n") {
 		t.Errorf("termination message is not a prefix of whole stdout lines:\n%s", msg)
 	}
+}
+
+// gomodRepo renders the gomod setup script and lays out dir/repo with an
+// empty Go module in each workdir.
+func gomodRepo(t *testing.T, workdirs ...string) (script, dir, repo string) {
+	t.Helper()
+	script, err := presets.Script("gomod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir = t.TempDir()
+	repo = filepath.Join(dir, "repo")
+	for _, wd := range workdirs {
+		if err := os.MkdirAll(filepath.Join(repo, wd), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(repo, wd, "go.mod"), []byte("module example.com/x\n\ngo 1.22\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return script, dir, repo
+}
+
+// emptyTerminationLog creates dir/termination-log empty, as the kubelet
+// does.
+func emptyTerminationLog(t *testing.T, dir string) string {
+	t.Helper()
+	term := filepath.Join(dir, "termination-log")
+	if err := os.WriteFile(term, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return term
+}
+
+// gomodCmd runs the script under sh as the setup container does, in repo
+// with the cache and home under dir, plus env.
+func gomodCmd(sh, script, dir, repo string, env ...string) *exec.Cmd {
+	cmd := exec.Command(sh, "-c", script, "prewarm-gomod")
+	cmd.Dir = repo
+	cmd.Env = append(append(os.Environ(), "PREWARM_REPO="+repo, "PREWARM_CACHE="+filepath.Join(dir, "cache"),
+		"PREWARM_HOME="+filepath.Join(dir, "home"), "PREWARM_CACHE_MIN_FREE_MB=1", "GOTOOLCHAIN=local"), env...)
+	return cmd
 }

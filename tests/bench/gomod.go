@@ -17,8 +17,8 @@ func (b *bench) goBench() error {
 	if err != nil {
 		return err
 	}
-	dir := filepath.Join(b.cfg.work, "go-medium")
-	if err := fresh(dir); err != nil {
+	dir, err := b.workdir("go-medium")
+	if err != nil {
 		return err
 	}
 	defer removeAll(dir)
@@ -58,9 +58,9 @@ func (b *bench) goBench() error {
 		if err != nil {
 			return 0, fmt.Errorf("agent go build with GOPROXY=off: %w", err)
 		}
-		m.Parts[0].Values = append(m.Parts[0].Values, p.seconds())
-		m.Parts[1].Values = append(m.Parts[1].Values, bp.seconds())
-		return p.seconds() + bp.seconds(), nil
+		m.Parts[0].Values = append(m.Parts[0].Values, p.Elapsed.Seconds())
+		m.Parts[1].Values = append(m.Parts[1].Values, bp.Elapsed.Seconds())
+		return p.Elapsed.Seconds() + bp.Elapsed.Seconds(), nil
 	}
 	primedOK := false
 	steps := []step{

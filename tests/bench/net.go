@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/prewarm-dev/prewarm/tests/internal/fixtures"
+	prun "github.com/prewarm-dev/prewarm/tests/internal/run"
 )
 
 // netVolume is one sshfs mount of a local backing directory.
@@ -128,7 +129,7 @@ func (b *bench) mountNetVolume(dir string) (*netVolume, error) {
 		if time.Now().After(deadline) {
 			v.close()
 			log, _ := os.ReadFile(filepath.Join(dir, "sshd.log"))
-			return nil, fmt.Errorf("sshd did not listen on 127.0.0.1:%d: %s", port, tail(string(log), 10))
+			return nil, fmt.Errorf("sshd did not listen on 127.0.0.1:%d: %s", port, prun.Tail(string(log), 10))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -184,8 +185,8 @@ const netNote = "the cache volume is an sshfs mount (FUSE, SFTP over ssh to an s
 // netBench runs the npm sets and Go with the cache volume on the network
 // volume.
 func (b *bench) netBench() error {
-	dir := filepath.Join(b.cfg.work, "net")
-	if err := fresh(dir); err != nil {
+	dir, err := b.workdir("net")
+	if err != nil {
 		return err
 	}
 	defer removeAll(dir)
@@ -262,54 +263,7 @@ func (b *bench) netNpmSet(v *netVolume, s npmSet) error {
 	for _, m := range netNpmModeDesc {
 		g.Modes = append(g.Modes, Mode{Name: m.name, Desc: m.desc})
 	}
-	primed := false
-	steps := []step{
-		{"cold", func(int) (float64, error) {
-			cache := r.coldCache
-			if !primed {
-				cache = r.primed
-			}
-			if err := fresh(cache); err != nil {
-				return 0, err
-			}
-			secs, sum, err := b.npmInstall(r, "dash", cache, "cold")
-			if err != nil {
-				return 0, err
-			}
-			if n, err := strconv.Atoi(sum["packages"]); err == nil {
-				g.Packages = n
-			}
-			if !primed {
-				var snapBytes int64
-				if err := b.npmPrime(r, &g, &snapBytes); err != nil {
-					return 0, err
-				}
-				primed = true
-			} else {
-				removeAll(cache)
-			}
-			return secs, nil
-		}},
-		{"store", func(int) (float64, error) {
-			secs, _, err := b.npmInstall(r, "dash", r.primed, "warm", "PREWARM_SNAPSHOTS=false")
-			return secs, err
-		}},
-		{"snapshot", func(int) (float64, error) {
-			secs, _, err := b.npmInstall(r, "dash", r.primed, "snapshot")
-			return secs, err
-		}},
-		{"tar-x", func(int) (float64, error) {
-			if err := r.clone(); err != nil {
-				return 0, err
-			}
-			if err := os.MkdirAll(r.nmDir, 0o755); err != nil {
-				return 0, err
-			}
-			settle()
-			p, err := b.mustExec(r.repo, baseEnv(""), 10*time.Minute, "tar", "-xf", r.plainTar, "-C", r.nmDir)
-			return p.seconds(), err
-		}},
-	}
+	steps := b.npmSteps(r, &g, [3]string{"store", "snapshot", "tar-x"})
 	err := b.interleave("net "+s.name, b.cfg.runs, steps, g.record)
 	if len(g.Modes[0].Seconds) > 0 {
 		b.res.Groups = append(b.res.Groups, g)
@@ -362,7 +316,7 @@ func (b *bench) netCompression(r *npmRig) error {
 			}
 			settle()
 			p, err := b.mustExec(r.dir, env, 10*time.Minute, "dash", "-c", cmd)
-			return p.seconds(), err
+			return p.Elapsed.Seconds(), err
 		}})
 	}
 	err := b.interleave("net compression", b.cfg.runs, steps, func(mode string, secs, cpu float64) {
@@ -391,8 +345,8 @@ func (b *bench) netGo(v *netVolume) error {
 	if err != nil {
 		return err
 	}
-	dir := filepath.Join(b.cfg.work, "net-go")
-	if err := fresh(dir); err != nil {
+	dir, err := b.workdir("net-go")
+	if err != nil {
 		return err
 	}
 	defer removeAll(dir)
@@ -424,8 +378,8 @@ func (b *bench) netGo(v *netVolume) error {
 			return 0, fmt.Errorf("agent go build with GOPROXY=off: %w", err)
 		}
 		m.Parts[0].Values = append(m.Parts[0].Values, setup)
-		m.Parts[1].Values = append(m.Parts[1].Values, bp.seconds())
-		return setup + bp.seconds(), nil
+		m.Parts[1].Values = append(m.Parts[1].Values, bp.Elapsed.Seconds())
+		return setup + bp.Elapsed.Seconds(), nil
 	}
 	one := func(m *Mode, cache, want string) (float64, error) {
 		if err := prep(); err != nil {
@@ -437,7 +391,7 @@ func (b *bench) netGo(v *netVolume) error {
 		if err != nil {
 			return 0, err
 		}
-		return build(m, filepath.Join(cache, "mod"), filepath.Join(cache, "build"), p.seconds())
+		return build(m, filepath.Join(cache, "mod"), filepath.Join(cache, "build"), p.Elapsed.Seconds())
 	}
 	// The build-cache snapshot is published with the library's own
 	// pw_snapshot_publish, as a setup script would after its prebuild.
@@ -447,39 +401,22 @@ func (b *bench) netGo(v *netVolume) error {
 	}
 	driver := "#!/bin/sh\n" + lib + "\npw_init gomod\nrc=0\n\"$@\" || rc=$?\nexit \"$rc\"\n"
 	const buildKey = "go-build-cache-bench"
-	primedOK := false
 	steps := []step{
-		{"cold", func(int) (float64, error) {
-			cache := coldCache
-			if !primedOK {
-				cache = primed
+		coldStep(primed, coldCache, func(cache string) (float64, error) { return one(&g.Modes[0], cache, "cold") }, func() error {
+			env := append(baseEnv(""), "PREWARM_CACHE="+primed, "PREWARM_HOME="+home, "PREWARM_REPO="+repo)
+			if _, err := b.untimed(dir, env, 60*time.Minute, "dash", "-c", driver, "prewarm-libtest", "pw_snapshot_publish", buildKey, filepath.Join(primed, "build")); err != nil {
+				return err
 			}
-			if err := fresh(cache); err != nil {
-				return 0, err
-			}
-			secs, err := one(&g.Modes[0], cache, "cold")
+			snap, shards, err := oneSnapshot(primed)
 			if err != nil {
-				return 0, err
+				return err
 			}
-			if !primedOK {
-				primedOK = true
-				env := append(baseEnv(""), "PREWARM_CACHE="+primed, "PREWARM_HOME="+home, "PREWARM_REPO="+repo)
-				if _, err := b.untimed(dir, env, 60*time.Minute, "dash", "-c", driver, "prewarm-libtest", "pw_snapshot_publish", buildKey, filepath.Join(primed, "build")); err != nil {
-					return 0, err
-				}
-				snap, shards, err := oneSnapshot(primed)
-				if err != nil {
-					return 0, err
-				}
-				sb, _ := duBytes(snap)
-				mod, _ := duBytes(filepath.Join(primed, "mod"))
-				bc, _ := duBytes(filepath.Join(primed, "build"))
-				g.Info = append(g.Info, fmt.Sprintf("network volume after a cold setup: module cache %s, build cache %s; build-cache snapshot %s in %d shards", human(mod), human(bc), human(sb), shards))
-			} else {
-				removeAll(cache)
-			}
-			return secs, nil
-		}},
+			sb, _ := duBytes(snap)
+			mod, _ := duBytes(filepath.Join(primed, "mod"))
+			bc, _ := duBytes(filepath.Join(primed, "build"))
+			g.Info = append(g.Info, fmt.Sprintf("network volume after a cold setup: module cache %s, build cache %s; build-cache snapshot %s in %d shards", human(mod), human(bc), human(sb), shards))
+			return nil
+		}),
 		{"warm", func(int) (float64, error) { return one(&g.Modes[1], primed, "warm") }},
 		{"warm-local-build", func(int) (float64, error) {
 			if err := prep(); err != nil {
@@ -497,7 +434,7 @@ func (b *bench) netGo(v *netVolume) error {
 			if err != nil {
 				return 0, err
 			}
-			return build(&g.Modes[2], filepath.Join(primed, "mod"), localBuild, p.seconds()+sp.seconds())
+			return build(&g.Modes[2], filepath.Join(primed, "mod"), localBuild, p.Elapsed.Seconds()+sp.Elapsed.Seconds())
 		}},
 	}
 	err = b.interleave("net go-medium", b.cfg.runs, steps, g.record)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/prewarm-dev/prewarm/tests/internal/fixtures"
+	"github.com/prewarm-dev/prewarm/tests/internal/shells"
 )
 
 // npmSet is one dependency set: a package.json and package-lock.json.
@@ -127,7 +128,7 @@ func (b *bench) npmInstall(r *npmRig, shell, cache, want string, extra ...string
 	if err != nil {
 		return 0, nil, err
 	}
-	return p.seconds(), sums[0], nil
+	return p.Elapsed.Seconds(), sums[0], nil
 }
 
 func (b *bench) npmSet(s npmSet) error {
@@ -142,60 +143,11 @@ func (b *bench) npmSet(s npmSet) error {
 	}
 	rounds := b.cfg.runs
 
-	// Round 1's cold run fills the cache that warm and snapshot use (its
-	// store and its snapshot), so no extra cold install is needed.
-	primed := false
-	var snapBytes int64
-	steps := []step{
-		{"cold", func(round int) (float64, error) {
-			cache := r.coldCache
-			if !primed {
-				cache = r.primed
-			}
-			if err := fresh(cache); err != nil {
-				return 0, err
-			}
-			secs, sum, err := b.npmInstall(r, "dash", cache, "cold")
-			if err != nil {
-				return 0, err
-			}
-			if n, err := strconv.Atoi(sum["packages"]); err == nil {
-				g.Packages = n
-			}
-			if !primed {
-				if err := b.npmPrime(r, &g, &snapBytes); err != nil {
-					return 0, err
-				}
-				primed = true
-			} else {
-				removeAll(cache)
-			}
-			return secs, nil
-		}},
-		{"warm", func(int) (float64, error) {
-			secs, _, err := b.npmInstall(r, "dash", r.primed, "warm", "PREWARM_SNAPSHOTS=false")
-			return secs, err
-		}},
-		{"snapshot", func(int) (float64, error) {
-			secs, _, err := b.npmInstall(r, "dash", r.primed, "snapshot")
-			return secs, err
-		}},
-		{"limit", func(int) (float64, error) {
-			if err := r.clone(); err != nil {
-				return 0, err
-			}
-			if err := os.MkdirAll(r.nmDir, 0o755); err != nil {
-				return 0, err
-			}
-			settle()
-			p, err := b.mustExec(r.repo, baseEnv(""), 10*time.Minute, "tar", "-xf", r.plainTar, "-C", r.nmDir)
-			return p.seconds(), err
-		}},
-		{"snapshot-busybox", func(int) (float64, error) {
+	steps := append(b.npmSteps(r, &g, [3]string{"warm", "snapshot", "limit"}),
+		step{"snapshot-busybox", func(int) (float64, error) {
 			secs, _, err := b.npmInstall(r, "busybox", r.primed, "snapshot")
 			return secs, err
-		}},
-	}
+		}})
 	err = b.interleave(s.name, rounds, steps, g.record)
 	if g.Packages > 0 || len(g.Modes[0].Seconds) > 0 {
 		b.res.Groups = append(b.res.Groups, g)
@@ -210,6 +162,44 @@ func (b *bench) npmSet(s npmSet) error {
 		}
 	}
 	return nil
+}
+
+// npmSteps are the four modes of an npm set, the last three named names: cold (round 1's
+// cold run fills the cache that the next two use, its store and its
+// snapshot, so no extra cold install is needed), the store with snapshots
+// off, the snapshot, and a plain tar -x of the same node_modules.
+func (b *bench) npmSteps(r *npmRig, g *Group, names [3]string) []step {
+	return []step{
+		coldStep(r.primed, r.coldCache, func(cache string) (float64, error) {
+			secs, sum, err := b.npmInstall(r, "dash", cache, "cold")
+			if n, aerr := strconv.Atoi(sum["packages"]); err == nil && aerr == nil {
+				g.Packages = n
+			}
+			return secs, err
+		}, func() error {
+			var snapBytes int64
+			return b.npmPrime(r, g, &snapBytes)
+		}),
+		{names[0], func(int) (float64, error) {
+			secs, _, err := b.npmInstall(r, "dash", r.primed, "warm", "PREWARM_SNAPSHOTS=false")
+			return secs, err
+		}},
+		{names[1], func(int) (float64, error) {
+			secs, _, err := b.npmInstall(r, "dash", r.primed, "snapshot")
+			return secs, err
+		}},
+		{names[2], func(int) (float64, error) {
+			if err := r.clone(); err != nil {
+				return 0, err
+			}
+			if err := os.MkdirAll(r.nmDir, 0o755); err != nil {
+				return 0, err
+			}
+			settle()
+			p, err := b.mustExec(r.repo, baseEnv(""), 10*time.Minute, "tar", "-xf", r.plainTar, "-C", r.nmDir)
+			return p.Elapsed.Seconds(), err
+		}},
+	}
 }
 
 // npmPrime runs after the first cold install: it checks the published
@@ -253,7 +243,7 @@ func (b *bench) npmBreakdown(r *npmRig) error {
 	// The single-tar parts run on the plain tar of the same tree.
 	snap := r.plainTar
 	n := fileSize(snap)
-	bb, err := b.busyboxDir()
+	bb, err := shells.BusyboxDir()
 	if err != nil {
 		return err
 	}
@@ -267,7 +257,7 @@ func (b *bench) npmBreakdown(r *npmRig) error {
 		return func(int) (float64, error) {
 			settle()
 			p, err := b.mustExec(r.dir, envHome, 5*time.Minute, "dash", "-c", cmdline)
-			return p.seconds(), err
+			return p.Elapsed.Seconds(), err
 		}
 	}
 	untar := func(tarBin string) func(int) (float64, error) {
@@ -278,7 +268,7 @@ func (b *bench) npmBreakdown(r *npmRig) error {
 			}
 			settle()
 			p, err := b.mustExec(r.dir, env, 5*time.Minute, tarBin, "-xf", snap, "-C", dst)
-			return p.seconds(), err
+			return p.Elapsed.Seconds(), err
 		}
 	}
 	shards, err := b.npmShards(r, max(2, b.res.Machine.NProc))
@@ -311,7 +301,7 @@ func (b *bench) npmBreakdown(r *npmRig) error {
 			}
 			settle()
 			p, err := b.mustExec(r.dir, env, 5*time.Minute, "tar", "-xf", snap, "-C", dst)
-			return p.seconds(), err
+			return p.Elapsed.Seconds(), err
 		}
 	}
 	parts := []part{
@@ -328,7 +318,7 @@ func (b *bench) npmBreakdown(r *npmRig) error {
 			}
 			settle()
 			p, err := b.mustExec(r.repo, env, 10*time.Minute, "tar", "-xf", r.plainTar, "-C", r.nmDir)
-			return p.seconds(), err
+			return p.Elapsed.Seconds(), err
 		}},
 		{"cksum-coreutils", "head -c N tar | cksum (coreutils): the integrity pass over the same bytes, in one process (the script checksums each shard as it extracts it)", sh(fmt.Sprintf("head -c %d %s | cksum >/dev/null", n, q(snap)))},
 		bbSum,

@@ -32,9 +32,9 @@ func (b *bench) renderCost() error {
 	switch {
 	case err != nil:
 		return err
-	case p.code != 0:
+	case p.Code != 0:
 		fallback := filepath.Join(b.cfg.root, "bin", "prewarm")
-		msg := strings.TrimSpace(firstLine(p.stderr))
+		msg := strings.TrimSpace(firstLine(p.Stderr))
 		if _, err := os.Stat(fallback); err != nil {
 			return fmt.Errorf("go build ./cmd/prewarm failed (%s) and there is no bin/prewarm", msg)
 		}
@@ -44,12 +44,12 @@ func (b *bench) renderCost() error {
 		note = append(note, "binary built from the tree with `go build -o … ./cmd/prewarm`")
 	}
 	help, _ := b.exec(b.cfg.root, env, time.Minute, bin, "--help")
-	has := func(cmd string) bool { return strings.Contains(help.stdout, "\n  "+cmd+" ") }
+	has := func(cmd string) bool { return strings.Contains(help.Stdout, "\n  "+cmd+" ") }
 
 	td := filepath.Join(b.cfg.root, "tests", "bench", "testdata")
 	values, task := filepath.Join(td, "all-presets-values.yaml"), filepath.Join(td, "task.yaml")
-	dir := filepath.Join(b.cfg.work, "render")
-	if err := fresh(dir); err != nil {
+	dir, err := b.workdir("render")
+	if err != nil {
 		return err
 	}
 	defer removeAll(dir)
@@ -66,9 +66,9 @@ func (b *bench) renderCost() error {
 		// The extension's Workspace carries the six setup containers that
 		// `prewarm pod` renders into the Task pod.
 		r, err := b.exec(dir, env, time.Minute, bin, "render", "--target", "extension", "-f", values)
-		if err == nil && r.code == 0 {
+		if err == nil && r.Code == 0 {
 			// prewarm pod takes one Workspace: cut it out of the release.
-			if doc := workspaceDoc(r.stdout); doc != "" {
+			if doc := workspaceDoc(r.Stdout); doc != "" {
 				rendered := filepath.Join(dir, "workspace.yaml")
 				if err := os.WriteFile(rendered, []byte(doc), 0o644); err != nil {
 					return err
@@ -79,7 +79,7 @@ func (b *bench) renderCost() error {
 			}
 			cmds = append(cmds, cmd{"render --pod", "prewarm render -f all-presets-values.yaml --pod --task task.yaml", []string{bin, "render", "-f", values, "--pod", "--task", task}})
 		} else {
-			note = append(note, "`prewarm render -f all-presets-values.yaml` failed: "+firstLine(strings.TrimSpace(r.stderr+" "+fmt.Sprint(err))))
+			note = append(note, "`prewarm render -f all-presets-values.yaml` failed: "+firstLine(strings.TrimSpace(r.Stderr+" "+fmt.Sprint(err))))
 			cmds = cmds[:1]
 		}
 	} else {
@@ -116,8 +116,8 @@ func (b *bench) renderCost() error {
 	var ok []cmd
 	for _, c := range cmds {
 		r, err := b.exec(dir, env, time.Minute, c.argv...)
-		if err != nil || r.code != 0 {
-			note = append(note, fmt.Sprintf("`%s` failed and was not timed: %s", c.name, firstLine(strings.TrimSpace(r.stderr))))
+		if err != nil || r.Code != 0 {
+			note = append(note, fmt.Sprintf("`%s` failed and was not timed: %s", c.name, firstLine(strings.TrimSpace(r.Stderr))))
 			continue
 		}
 		ok = append(ok, c)
@@ -129,7 +129,7 @@ func (b *bench) renderCost() error {
 		c := c
 		steps = append(steps, step{c.name, func(int) (float64, error) {
 			r, err := b.mustExec(dir, env, time.Minute, c.argv...)
-			return r.elapsed.Seconds() * 1000, err
+			return r.Elapsed.Seconds() * 1000, err
 		}})
 	}
 	err = b.interleaveUnit("render", "ms", b.cfg.renderIter, steps, func(name string, ms, cpu float64) {

@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +14,10 @@ import (
 	"time"
 
 	templatesgo "github.com/prewarm-dev/prewarm/templates-go"
+
+	prun "github.com/prewarm-dev/prewarm/tests/internal/run"
+	"github.com/prewarm-dev/prewarm/tests/internal/shells"
+	"github.com/prewarm-dev/prewarm/tests/internal/tree"
 )
 
 type bench struct {
@@ -27,9 +28,6 @@ type bench struct {
 	mu      sync.Mutex
 	scripts map[string]string
 	stepCPU float64 // CPU seconds of the processes run in the current step
-	bbOnce  sync.Once
-	bbDir   string
-	bbErr   error
 }
 
 // script renders prewarm.script.<name> as the presets do (empty data).
@@ -50,130 +48,22 @@ func (b *bench) script(name string) (string, error) {
 	return s, nil
 }
 
-// busyboxDir is a directory of busybox applet links: first on PATH, the
-// script sees busybox's tar, cksum, sha256sum ... as in an alpine image.
-func (b *bench) busyboxDir() (string, error) {
-	b.bbOnce.Do(func() {
-		bb, err := exec.LookPath("busybox")
-		if err != nil {
-			b.bbErr = errors.New("busybox is not installed (tests/install-deps.sh installs it)")
-			return
-		}
-		out, err := exec.Command(bb, "--list").Output()
-		if err != nil {
-			b.bbErr = fmt.Errorf("busybox --list: %v", err)
-			return
-		}
-		dir := filepath.Join(b.cfg.work, "busybox-applets")
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			b.bbErr = err
-			return
-		}
-		for _, applet := range strings.Fields(string(out)) {
-			p := filepath.Join(dir, applet)
-			if _, err := os.Lstat(p); err == nil {
-				continue
-			}
-			if err := os.Symlink(bb, p); err != nil {
-				b.bbErr = err
-				return
-			}
-		}
-		b.bbDir = dir
-	})
-	return b.bbDir, b.bbErr
-}
-
 // baseEnv is the process environment without anything that would steer the
-// tools away from what a run sets (caches, proxies, indexes, HOME), as the
-// script tests do. pathHead is prepended to PATH.
-func baseEnv(pathHead string) []string {
-	drop := []string{"PIP_", "PREWARM_", "npm_config_", "NPM_CONFIG_", "YARN_", "UV_", "POETRY_",
-		"GOFLAGS=", "GOPROXY=", "GOMODCACHE=", "GOCACHE=", "GOPATH=", "GOENV=", "GONOSUMDB=", "GOPRIVATE=", "GOWORK=",
-		"CARGO_HOME=", "CARGO_TARGET_DIR=", "MAVEN_", "HOME=", "VIRTUAL_ENV=", "PYTHONPATH=", "NODE_ENV=", "XDG_"}
-	var env []string
-	path := os.Getenv("PATH")
-	if home, err := os.UserHomeDir(); err == nil && isDir(filepath.Join(home, ".cargo", "bin")) && !strings.Contains(path, filepath.Join(home, ".cargo", "bin")) {
-		path += ":" + filepath.Join(home, ".cargo", "bin")
-	}
-	if pathHead != "" {
-		path = pathHead + ":" + path
-	}
-next:
-	for _, kv := range os.Environ() {
-		for _, p := range drop {
-			if strings.HasPrefix(kv, p) {
-				continue next
-			}
-		}
-		if strings.HasPrefix(kv, "PATH=") || strings.HasPrefix(kv, "RUSTUP_HOME=") {
-			continue
-		}
-		env = append(env, kv)
-	}
-	env = append(env, "PATH="+path)
-	// rustup's proxies find their toolchains through RUSTUP_HOME; the
-	// scripts set their own HOME.
-	if v := os.Getenv("RUSTUP_HOME"); v != "" {
-		env = append(env, "RUSTUP_HOME="+v)
-	} else if home, err := os.UserHomeDir(); err == nil && isDir(filepath.Join(home, ".rustup")) {
-		env = append(env, "RUSTUP_HOME="+filepath.Join(home, ".rustup"))
-	}
-	return env
-}
+// tools away from what a run sets, as the script tests use it.
+func baseEnv(pathHead string) []string { return shells.BaseEnv(pathHead) }
 
 // proc is one finished process.
-type proc struct {
-	stdout, stderr string
-	code           int
-	elapsed        time.Duration
-	cpu            float64 // user + system seconds of the process and its waited-for children
-}
-
-func (p proc) seconds() float64 { return p.elapsed.Seconds() }
-
-func (p proc) String() string {
-	return fmt.Sprintf("exit %d after %s\n--- stdout\n%s--- stderr (tail)\n%s", p.code, p.elapsed.Round(time.Millisecond), tail(p.stdout, 10), tail(p.stderr, 30))
-}
-
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = append([]string{fmt.Sprintf("[... %d lines]", len(lines)-n)}, lines[len(lines)-n:]...)
-	}
-	return strings.Join(lines, "\n") + "\n"
-}
+type proc = prun.Result
 
 // exec runs argv in dir with exactly env, in its own process group (killed
-// at timeout). A non-zero exit is not an error: see proc.code.
+// at timeout). A non-zero exit is not an error: see proc.Code.
 func (b *bench) exec(dir string, env []string, timeout time.Duration, argv ...string) (proc, error) {
-	ctx, cancel := context.WithTimeout(b.ctx, timeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.Dir = dir
-	cmd.Env = env
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = 5 * time.Second
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	start := time.Now()
-	err := cmd.Run()
-	p := proc{stdout: stdout.String(), stderr: stderr.String(), elapsed: time.Since(start)}
-	if st := cmd.ProcessState; st != nil {
-		p.cpu = (st.UserTime() + st.SystemTime()).Seconds()
-		b.mu.Lock()
-		b.stepCPU += p.cpu
-		b.mu.Unlock()
-	}
-	var ee *exec.ExitError
-	switch {
-	case ctx.Err() != nil:
-		return p, fmt.Errorf("%s: %v after %s\n%s", strings.Join(argv, " "), ctx.Err(), timeout, p)
-	case errors.As(err, &ee):
-		p.code = ee.ExitCode()
-	case err != nil:
-		return p, fmt.Errorf("%s: %v", strings.Join(argv, " "), err)
+	p, err := prun.Exec(b.ctx, dir, env, timeout, argv...)
+	b.mu.Lock()
+	b.stepCPU += p.CPU
+	b.mu.Unlock()
+	if err != nil {
+		return p, fmt.Errorf("%w\n%s", err, p)
 	}
 	return p, nil
 }
@@ -183,7 +73,7 @@ func (b *bench) exec(dir string, env []string, timeout time.Duration, argv ...st
 func (b *bench) untimed(dir string, env []string, timeout time.Duration, argv ...string) (proc, error) {
 	p, err := b.mustExec(dir, env, timeout, argv...)
 	b.mu.Lock()
-	b.stepCPU -= p.cpu
+	b.stepCPU -= p.CPU
 	b.mu.Unlock()
 	return p, err
 }
@@ -191,30 +81,23 @@ func (b *bench) untimed(dir string, env []string, timeout time.Duration, argv ..
 // mustExec is exec that also fails on a non-zero exit.
 func (b *bench) mustExec(dir string, env []string, timeout time.Duration, argv ...string) (proc, error) {
 	p, err := b.exec(dir, env, timeout, argv...)
-	if err == nil && p.code != 0 {
+	if err == nil && p.Code != 0 {
 		err = fmt.Errorf("%s failed\n%s", strings.Join(argv, " "), p)
 	}
 	return p, err
 }
 
 // summary is one parsed "prewarm: <eco> key=… result=… seconds=…" line.
-type summary map[string]string
+type summary = prun.Summary
 
 var summaryRE = regexp.MustCompile(`^prewarm: (\S+) key=([0-9a-f]+) result=(\S+) seconds=([0-9.]+) workdir=(\S+)((?: \S+=\S*)*)$`)
 
 func parseSummaries(stdout string) []summary {
 	var out []summary
 	for _, l := range strings.Split(stdout, "\n") {
-		m := summaryRE.FindStringSubmatch(l)
-		if m == nil {
-			continue
+		if s, ok := prun.ParseSummary(summaryRE, l); ok {
+			out = append(out, s)
 		}
-		s := summary{"eco": m[1], "key": m[2], "result": m[3], "seconds": m[4], "workdir": m[5]}
-		for _, f := range strings.Fields(m[6]) {
-			k, v, _ := strings.Cut(f, "=")
-			s[k] = v
-		}
-		out = append(out, s)
 	}
 	return out
 }
@@ -228,29 +111,19 @@ func (b *bench) runScript(shell, eco, dir string, env []string, timeout time.Dur
 	if err != nil {
 		return proc{}, nil, err
 	}
-	var argv0, head string
-	switch shell {
-	case "dash":
-		if argv0, err = exec.LookPath("dash"); err != nil {
-			return proc{}, nil, errors.New("dash is not installed (tests/install-deps.sh installs it)")
-		}
-	case "busybox":
-		if head, err = b.busyboxDir(); err != nil {
-			return proc{}, nil, err
-		}
-		argv0 = filepath.Join(head, "sh")
-	default:
-		return proc{}, nil, fmt.Errorf("unknown shell %q", shell)
+	sh, err := shells.Named(shell)
+	if err != nil {
+		return proc{}, nil, err
 	}
-	argv := append([]string{argv0, "-c", script, "prewarm-" + eco}, args...)
-	p, err := b.exec(dir, append(baseEnv(head), env...), timeout, argv...)
+	argv := sh.Command(script, "prewarm-"+eco, args...)
+	p, err := b.exec(dir, append(sh.Env(), env...), timeout, argv...)
 	if err != nil {
 		return p, nil, err
 	}
-	if p.code != 0 {
+	if p.Code != 0 {
 		return p, nil, fmt.Errorf("%s script failed under %s\n%s", eco, shell, p)
 	}
-	sums := parseSummaries(p.stdout)
+	sums := parseSummaries(p.Stdout)
 	if len(sums) != want {
 		return p, sums, fmt.Errorf("%s script printed %d summary lines, want %d\n%s", eco, len(sums), want, p)
 	}
@@ -268,52 +141,14 @@ func (b *bench) runScript(shell, eco, dir string, env []string, timeout time.Dur
 // next run's time.
 func settle() { syscall.Sync() }
 
-// removeAll removes a tree, making read-only directories (Go's module
-// cache without -modcacherw) writable first.
-func removeAll(p string) {
-	if err := os.RemoveAll(p); err == nil {
-		return
-	}
-	_ = filepath.WalkDir(p, func(q string, d fs.DirEntry, err error) error {
-		if err == nil && d.IsDir() {
-			_ = os.Chmod(q, 0o755)
-		}
-		return nil
-	})
-	_ = os.RemoveAll(p)
-}
+// removeAll removes a tree, read-only directories included.
+func removeAll(p string) { _ = tree.RemoveAll(p) }
 
 // fresh removes p and creates it empty.
-func fresh(p string) error {
-	removeAll(p)
-	return os.MkdirAll(p, 0o755)
-}
+func fresh(p string) error { return tree.Fresh(p) }
 
 // copyTree copies regular files and directories (fixtures), writable.
-func copyTree(src, dst string) error {
-	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, data, info.Mode().Perm()|0o200)
-	})
-}
+func copyTree(src, dst string) error { return tree.Copy(src, dst) }
 
 // duBytes is `du -s -k` × 1024 of p, as the pruner counts.
 func duBytes(p string) (int64, error) {
@@ -339,16 +174,7 @@ func fileSize(p string) int64 {
 }
 
 // countFiles counts regular files under root.
-func countFiles(root string) int {
-	n := 0
-	_ = filepath.WalkDir(root, func(_ string, d fs.DirEntry, err error) error {
-		if err == nil && d.Type().IsRegular() {
-			n++
-		}
-		return nil
-	})
-	return n
-}
+func countFiles(root string) int { return tree.CountFiles(root) }
 
 // interleave runs rounds × each step in order A B C A B C …, logging
 // progress; a step returns the seconds to record for its mode (and may
@@ -386,4 +212,52 @@ func (b *bench) interleaveUnit(label, unit string, rounds int, steps []step, rec
 		}
 	}
 	return nil
+}
+
+// coldStep is a "cold" step on an empty cache: the first run fills primed
+// and then calls prime (untimed preparation the other modes use, e.g. a
+// plain tar of the tree); later runs use coldCache and remove it.
+func coldStep(primed, coldCache string, run func(cache string) (float64, error), prime func() error) step {
+	primedOK := false
+	return step{"cold", func(int) (float64, error) {
+		cache := coldCache
+		if !primedOK {
+			cache = primed
+		}
+		if err := fresh(cache); err != nil {
+			return 0, err
+		}
+		secs, err := run(cache)
+		if err != nil {
+			return 0, err
+		}
+		if primedOK {
+			removeAll(cache)
+			return secs, nil
+		}
+		primedOK = true
+		return secs, prime()
+	}}
+}
+
+// readOnlySteps are the two modes of a Task pod (PREWARM_CACHE_MODE=
+// readOnly) once the warmer filled primed: an empty shared cache (cold)
+// and the filled one (warm).
+func readOnlySteps(primed, coldCache string, run func(cache, mode, want string) (float64, error)) []step {
+	return []step{
+		{"cold", func(int) (float64, error) {
+			if err := fresh(coldCache); err != nil {
+				return 0, err
+			}
+			defer removeAll(coldCache)
+			return run(coldCache, "readOnly", "cold")
+		}},
+		{"warm", func(int) (float64, error) { return run(primed, "readOnly", "warm") }},
+	}
+}
+
+// workdir is b.cfg.work/name, removed and created empty.
+func (b *bench) workdir(name string) (string, error) {
+	dir := filepath.Join(b.cfg.work, name)
+	return dir, fresh(dir)
 }

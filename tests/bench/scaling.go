@@ -21,8 +21,8 @@ func (b *bench) npmCacheScaling() error {
 	for i := 2; i <= 5; i++ {
 		versions = append(versions, filepath.Join(td, "npm-versions", fmt.Sprintf("v%d", i)))
 	}
-	dir := filepath.Join(b.cfg.work, "npm-cache-scaling")
-	if err := fresh(dir); err != nil {
+	dir, err := b.workdir("npm-cache-scaling")
+	if err != nil {
 		return err
 	}
 	defer removeAll(dir)
@@ -92,7 +92,7 @@ func (b *bench) prune(cache string, budget int64) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	for _, l := range strings.Split(p.stdout, "\n") {
+	for _, l := range strings.Split(p.Stdout, "\n") {
 		if strings.HasPrefix(l, "prewarm: prune ") {
 			return l, nil
 		}

@@ -2,15 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -23,10 +20,10 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
-	"sigs.k8s.io/yaml"
 
 	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
 	"github.com/prewarm-dev/prewarm/pkg/presets"
+
 	"github.com/prewarm-dev/prewarm/tests/internal/cluster"
 )
 
@@ -53,7 +50,7 @@ type kube struct {
 	dyn        dynamic.Interface
 	kubeconfig string
 	gvr        map[string]schema.GroupVersionResource // by kind
-	warnings   *warningRecorder
+	warnings   *cluster.Warnings
 }
 
 // startCluster is step 1: control plane, kubeconfig, CRDs, namespace.
@@ -71,7 +68,7 @@ func (d *demo) startCluster(ctx context.Context) (*kube, error) {
 		return nil, fmt.Errorf("start the control plane: %w", err)
 	}
 	d.cp = cp
-	k := &kube{cfg: cp.Config(), warnings: &warningRecorder{}}
+	k := &kube{cfg: cp.Config(), warnings: &cluster.Warnings{}}
 	k.cfg.WarningHandler = k.warnings
 	if k.cs, err = kubernetes.NewForConfig(k.cfg); err != nil {
 		return nil, err
@@ -134,25 +131,8 @@ func (d *demo) clusterErr(err error) error {
 
 // writeKubeconfig writes a kubeconfig for the admin rest.Config.
 func (d *demo) writeKubeconfig(cfg *rest.Config) (string, error) {
-	kc := map[string]any{
-		"apiVersion": "v1",
-		"kind":       "Config",
-		"clusters": []any{map[string]any{"name": "prewarm-demo", "cluster": map[string]any{
-			"server":                     cfg.Host,
-			"certificate-authority-data": base64.StdEncoding.EncodeToString(cfg.CAData),
-		}}},
-		"users": []any{map[string]any{"name": "admin", "user": map[string]any{"token": cfg.BearerToken}}},
-		"contexts": []any{map[string]any{"name": "prewarm-demo", "context": map[string]any{
-			"cluster": "prewarm-demo", "user": "admin", "namespace": namespace,
-		}}},
-		"current-context": "prewarm-demo",
-	}
-	data, err := yaml.Marshal(kc)
-	if err != nil {
-		return "", err
-	}
 	path := d.path("kubeconfig")
-	return path, os.WriteFile(path, data, 0o600)
+	return path, cluster.WriteKubeconfig(path, "prewarm-demo", cfg, namespace)
 }
 
 // helm runs the helm CLI from tools.mod against the demo's control plane.
@@ -397,25 +377,4 @@ func toUnstructured(obj runtime.Object) (*unstructured.Unstructured, error) {
 		return nil, err
 	}
 	return &unstructured.Unstructured{Object: m}, nil
-}
-
-// warningRecorder keeps the API server's Warning headers.
-type warningRecorder struct {
-	mu   sync.Mutex
-	msgs []string
-}
-
-func (w *warningRecorder) HandleWarningHeader(code int, agent, text string) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.msgs = append(w.msgs, text)
-}
-
-func (w *warningRecorder) take() []string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	m := w.msgs
-	w.msgs = nil
-	sort.Strings(m)
-	return m
 }

@@ -15,7 +15,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -25,6 +24,7 @@ import (
 	"time"
 
 	"github.com/prewarm-dev/prewarm/tests/internal/cluster"
+	"github.com/prewarm-dev/prewarm/tests/internal/tree"
 )
 
 const kubeVersion = "v1.37.2"
@@ -284,26 +284,11 @@ func (d *demo) cleanup() {
 		d.ui.printf("kept the work folder %s (--keep)\n", d.work)
 		return
 	}
-	if err := removeAll(d.work); err != nil {
+	if err := tree.RemoveAll(d.work); err != nil {
 		fmt.Fprintf(os.Stderr, "demo: could not remove %s: %v\n", d.work, err)
 		return
 	}
 	d.ui.printf("removed %s\n", d.work)
-}
-
-// removeAll is os.RemoveAll that first makes read-only folders writable
-// (module caches written without -modcacherw are read-only).
-func removeAll(dir string) error {
-	if err := os.RemoveAll(dir); err == nil {
-		return nil
-	}
-	_ = filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
-		if err == nil && e.IsDir() {
-			_ = os.Chmod(p, 0o755)
-		}
-		return nil
-	})
-	return os.RemoveAll(dir)
 }
 
 func isTerminal(w io.Writer) bool {

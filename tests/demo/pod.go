@@ -73,14 +73,14 @@ func (d *demo) showTaskPod(ctx context.Context, k *kube, ws *v1alpha2.Workspace)
 
 	pod := podFor(job)
 	dry := metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}, FieldValidation: "Strict"}
-	k.warnings.take()
+	k.warnings.Take()
 	if _, err := k.cs.CoreV1().Pods(pod.Namespace).Create(ctx, pod, dry); err != nil {
 		return nil, d.clusterErr(fmt.Errorf("the API server refused the Task pod (dry-run, namespace %s enforces restricted): %w", pod.Namespace, err))
 	}
 	if _, err := k.cs.BatchV1().Jobs(job.Namespace).Create(ctx, job, dry); err != nil {
 		return nil, d.clusterErr(fmt.Errorf("the API server refused the Job (dry-run): %w", err))
 	}
-	if w := k.warnings.take(); len(w) > 0 {
+	if w := k.warnings.Take(); len(w) > 0 {
 		return nil, fmt.Errorf("the Task pod or Job was admitted with warnings:\n  %s", strings.Join(w, "\n  "))
 	}
 	d.ui.printf("\n  server-side dry-run of Pod %s and Job %s in namespace %s (enforce=restricted):\n", pod.Name, job.Name, pod.Namespace)

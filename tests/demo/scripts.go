@@ -21,6 +21,8 @@ import (
 
 	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
 	"github.com/prewarm-dev/prewarm/pkg/podtemplate"
+
+	"github.com/prewarm-dev/prewarm/tests/internal/tree"
 )
 
 // ecosystem is one preset the demo runs, on one fixture.
@@ -242,7 +244,7 @@ func (d *demo) runSetup(ctx context.Context, ws *v1alpha2.Workspace, setup v1alp
 		return scriptRun{}, err
 	}
 	repo := m.apply(podtemplate.RepoDir)
-	if err := copyTree(filepath.Join(d.cfg.fixtures, e.fixture), repo); err != nil {
+	if err := tree.Copy(filepath.Join(d.cfg.fixtures, e.fixture), repo); err != nil {
 		return scriptRun{}, err
 	}
 	env, err := d.podEnv(c, m)
@@ -353,31 +355,6 @@ func displayPath(root, p string) string {
 		return r
 	}
 	return p
-}
-
-// copyTree copies a fixture (regular files and folders) to dst.
-func copyTree(src, dst string) error {
-	return filepath.WalkDir(src, func(p string, e fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(src, p)
-		if err != nil {
-			return err
-		}
-		target := filepath.Join(dst, rel)
-		if e.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		if !e.Type().IsRegular() {
-			return nil
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, b, 0o644)
-	})
 }
 
 // prefixWriter streams lines with a prefix (--verbose script logs).

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"sigs.k8s.io/yaml"
+
+	prun "github.com/prewarm-dev/prewarm/tests/internal/run"
 )
 
 // ui writes the demo's output: numbered headings, indented lines, small
@@ -153,10 +155,4 @@ func indent(s, prefix string) string {
 }
 
 // tail returns the last n lines of s.
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = append([]string{fmt.Sprintf("[… %d earlier lines]", len(lines)-n)}, lines[len(lines)-n:]...)
-	}
-	return strings.Join(lines, "\n")
-}
+func tail(s string, n int) string { return prun.Tail(strings.TrimRight(s, "\n"), n) }

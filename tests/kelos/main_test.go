@@ -8,10 +8,8 @@ package kelos
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -27,6 +25,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/prewarm-dev/prewarm/tests/internal/cluster"
+	"github.com/prewarm-dev/prewarm/tests/internal/helmcli"
 )
 
 const (
@@ -99,50 +98,19 @@ func ensureNamespace(t *testing.T, name string, labels map[string]string) {
 }
 
 // helmCLI runs the helm CLI from tools.mod against the control plane.
-type helmCLI struct {
-	root, kubeconfig string
-	env              []string
-}
+type helmCLI struct{ *helmcli.CLI }
 
 func newHelm(t *testing.T) *helmCLI {
 	t.Helper()
-	root, err := filepath.Abs(repoRoot)
+	h, err := helmcli.New(repoRoot, t.TempDir(), "kelos-test", cp.Config())
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	cfg := cp.Config()
-	kc := map[string]any{
-		"apiVersion": "v1", "kind": "Config",
-		"clusters": []any{map[string]any{"name": "kelos-test", "cluster": map[string]any{
-			"server": cfg.Host, "certificate-authority-data": base64.StdEncoding.EncodeToString(cfg.CAData)}}},
-		"users":           []any{map[string]any{"name": "admin", "user": map[string]any{"token": cfg.BearerToken}}},
-		"contexts":        []any{map[string]any{"name": "kelos-test", "context": map[string]any{"cluster": "kelos-test", "user": "admin"}}},
-		"current-context": "kelos-test",
-	}
-	data, err := yaml.Marshal(kc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := &helmCLI{root: root, kubeconfig: filepath.Join(dir, "kubeconfig")}
-	if err := os.WriteFile(h.kubeconfig, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	h.env = append(os.Environ(), "KUBECONFIG="+h.kubeconfig,
-		"HELM_CACHE_HOME="+filepath.Join(dir, "cache"), "HELM_CONFIG_HOME="+filepath.Join(dir, "config"), "HELM_DATA_HOME="+filepath.Join(dir, "data"))
-	return h
+	return &helmCLI{h}
 }
 
 // run executes helm ARGS and returns its combined output.
-func (h *helmCLI) run(args ...string) (string, error) {
-	full := append([]string{"tool", "-modfile=" + filepath.Join(h.root, "tools.mod"), "helm", "--kubeconfig", h.kubeconfig}, args...)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", full...)
-	cmd.Dir, cmd.Env = h.root, h.env
-	out, err := cmd.CombinedOutput()
-	return string(out), err
-}
+func (h *helmCLI) run(args ...string) (string, error) { return h.Run(args...) }
 
 // must runs helm and fails the test on an error or on any warning about a
 // deprecated API version.
@@ -158,6 +126,6 @@ func (h *helmCLI) must(t *testing.T, args ...string) string {
 	return out
 }
 
-func (h *helmCLI) chart() string { return filepath.Join(h.root, "charts", "prewarm-workspace") }
+func (h *helmCLI) chart() string { return h.Chart("prewarm-workspace") }
 
 func fatalf(t *testing.T, format string, a ...any) { t.Helper(); t.Fatal(fmt.Sprintf(format, a...)) }

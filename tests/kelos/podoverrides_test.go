@@ -6,7 +6,6 @@ package kelos
 // init containers (jobs/03).
 
 import (
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -22,6 +21,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/prewarm-dev/prewarm/pkg/podtemplate"
+
+	"github.com/prewarm-dev/prewarm/tests/internal/fixtures"
 )
 
 var (
@@ -129,17 +130,13 @@ func TestPodOverridesApplyToKelos(t *testing.T) {
 // inObject returns the document of kind from jobs/NAME.
 func inObject(t *testing.T, name, kind string) *unstructured.Unstructured {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(kelosData, "jobs", name))
+	objs, err := fixtures.Objects(filepath.Join(kelosData, "jobs", name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, doc := range strings.Split(string(raw), "\n---\n") {
-		var u unstructured.Unstructured
-		if err := yaml.Unmarshal([]byte(doc), &u.Object); err != nil {
-			t.Fatal(err)
-		}
+	for _, u := range objs {
 		if u.GetKind() == kind {
-			return &u
+			return u
 		}
 	}
 	t.Fatalf("no %s in %s", kind, name)

@@ -179,11 +179,10 @@ func TestCacheClusterWayDuAndLs(t *testing.T) {
 	ensureNamespace(t, ns, restrictedLabels)
 	cs := clientset(t, cp.Config())
 	h := newChartsHelm(t)
-	h.must(t, "install", release, h.chartPath("prewarm-caches"), "--namespace", ns,
+	h.install(t, release, "prewarm-caches", ns,
 		"--set", "caches.pip.enabled=false", "--set", "caches.cargo.enabled=false",
 		"--set", "caches.maven.enabled=false", "--set", "caches.gradle.enabled=false",
 		"--set", "caches.gomod.prune.maxBytes=1Gi")
-	t.Cleanup(func() { _, _ = h.run(t, "uninstall", release, "--namespace", ns) })
 
 	// the Role a user needs, and nothing more
 	if _, err := cs.RbacV1().Roles(ns).Create(t.Context(), &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "prewarm-cache"}, Rules: cacheRole}, metav1.CreateOptions{}); err != nil {
@@ -209,12 +208,7 @@ func TestCacheClusterWayDuAndLs(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	bin := filepath.Join(t.TempDir(), "prewarm")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/prewarm")
-	build.Dir = repoRoot
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build prewarm: %v\n%s", err, out)
-	}
+	bin := prewarmBin(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	node := &nodeStandIn{t: t, cs: cs, ns: ns, local: local}

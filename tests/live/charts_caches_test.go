@@ -39,7 +39,7 @@ func TestChartsCachesInstallUpgradeUninstall(t *testing.T) {
 	ensureNamespace(t, ns, restrictedLabels)
 	cs := clientset(t, cp.Config())
 	h := newChartsHelm(t)
-	h.must(t, "install", release, h.chartPath("prewarm-caches"), "--namespace", ns,
+	h.install(t, release, "prewarm-caches", ns,
 		"--set", "caches.npm.storageClass=fast-rwx",
 		"--set", "caches.npm.labels.tier=hot",
 		"--set-string", "caches.npm.annotations.backup\\.example\\.com/skip=true",
@@ -49,7 +49,6 @@ func TestChartsCachesInstallUpgradeUninstall(t *testing.T) {
 		"--set", "caches.gomod.prune.maxBytes=15Gi",
 		"--set", "commonLabels.team=a",
 	)
-	t.Cleanup(func() { _, _ = h.run(t, "uninstall", release, "--namespace", ns) })
 
 	type want struct {
 		name, size string

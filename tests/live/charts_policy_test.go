@@ -7,10 +7,8 @@ package live
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -28,57 +26,31 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/prewarm-dev/prewarm/tests/internal/cluster"
+	"github.com/prewarm-dev/prewarm/tests/internal/helmcli"
 )
 
 // chartsHelm runs the helm CLI from tools.mod against the test control
 // plane, with its own kubeconfig and helm home directories.
 type chartsHelm struct {
-	root       string // the prewarm checkout, absolute
+	*helmcli.CLI
 	kubeconfig string
-	env        []string
 }
 
 func newChartsHelm(t *testing.T) *chartsHelm {
 	t.Helper()
-	root, err := filepath.Abs(repoRoot)
+	h, err := helmcli.New(repoRoot, t.TempDir(), "prewarm-test", cp.Config())
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	h := &chartsHelm{root: root, kubeconfig: chartsWriteKubeconfig(t, dir)}
-	h.env = append(os.Environ(),
-		"KUBECONFIG="+h.kubeconfig,
-		"HELM_CACHE_HOME="+filepath.Join(dir, "helm-cache"),
-		"HELM_CONFIG_HOME="+filepath.Join(dir, "helm-config"),
-		"HELM_DATA_HOME="+filepath.Join(dir, "helm-data"),
-	)
-	return h
+	return &chartsHelm{CLI: h, kubeconfig: h.Kubeconfig}
 }
 
 // chartsWriteKubeconfig writes a kubeconfig for the shared control plane's
 // admin user into dir and returns its path.
 func chartsWriteKubeconfig(t *testing.T, dir string) string {
 	t.Helper()
-	cfg := cp.Config()
-	kc := map[string]any{
-		"apiVersion": "v1",
-		"kind":       "Config",
-		"clusters": []any{map[string]any{"name": "prewarm-test", "cluster": map[string]any{
-			"server":                     cfg.Host,
-			"certificate-authority-data": base64.StdEncoding.EncodeToString(cfg.CAData),
-		}}},
-		"users": []any{map[string]any{"name": "admin", "user": map[string]any{"token": cfg.BearerToken}}},
-		"contexts": []any{map[string]any{"name": "prewarm-test", "context": map[string]any{
-			"cluster": "prewarm-test", "user": "admin",
-		}}},
-		"current-context": "prewarm-test",
-	}
-	data, err := yaml.Marshal(kc)
-	if err != nil {
-		t.Fatal(err)
-	}
 	path := filepath.Join(dir, "kubeconfig")
-	if err := os.WriteFile(path, data, 0o600); err != nil {
+	if err := cluster.WriteKubeconfig(path, "prewarm-test", cp.Config(), ""); err != nil {
 		t.Fatal(err)
 	}
 	return path
@@ -87,15 +59,7 @@ func chartsWriteKubeconfig(t *testing.T, dir string) string {
 // run executes `helm ARGS...` and returns its combined output.
 func (h *chartsHelm) run(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	full := append([]string{"tool", "-modfile=" + filepath.Join(h.root, "tools.mod"), "helm", "--kubeconfig", h.kubeconfig}, args...)
-	// Not t.Context(): cleanups (helm uninstall) run after it is canceled.
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", full...)
-	cmd.Dir = h.root
-	cmd.Env = h.env
-	out, err := cmd.CombinedOutput()
-	return string(out), err
+	return h.Run(args...)
 }
 
 // must runs helm and fails the test on an error.
@@ -108,10 +72,16 @@ func (h *chartsHelm) must(t *testing.T, args ...string) string {
 	return out
 }
 
-// chartPath is the absolute path of charts/NAME.
-func (h *chartsHelm) chartPath(name string) string {
-	return filepath.Join(h.root, "charts", name)
+// install installs chart (charts/NAME) as release in ns with args and
+// uninstalls it when the test ends.
+func (h *chartsHelm) install(t *testing.T, release, chart, ns string, args ...string) {
+	t.Helper()
+	h.must(t, append([]string{"install", release, h.chartPath(chart), "--namespace", ns}, args...)...)
+	t.Cleanup(func() { _, _ = h.run(t, "uninstall", release, "--namespace", ns) })
 }
+
+// chartPath is the absolute path of charts/NAME.
+func (h *chartsHelm) chartPath(name string) string { return h.Chart(name) }
 
 // policyTestLabels select the namespaces the policy releases here apply to,
 // so they never judge another test's Workspaces.
@@ -308,7 +278,7 @@ func TestChartsPolicyRefusesWorkspaces(t *testing.T) {
 	t.Run("Warn and Audit only warn", func(t *testing.T) {
 		h.must(t, "upgrade", release, h.chartPath("prewarm-policy"), "--reuse-values",
 			"--set", "validationActions={Warn,Audit}")
-		rec := &warningRecorder{}
+		rec := &cluster.Warnings{}
 		cfg := cp.Config()
 		cfg.WarningHandler = rec
 		dc, err := dynamic.NewForConfig(cfg)
@@ -323,7 +293,7 @@ func TestChartsPolicyRefusesWorkspaces(t *testing.T) {
 			if err := policyDryRun(t, wapi, u); err != nil {
 				return false, nil // the Deny binding may still be in force
 			}
-			got = rec.take()
+			got = rec.Take()
 			return strings.Contains(strings.Join(got, "\n"), want), nil
 		})
 		if err != nil {

@@ -34,6 +34,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
+
+	"github.com/prewarm-dev/prewarm/tests/internal/cluster"
 )
 
 // wsChartKubeVersion is what `helm template` assumes; helm install reads
@@ -189,15 +191,15 @@ func TestWorkspaceChartInstallUpgradeUninstall(t *testing.T) {
 		}) {
 			t.Errorf("Task pod has no prewarm-npm init container with the upgraded PREWARM_WORKDIRS")
 		}
-		warnings := &warningRecorder{}
+		warnings := &cluster.Warnings{}
 		cfg := cp.Config()
 		cfg.WarningHandler = warnings
 		wcs := clientset(t, cfg)
 		ensureServiceAccount(t, wcs, ns, spec.ServiceAccountName)
 		dryRunPod(t, wcs, podFor(job))
-		warnings.take()
+		warnings.Take()
 		dryRunJob(t, wcs, job)
-		if w := warnings.take(); len(w) > 0 {
+		if w := warnings.Take(); len(w) > 0 {
 			t.Errorf("Job %s admitted with warnings:\n%s", job.Name, strings.Join(w, "\n"))
 		}
 	})

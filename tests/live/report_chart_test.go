@@ -24,9 +24,8 @@ func TestReportChartExporterLeastPrivilegeAndRestricted(t *testing.T) {
 	ensureNamespace(t, "report-chart-other", nil)
 	cs := clientset(t, cp.Config())
 	h := newChartsHelm(t)
-	h.must(t, "install", release, h.chartPath("prewarm-caches"), "--namespace", ns,
+	h.install(t, release, "prewarm-caches", ns,
 		"--set", "metrics.enabled=true", "--set", "metrics.dashboard.enabled=true")
-	t.Cleanup(func() { _, _ = h.run(t, "uninstall", release, "--namespace", ns) })
 
 	dep, err := cs.AppsV1().Deployments(ns).Get(t.Context(), "obs-prewarm-caches-exporter", metav1.GetOptions{})
 	if err != nil {

@@ -29,6 +29,10 @@ import (
 	"github.com/prewarm-dev/prewarm/pkg/presets"
 	"github.com/prewarm-dev/prewarm/pkg/report"
 	templatesgo "github.com/prewarm-dev/prewarm/templates-go"
+
+	"github.com/prewarm-dev/prewarm/tests/internal/prewarmcli"
+	"github.com/prewarm-dev/prewarm/tests/internal/run"
+	"github.com/prewarm-dev/prewarm/tests/internal/tree"
 )
 
 // reportNS holds the Task pods of the report and exporter tests.
@@ -79,24 +83,15 @@ func realGomodLine(t *testing.T) string {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	repo := filepath.Join(dir, "repo")
-	if err := os.MkdirAll(repo, 0o755); err != nil {
+	repo, term := filepath.Join(dir, "repo"), filepath.Join(dir, "termination-log")
+	if err := tree.WriteFiles(dir, map[string]string{"repo/go.mod": "module example.com/web\n\ngo 1.22\n", "termination-log": ""}); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(repo, "go.mod"), []byte("module example.com/web\n\ngo 1.22\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	term := filepath.Join(dir, "termination-log")
-	if err := os.WriteFile(term, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("sh", "-c", script, "prewarm-gomod")
-	cmd.Dir = repo
-	cmd.Env = append(os.Environ(), "PREWARM_REPO="+repo, "PREWARM_CACHE="+filepath.Join(dir, "cache"),
+	env := append(os.Environ(), "PREWARM_REPO="+repo, "PREWARM_CACHE="+filepath.Join(dir, "cache"),
 		"PREWARM_HOME="+filepath.Join(dir, "home"), "PREWARM_CACHE_MIN_FREE_MB=1",
 		"PREWARM_TERMINATION_LOG="+term, "GOTOOLCHAIN=local")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("gomod script: %v\n%s", err, out)
+	if r, err := run.Exec(t.Context(), repo, env, 5*time.Minute, "sh", "-c", script, "prewarm-gomod"); err != nil || r.Code != 0 {
+		t.Fatalf("gomod script: %v\n%s", err, r)
 	}
 	msg, err := os.ReadFile(term)
 	if err != nil {
@@ -189,37 +184,14 @@ func reportPodSpec(t *testing.T, rp reportPod) *corev1.Pod {
 	}
 }
 
-var (
-	prewarmBinOnce sync.Once
-	prewarmBinPath string
-	prewarmBinErr  error
-)
-
 // prewarmBin builds bin/prewarm from this checkout once per test binary.
 func prewarmBin(t *testing.T) string {
 	t.Helper()
-	prewarmBinOnce.Do(func() {
-		root, err := filepath.Abs(repoRoot)
-		if err != nil {
-			prewarmBinErr = err
-			return
-		}
-		dir, err := os.MkdirTemp("", "prewarm-bin-")
-		if err != nil {
-			prewarmBinErr = err
-			return
-		}
-		prewarmBinPath = filepath.Join(dir, "prewarm")
-		cmd := exec.Command("go", "build", "-o", prewarmBinPath, "./cmd/prewarm")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			prewarmBinErr = fmt.Errorf("go build ./cmd/prewarm: %v\n%s", err, out)
-		}
-	})
-	if prewarmBinErr != nil {
-		t.Fatal(prewarmBinErr)
+	bin, err := prewarmcli.Build()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return prewarmBinPath
+	return bin
 }
 
 var reportFixtureOnce sync.Once

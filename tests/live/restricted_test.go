@@ -2,7 +2,6 @@ package live
 
 import (
 	"strings"
-	"sync"
 	"testing"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -13,6 +12,8 @@ import (
 
 	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
 	"github.com/prewarm-dev/prewarm/pkg/podtemplate"
+
+	"github.com/prewarm-dev/prewarm/tests/internal/cluster"
 )
 
 // restrictedLabels make PodSecurity enforce (pods) and warn (Jobs: enforce
@@ -29,7 +30,7 @@ var restrictedLabels = map[string]string{
 func TestRenderedPodsPassRestricted(t *testing.T) {
 	const ns = "restricted"
 	ensureNamespace(t, ns, restrictedLabels)
-	warnings := &warningRecorder{}
+	warnings := &cluster.Warnings{}
 	cfg := cp.Config()
 	cfg.WarningHandler = warnings
 	cs := clientset(t, cfg)
@@ -41,9 +42,9 @@ func TestRenderedPodsPassRestricted(t *testing.T) {
 			job := render(t, c.typed(t, ns))
 			ensureServiceAccount(t, cs, ns, job.Spec.Template.Spec.ServiceAccountName)
 			dryRunPod(t, cs, podFor(job))
-			warnings.take()
+			warnings.Take()
 			dryRunJob(t, cs, job)
-			if w := warnings.take(); len(w) > 0 {
+			if w := warnings.Take(); len(w) > 0 {
 				t.Errorf("Job %s admitted with warnings:\n%s", job.Name, strings.Join(w, "\n"))
 			}
 		})
@@ -113,25 +114,4 @@ func ensureServiceAccount(t *testing.T, cs kubernetes.Interface, ns, name string
 	if err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatal(err)
 	}
-}
-
-// warningRecorder keeps the API server's Warning headers (PodSecurity warns
-// on Jobs instead of rejecting them).
-type warningRecorder struct {
-	mu   sync.Mutex
-	msgs []string
-}
-
-func (w *warningRecorder) HandleWarningHeader(code int, agent, text string) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.msgs = append(w.msgs, text)
-}
-
-func (w *warningRecorder) take() []string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	m := w.msgs
-	w.msgs = nil
-	return m
 }

@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -28,14 +27,9 @@ import (
 func TestCacheInvalidateDuringRestoresNeverLeavesAPartialTree(t *testing.T) {
 	for _, sh := range ecoShells(t) {
 		t.Run(sh.name, func(t *testing.T) {
-			base := ecoTempDir(t)
-			src := filepath.Join(base, "src")
-			ecoSampleTree(t, src, "one")
-			writeAged(t, filepath.Join(src, "big", "blob"), 4<<20, 0) // a restore takes a while
-			env := ecoLibEnv(base)
-			if r := ecoLib(t, sh, base, env, "pw_snapshot_publish", ecoTestKey, src); r.exitCode != 0 {
-				t.Fatalf("publish: %s", r)
-			}
+			base, src, env := ecoPublishedSample(t, sh, func(src string) {
+				writeAged(t, filepath.Join(src, "big", "blob"), 4<<20, 0) // a restore takes a while
+			})
 			root := filepath.Join(base, "cache")
 			// the sharded layout: snapshots/<key>.v2/ (a manifest and shards)
 			snap := filepath.Join(root, "snapshots", ecoTestKey+".v2")
@@ -132,41 +126,15 @@ func TestCacheClearStoresNeverRacesARunningSetup(t *testing.T) {
 	base := ecoTempDir(t)
 	repo := gomodRepo(t, base)
 	root := filepath.Join(base, "cache")
-	start := func(home string) (*exec.Cmd, *strings.Builder, *strings.Builder, chan error) {
-		cmd := exec.Command(sh.argv[0], "-c", ecoScript(t, "gomod"), "prewarm-gomod")
-		cmd.Dir = repo
-		cmd.Env = append(ecoBaseEnv(sh), gomodEnv(repo, root, filepath.Join(base, home))...)
-		var out, errb strings.Builder
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		return cmd, &out, &errb, done
-	}
-	_, out1, err1, done1 := start("home1")
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		if m, _ := filepath.Glob(filepath.Join(root, cache.LeasesDir, "gomod-*")); len(m) == 1 && exists(filepath.Join(root, "build")) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no lease and build/ from the setup\n%s", err1.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	setup1, _ := gomodSetupHoldingLease(t, sh, repo, root, filepath.Join(base, "home1"))
 	// no --wait: refused, naming the setup
 	_, err := cache.Clear(root, "gomod", cache.ClearOptions{Part: cache.ClearStores})
 	var le *cache.LeaseError
 	if !errors.As(err, &le) || !strings.HasPrefix(le.Leases[0].Name, "gomod-") {
 		t.Fatalf("clear under a running setup: err=%v, want a LeaseError naming the gomod lease", err)
 	}
-	select {
-	case <-done1:
+	if setup1.ended() {
 		t.Fatal("the setup finished before the clear was refused: no overlap")
-	default:
 	}
 	// --wait: the clear holds the lock while it waits; a second setup that
 	// starts now falls back, and the first one finishes with its store
@@ -184,11 +152,12 @@ func TestCacheClearStoresNeverRacesARunningSetup(t *testing.T) {
 	}
 	r2 := ecoRunScript(t, sh, ecoScript(t, "gomod"), "prewarm-gomod", repo, gomodEnv(repo, root, filepath.Join(base, "home2")), 5*time.Minute)
 	ecoWantResult(t, sh, r2, ecoOK(t, sh, r2), "fallback")
-	if err := <-done1; err != nil {
-		t.Fatalf("the first setup failed: %v\n%s", err, err1.String())
+	r1 := ecoRunOf(setup1.Wait())
+	if r1.exitCode != 0 {
+		t.Fatalf("the first setup failed\n%s", r1)
 	}
-	if !strings.Contains(out1.String(), "result=cold") || strings.Contains(out1.String(), "prebuild=failed") {
-		t.Fatalf("first setup: %s", out1.String())
+	if !strings.Contains(r1.stdout, "result=cold") || strings.Contains(r1.stdout, "prebuild=failed") {
+		t.Fatalf("first setup: %s", r1.stdout)
 	}
 	c := <-cleared
 	if c.err != nil {

@@ -25,22 +25,14 @@ func ecoGoRepo(t *testing.T, base, name string) string {
 	}
 	repo := filepath.Join(base, name)
 	ecoCopyTree(t, fixture, repo)
-	for f, c := range map[string]string{
+	ecoWriteFiles(t, repo, map[string]string{
 		"tools/go.mod":  "module example.com/tools\n\ngo 1.22\n",
 		"tools/main.go": "package main\n\nfunc main() {}\n",
 		// PREWARM_PREBUILD=test compiles this but must not run it.
 		"tools/main_test.go": "package main\n\nimport \"testing\"\n\nfunc TestMustNotRun(t *testing.T) { t.Fatal(\"prebuild ran a test\") }\n",
 		"broken/go.mod":      "module example.com/broken\n\ngo 1.22\n",
 		"broken/main.go":     "package main\n\nfunc main() { undefined() }\n",
-	} {
-		p := filepath.Join(repo, f)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(c), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 	return repo
 }
 

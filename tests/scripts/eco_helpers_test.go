@@ -8,84 +8,43 @@ package scripts
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
-	"fmt"
-	"io"
-	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	templatesgo "github.com/prewarm-dev/prewarm/templates-go"
+
+	"github.com/prewarm-dev/prewarm/tests/internal/run"
+	"github.com/prewarm-dev/prewarm/tests/internal/shells"
+	"github.com/prewarm-dev/prewarm/tests/internal/tree"
 )
 
-// ecoShell is one shell the scripts must run under. For busybox, PATH starts
-// with a directory of busybox applet links, so tar, gzip, sha256sum, date,
-// awk, sed ... are busybox's as in an alpine image; node, go and python still
-// come from the system PATH.
+// ecoShell is one shell the scripts must run under (see shells.Shell):
+// argv starts it, pathHead goes first on PATH (busybox applet links, so
+// tar, gzip, sha256sum, awk, sed ... are busybox's as in an alpine image).
 type ecoShell struct {
 	name     string
 	argv     []string
 	pathHead string // prepended to PATH ("" for none)
 }
 
-var (
-	ecoShellsOnce sync.Once
-	ecoShellsList []ecoShell
-	ecoShellsErr  error
-	ecoAppletDir  string
-)
-
 // ecoShells returns dash and busybox sh. A missing shell fails the test: CI
 // installs both (tests/install-deps.sh), and skipping would hide a gap.
 func ecoShells(t *testing.T) []ecoShell {
 	t.Helper()
-	ecoShellsOnce.Do(func() {
-		dash, err := exec.LookPath("dash")
-		if err != nil {
-			ecoShellsErr = errors.New("dash is not installed; run tests/install-deps.sh (apt-get install dash)")
-			return
-		}
-		bb, err := exec.LookPath("busybox")
-		if err != nil {
-			ecoShellsErr = errors.New("busybox is not installed; run tests/install-deps.sh (apt-get install busybox-static)")
-			return
-		}
-		out, err := exec.Command(bb, "--list").Output()
-		if err != nil {
-			ecoShellsErr = fmt.Errorf("busybox --list: %v", err)
-			return
-		}
-		dir, err := os.MkdirTemp("", "prewarm-busybox-applets-")
-		if err != nil {
-			ecoShellsErr = err
-			return
-		}
-		for _, applet := range strings.Fields(string(out)) {
-			if err := os.Symlink(bb, filepath.Join(dir, applet)); err != nil {
-				ecoShellsErr = err
-				return
-			}
-		}
-		ecoAppletDir = dir
-		ecoShellsList = []ecoShell{
-			{name: "dash", argv: []string{dash}},
-			{name: "busybox", argv: []string{filepath.Join(dir, "sh")}, pathHead: dir},
-		}
-	})
-	if ecoShellsErr != nil {
-		t.Fatal(ecoShellsErr)
+	all, err := shells.All()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return ecoShellsList
+	var out []ecoShell
+	for _, sh := range all {
+		out = append(out, ecoShell{name: sh.Name, argv: sh.Argv, pathHead: sh.PathHead})
+	}
+	return out
 }
 
 // ecoShellNamed returns the shell called name ("dash" or "busybox").
@@ -124,74 +83,41 @@ func ecoScript(t *testing.T, name string) string {
 
 // ecoBaseEnv is the process environment without anything that would steer
 // the tools away from what a test sets (caches, proxies, indexes, HOME).
-func ecoBaseEnv(sh ecoShell) []string {
-	drop := []string{"PIP_", "PREWARM_", "npm_config_", "NPM_CONFIG_", "YARN_", "UV_", "POETRY_",
-		"GOFLAGS=", "GOPROXY=", "GOMODCACHE=", "GOCACHE=", "GOPATH=", "GOENV=", "GONOSUMDB=", "GOPRIVATE=", "GOWORK=",
-		"HOME=", "VIRTUAL_ENV=", "PYTHONPATH=", "NODE_ENV=", "XDG_"}
-	var env []string
-next:
-	for _, kv := range os.Environ() {
-		for _, p := range drop {
-			if strings.HasPrefix(kv, p) {
-				continue next
-			}
-		}
-		if strings.HasPrefix(kv, "PATH=") && sh.pathHead != "" {
-			kv = "PATH=" + sh.pathHead + ":" + strings.TrimPrefix(kv, "PATH=")
-		}
-		env = append(env, kv)
-	}
-	return env
-}
+func ecoBaseEnv(sh ecoShell) []string { return shells.BaseEnv(sh.pathHead) }
 
-// ecoRun is one script run.
+// ecoRun is one script or tool run (a run.Result with the field names the
+// script tests use).
 type ecoRun struct {
 	stdout, stderr string
 	exitCode       int
 	elapsed        time.Duration
 }
 
-func (r ecoRun) String() string {
-	return fmt.Sprintf("exit %d after %s\n--- stdout\n%s--- stderr (tail)\n%s", r.exitCode, r.elapsed.Round(time.Millisecond), r.stdout, ecoTail(r.stderr, 40))
+func ecoRunOf(r run.Result) ecoRun {
+	return ecoRun{stdout: r.Stdout, stderr: r.Stderr, exitCode: r.Code, elapsed: r.Elapsed}
 }
 
-func ecoTail(s string, n int) string {
-	lines := strings.Split(s, "\n")
-	if len(lines) > n {
-		lines = append([]string{fmt.Sprintf("[... %d lines]", len(lines)-n)}, lines[len(lines)-n:]...)
-	}
-	return strings.Join(lines, "\n")
+func (r ecoRun) String() string {
+	return run.Result{Stdout: r.stdout, Stderr: r.stderr, Code: r.exitCode, Elapsed: r.elapsed}.String()
 }
 
 // ecoRunScript runs script as `sh -c script name args...` with the base
 // environment plus env, in dir, killing the process group at timeout.
 func ecoRunScript(t *testing.T, sh ecoShell, script, name, dir string, env []string, timeout time.Duration, args ...string) ecoRun {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	argv := append(append([]string{}, sh.argv[1:]...), "-c", script, name)
-	argv = append(argv, args...)
-	cmd := exec.CommandContext(ctx, sh.argv[0], argv...)
-	cmd.Dir = dir
-	cmd.Env = append(ecoBaseEnv(sh), env...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = 5 * time.Second
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	start := time.Now()
-	err := cmd.Run()
-	r := ecoRun{stdout: stdout.String(), stderr: stderr.String(), elapsed: time.Since(start)}
-	var ee *exec.ExitError
-	switch {
-	case ctx.Err() != nil:
-		t.Fatalf("%s: %s timed out after %s\n%s", sh.name, name, timeout, r)
-	case errors.As(err, &ee):
-		r.exitCode = ee.ExitCode()
-	case err != nil:
-		t.Fatalf("%s: run %s: %v", sh.name, name, err)
+	argv := append(append(append([]string{}, sh.argv...), "-c", script, name), args...)
+	return offlineExec(t, dir, append(ecoBaseEnv(sh), env...), timeout, argv...)
+}
+
+// offlineExec runs argv in dir with exactly env, killing its process group
+// after timeout (which fails the test, as does a failure to start).
+func offlineExec(t *testing.T, dir string, env []string, timeout time.Duration, argv ...string) ecoRun {
+	t.Helper()
+	r, err := run.Exec(context.Background(), dir, env, timeout, argv...)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, ecoRunOf(r))
 	}
-	return r
+	return ecoRunOf(r)
 }
 
 // ecoSummary is one parsed summary line.
@@ -203,26 +129,17 @@ var ecoSummaryRE = regexp.MustCompile(`^prewarm: (npm|gomod|pip) key=([0-9a-f]{1
 // nothing else.
 func ecoSummaries(t *testing.T, r ecoRun, want int) []ecoSummary {
 	t.Helper()
-	out := strings.TrimSuffix(r.stdout, "\n")
-	var lines []string
-	if out != "" {
-		lines = strings.Split(out, "\n")
-	}
+	lines := run.SummaryLines(r.stdout)
 	if len(lines) != want {
 		t.Fatalf("stdout has %d lines, want exactly %d summary lines\n%s", len(lines), want, r)
 	}
 	var res []ecoSummary
 	for _, l := range lines {
-		m := ecoSummaryRE.FindStringSubmatch(l)
-		if m == nil {
+		s, ok := run.ParseSummary(ecoSummaryRE, l)
+		if !ok {
 			t.Fatalf("summary line %q does not match %s", l, ecoSummaryRE)
 		}
-		s := ecoSummary{"eco": m[1], "key": m[2], "result": m[3], "seconds": m[4], "workdir": m[5]}
-		for _, f := range strings.Fields(m[6]) {
-			k, v, _ := strings.Cut(f, "=")
-			s[k] = v
-		}
-		res = append(res, s)
+		res = append(res, ecoSummary(s))
 	}
 	return res
 }
@@ -241,6 +158,18 @@ func ecoWantResult(t *testing.T, sh ecoShell, r ecoRun, s ecoSummary, want strin
 	t.Helper()
 	if s["result"] != want {
 		t.Fatalf("%s: result=%s, want %s\n%s", sh.name, s["result"], want, r)
+	}
+}
+
+// ecoWantOutcome checks one case of a table: with msg set, the run must
+// fail saying msg on stderr; without, it must succeed printing stdout.
+func ecoWantOutcome(t *testing.T, what string, r ecoRun, stdout, msg string) {
+	t.Helper()
+	switch {
+	case msg != "" && (r.exitCode == 0 || !strings.Contains(r.stderr, msg)):
+		t.Errorf("%s: want a failure saying %q\n%s", what, msg, r)
+	case msg == "" && (r.exitCode != 0 || r.stdout != stdout):
+		t.Errorf("%s: got %q, want %q\n%s", what, r.stdout, stdout, r)
 	}
 }
 
@@ -264,23 +193,17 @@ func ecoTempDir(t *testing.T) string {
 // making everything writable.
 func ecoCopyTree(t *testing.T, src, dst string) {
 	t.Helper()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, b, 0o644)
-	})
-	if err != nil {
+	if err := tree.Copy(src, dst); err != nil {
 		t.Fatalf("copy %s: %v", src, err)
+	}
+}
+
+// ecoWriteFiles writes each relative path of files under dir with its
+// content, creating the directories.
+func ecoWriteFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	if err := tree.WriteFiles(dir, files); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -288,99 +211,24 @@ func ecoCopyTree(t *testing.T, src, dst string) {
 // sha256 for files, the target for symlinks, nothing for directories.
 func ecoTreeDigest(t *testing.T, root string) []string {
 	t.Helper()
-	var out []string
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		switch {
-		case d.Type()&fs.ModeSymlink != 0:
-			target, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			out = append(out, rel+" link "+target)
-		case d.IsDir():
-			out = append(out, rel+" dir")
-		case d.Type().IsRegular():
-			f, err := os.Open(p)
-			if err != nil {
-				return err
-			}
-			h := sha256.New()
-			_, err = io.Copy(h, f)
-			f.Close()
-			if err != nil {
-				return err
-			}
-			info, err := d.Info()
-			if err != nil {
-				return err
-			}
-			out = append(out, fmt.Sprintf("%s file %s x=%v", rel, hex.EncodeToString(h.Sum(nil)), info.Mode()&0o100 != 0))
-		default:
-			out = append(out, rel+" other "+d.Type().String())
-		}
-		return nil
-	})
+	out, err := tree.Digest(root)
 	if err != nil {
 		t.Fatalf("digest %s: %v", root, err)
 	}
-	sort.Strings(out)
 	return out
 }
 
 // ecoDiffLists reports the first differences of two sorted lists.
-func ecoDiffLists(a, b []string) string {
-	am, bm := map[string]bool{}, map[string]bool{}
-	for _, s := range a {
-		am[s] = true
-	}
-	for _, s := range b {
-		bm[s] = true
-	}
-	var d []string
-	for _, s := range a {
-		if !bm[s] {
-			d = append(d, "- "+s)
-		}
-	}
-	for _, s := range b {
-		if !am[s] {
-			d = append(d, "+ "+s)
-		}
-	}
-	if len(d) > 20 {
-		d = append(d[:20], fmt.Sprintf("... %d more", len(d)-20))
-	}
-	return strings.Join(d, "\n")
-}
+func ecoDiffLists(a, b []string) string { return tree.Diff(a, b, 30) }
 
-// ecoCacheState lists every path under the cache with size and mtime, to
-// prove a read-only run wrote nothing.
+// ecoCacheState lists every path under root with mode, size, mtime and
+// symlink target, to prove a read-only run wrote nothing.
 func ecoCacheState(t *testing.T, root string) []string {
 	t.Helper()
-	var out []string
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		size := info.Size()
-		if d.IsDir() {
-			size = 0
-		}
-		out = append(out, fmt.Sprintf("%s %s %d %d", p, info.Mode(), size, info.ModTime().UnixNano()))
-		return nil
-	})
+	out, err := tree.State(root)
 	if err != nil {
 		t.Fatalf("list %s: %v", root, err)
 	}
-	sort.Strings(out)
 	return out
 }
 
@@ -403,23 +251,7 @@ func ecoSnapshots(t *testing.T, cache string) (final, temps []string) {
 }
 
 // ecoTempsUnder lists ".tmp-*" names anywhere under root.
-func ecoTempsUnder(t *testing.T, root string) []string {
-	t.Helper()
-	var out []string
-	_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return nil
-		}
-		if strings.HasPrefix(d.Name(), ".tmp-") {
-			out = append(out, p)
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-		}
-		return nil
-	})
-	return out
-}
+func ecoTempsUnder(t *testing.T, root string) []string { return tree.Temps(root) }
 
 // snapshot corruptions: each must be detected by restore.
 type ecoCorruption struct {
@@ -442,37 +274,27 @@ var ecoCorruptions = []ecoCorruption{
 		}
 	}},
 	{"bit-flipped", func(t *testing.T, dir string) {
-		p := ecoBiggestShard(t, dir)
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b[len(b)/2] ^= 0x10
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		ecoRewrite(t, ecoBiggestShard(t, dir), func(b []byte) []byte {
+			b[len(b)/2] ^= 0x10
+			return b
+		})
 	}},
 	{"checksum-mismatch", func(t *testing.T, dir string) {
 		// The data stays intact; only the first shard's recorded value
 		// ("shard FILE VALUE" in the manifest) is wrong.
-		p := filepath.Join(dir, "manifest")
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		i := bytes.Index(b, []byte("\nshard "))
-		if i < 0 {
-			t.Fatalf("no shard line in %s", b)
-		}
-		i += bytes.IndexByte(b[i+len("\nshard "):], ' ') + len("\nshard ") + 1
-		if b[i] == '1' {
-			b[i] = '2'
-		} else {
-			b[i] = '1'
-		}
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		ecoRewrite(t, filepath.Join(dir, "manifest"), func(b []byte) []byte {
+			i := bytes.Index(b, []byte("\nshard "))
+			if i < 0 {
+				t.Fatalf("no shard line in %s", b)
+			}
+			i += bytes.IndexByte(b[i+len("\nshard "):], ' ') + len("\nshard ") + 1
+			if b[i] == '1' {
+				b[i] = '2'
+			} else {
+				b[i] = '1'
+			}
+			return b
+		})
 	}},
 	{"shard-missing", func(t *testing.T, dir string) {
 		if err := os.Remove(ecoBiggestShard(t, dir)); err != nil {
@@ -482,44 +304,38 @@ var ecoCorruptions = []ecoCorruption{
 	{"manifest-truncated", func(t *testing.T, dir string) {
 		// the "end shards=N" line is gone (a torn write; a publish never
 		// renames such a directory into place, a damaged volume might)
-		p := filepath.Join(dir, "manifest")
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		i := bytes.LastIndex(b, []byte("\nend "))
-		if i < 0 {
-			t.Fatalf("no end line in %s", b)
-		}
-		if err := os.WriteFile(p, b[:i+1], 0o644); err != nil {
-			t.Fatal(err)
-		}
+		ecoRewrite(t, filepath.Join(dir, "manifest"), func(b []byte) []byte {
+			i := bytes.LastIndex(b, []byte("\nend "))
+			if i < 0 {
+				t.Fatalf("no end line in %s", b)
+			}
+			return b[:i+1]
+		})
 	}},
+}
+
+// ecoRewrite replaces the content of the file at p with edit(content).
+func ecoRewrite(t *testing.T, p string, edit func([]byte) []byte) {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, edit(b), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // ecoRunScriptPid starts the script like ecoRunScript, sends its pid (also
 // its process group) on pidc and returns when it ends, however it ends. It
 // never calls t.Fatal, so it may run in a goroutine.
 func ecoRunScriptPid(t *testing.T, sh ecoShell, script, dir string, env []string, pidc chan<- int, args ...string) ecoRun {
-	argv := append(append([]string{}, sh.argv[1:]...), "-c", script, "prewarm-libtest")
-	argv = append(argv, args...)
-	cmd := exec.Command(sh.argv[0], argv...)
-	cmd.Dir = dir
-	cmd.Env = append(ecoBaseEnv(sh), env...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
+	argv := append(append(append([]string{}, sh.argv...), "-c", script, "prewarm-libtest"), args...)
+	s, err := run.Start(dir, append(ecoBaseEnv(sh), env...), argv...)
+	if err != nil {
 		pidc <- 0
 		return ecoRun{stderr: err.Error(), exitCode: -1}
 	}
-	pidc <- cmd.Process.Pid
-	err := cmd.Wait()
-	r := ecoRun{stdout: stdout.String(), stderr: stderr.String(), elapsed: time.Since(start)}
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		r.exitCode = ee.ExitCode()
-	}
-	return r
+	pidc <- s.Pid
+	return ecoRunOf(s.Wait())
 }

@@ -231,30 +231,19 @@ func TestLibWorkdirsAcceptRelativeAndRejectAbsoluteOrDotDot(t *testing.T) {
 	for _, sh := range ecoShells(t) {
 		t.Run(sh.name, func(t *testing.T) {
 			base := ecoTempDir(t)
-			ok := []struct{ in, want string }{
-				{"a\n\n  b/c  \n./d\n", "a\nb/c\n./d\n"},
-				{"", ".\n"},
-				{"\n \n", ".\n"},
-				{"pkg/a..b", "pkg/a..b\n"},
-			}
-			for _, c := range ok {
+			for _, c := range []struct{ in, want, msg string }{
+				{in: "a\n\n  b/c  \n./d\n", want: "a\nb/c\n./d\n"},
+				{in: "", want: ".\n"},
+				{in: "\n \n", want: ".\n"},
+				{in: "pkg/a..b", want: "pkg/a..b\n"},
+				{in: "/etc", msg: "must be relative"},
+				{in: "a\n/abs/b", msg: "must be relative"},
+				{in: "..", msg: "'..' is not allowed"},
+				{in: "a/../../x", msg: "'..' is not allowed"},
+				{in: "a/..", msg: "'..' is not allowed"},
+			} {
 				r := ecoLib(t, sh, base, ecoLibEnv(base, "PREWARM_WORKDIRS="+c.in), "pw_workdirs")
-				if r.exitCode != 0 || r.stdout != c.want {
-					t.Errorf("PREWARM_WORKDIRS=%q: got %q, want %q\n%s", c.in, r.stdout, c.want, r)
-				}
-			}
-			bad := []struct{ in, msg string }{
-				{"/etc", "must be relative"},
-				{"a\n/abs/b", "must be relative"},
-				{"..", "'..' is not allowed"},
-				{"a/../../x", "'..' is not allowed"},
-				{"a/..", "'..' is not allowed"},
-			}
-			for _, c := range bad {
-				r := ecoLib(t, sh, base, ecoLibEnv(base, "PREWARM_WORKDIRS="+c.in), "pw_workdirs")
-				if r.exitCode == 0 || !strings.Contains(r.stderr, c.msg) {
-					t.Errorf("PREWARM_WORKDIRS=%q: want a failure saying %q\n%s", c.in, c.msg, r)
-				}
+				ecoWantOutcome(t, fmt.Sprintf("PREWARM_WORKDIRS=%q", c.in), r, c.want, c.msg)
 			}
 		})
 	}
@@ -270,10 +259,7 @@ func TestLibInitRejectsInvalidSettings(t *testing.T) {
 				{"PREWARM_CACHE=relative/cache", "PREWARM_CACHE must be an absolute path"},
 				{"PREWARM_REPO=repo", "PREWARM_REPO must be an absolute path"},
 			} {
-				r := ecoLib(t, sh, base, ecoLibEnv(base, c.env), "true")
-				if r.exitCode == 0 || !strings.Contains(r.stderr, c.msg) {
-					t.Errorf("%s: want a failure saying %q\n%s", c.env, c.msg, r)
-				}
+				ecoWantOutcome(t, c.env, ecoLib(t, sh, base, ecoLibEnv(base, c.env), "true"), "", c.msg)
 			}
 			// HOME is created and exported.
 			r := ecoLib(t, sh, base, ecoLibEnv(base), "sh", "-c", `printf '%s\n' "$HOME"`)
@@ -331,13 +317,7 @@ func TestLibSnapshotPublishThenRestoreGivesIdenticalTree(t *testing.T) {
 	for _, sh := range ecoShells(t) {
 		for _, algo := range []string{"cksum", "sha256"} {
 			t.Run(sh.name+"/"+algo, func(t *testing.T) {
-				base := ecoTempDir(t)
-				src := filepath.Join(base, "src")
-				ecoSampleTree(t, src, "one")
-				env := ecoLibEnv(base, "PREWARM_SNAPSHOT_CHECKSUM="+algo)
-				if r := ecoLib(t, sh, base, env, "pw_snapshot_publish", ecoTestKey, src); r.exitCode != 0 {
-					t.Fatalf("publish: %s", r)
-				}
+				base, src, env := ecoPublishedSample(t, sh, nil, "PREWARM_SNAPSHOT_CHECKSUM="+algo)
 				final, temps := ecoSnapshots(t, filepath.Join(base, "cache"))
 				if len(final) != 1 || final[0] != ecoTestKey+ecoSnapshotSuffix || len(temps) != 0 {
 					t.Fatalf("snapshots/ holds %v, temps %v; want exactly %s%s", final, temps, ecoTestKey, ecoSnapshotSuffix)
@@ -394,14 +374,26 @@ func TestLibSnapshotRestoreDetectsTruncatedBitFlippedAndChecksumMismatch(t *test
 	}
 }
 
-func ecoCorruptionCase(t *testing.T, sh ecoShell, algo string, c ecoCorruption) {
-	base := ecoTempDir(t)
-	src := filepath.Join(base, "src")
+// ecoPublishedSample publishes a sample tree (ecoSampleTree "one", then
+// more, if not nil, adds to it) under ecoTestKey in a fresh base with the
+// library env plus env, and returns the base, the source tree and the env.
+func ecoPublishedSample(t *testing.T, sh ecoShell, more func(src string), env ...string) (base, src string, libEnv []string) {
+	t.Helper()
+	base = ecoTempDir(t)
+	src = filepath.Join(base, "src")
 	ecoSampleTree(t, src, "one")
-	env := ecoLibEnv(base, "PREWARM_SNAPSHOT_CHECKSUM="+algo)
-	if r := ecoLib(t, sh, base, env, "pw_snapshot_publish", ecoTestKey, src); r.exitCode != 0 {
+	if more != nil {
+		more(src)
+	}
+	libEnv = ecoLibEnv(base, env...)
+	if r := ecoLib(t, sh, base, libEnv, "pw_snapshot_publish", ecoTestKey, src); r.exitCode != 0 {
 		t.Fatalf("publish: %s", r)
 	}
+	return base, src, libEnv
+}
+
+func ecoCorruptionCase(t *testing.T, sh ecoShell, algo string, c ecoCorruption) {
+	base, _, env := ecoPublishedSample(t, sh, nil, "PREWARM_SNAPSHOT_CHECKSUM="+algo)
 	snap := filepath.Join(base, "cache", "snapshots", ecoTestKey+ecoSnapshotSuffix)
 	c.apply(t, snap)
 	target := filepath.Join(base, "repo", "node_modules")

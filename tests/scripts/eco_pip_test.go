@@ -5,138 +5,40 @@ package scripts
 // from an httptest server on 127.0.0.1, so pip downloads and caches them.
 
 import (
-	"archive/zip"
-	"bytes"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"fmt"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/prewarm-dev/prewarm/tests/internal/offline"
 )
 
-type ecoWheel struct {
-	project string // normalized project name, e.g. pwdemo-alpha
-	file    string
-	data    []byte
-	sha256  string
-}
-
-// ecoMakeWheel packs testdata/pip/<pkg> into a py3-none-any wheel with the
-// METADATA, WHEEL and RECORD files pip checks.
-func ecoMakeWheel(t *testing.T, pkg, version string, requires ...string) ecoWheel {
-	t.Helper()
-	dist := pkg + "-" + version
-	files := map[string][]byte{}
-	src, err := os.ReadFile(filepath.Join("testdata", "pip", pkg, "__init__.py"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	files[pkg+"/__init__.py"] = src
-	meta := "Metadata-Version: 2.1\nName: " + strings.ReplaceAll(pkg, "_", "-") + "\nVersion: " + version + "\n"
-	for _, r := range requires {
-		meta += "Requires-Dist: " + r + "\n"
-	}
-	files[dist+".dist-info/METADATA"] = []byte(meta)
-	files[dist+".dist-info/WHEEL"] = []byte("Wheel-Version: 1.0\nGenerator: prewarm-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
-	var record strings.Builder
-	names := []string{pkg + "/__init__.py", dist + ".dist-info/METADATA", dist + ".dist-info/WHEEL"}
-	for _, n := range names {
-		sum := sha256.Sum256(files[n])
-		fmt.Fprintf(&record, "%s,sha256=%s,%d\n", n, base64.RawURLEncoding.EncodeToString(sum[:]), len(files[n]))
-	}
-	record.WriteString(dist + ".dist-info/RECORD,,\n")
-	names = append(names, dist+".dist-info/RECORD")
-	files[dist+".dist-info/RECORD"] = []byte(record.String())
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for _, n := range names {
-		w, err := zw.CreateHeader(&zip.FileHeader{Name: n, Method: zip.Deflate, Modified: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := w.Write(files[n]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256(buf.Bytes())
-	return ecoWheel{
-		project: strings.ReplaceAll(pkg, "_", "-"),
-		file:    dist + "-py3-none-any.whl",
-		data:    buf.Bytes(),
-		sha256:  hex.EncodeToString(sum[:]),
-	}
-}
-
-// ecoPipIndex serves wheels as a PEP 503 simple index and counts the wheel
-// downloads.
+// ecoPipIndex serves the two wheels of testdata/pip as a PEP 503 simple
+// index (offline.PipIndex) and counts the wheel downloads.
 type ecoPipIndex struct {
 	url    string
-	wheels map[string]ecoWheel // by project
-	mu     sync.Mutex
-	gets   int
+	wheels map[string]offline.Wheel // by project
+	gets   atomic.Int64
 }
 
-func (ix *ecoPipIndex) downloads() int {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
-	return ix.gets
-}
+func (ix *ecoPipIndex) downloads() int { return int(ix.gets.Load()) }
 
 func newEcoPipIndex(t *testing.T) *ecoPipIndex {
 	t.Helper()
-	ix := &ecoPipIndex{wheels: map[string]ecoWheel{}}
-	for _, w := range []ecoWheel{
-		ecoMakeWheel(t, "pwdemo_alpha", "1.0", "pwdemo-beta (==1.0)"),
-		ecoMakeWheel(t, "pwdemo_beta", "1.0"),
-	} {
-		ix.wheels[w.project] = w
+	wheels, err := offline.DemoWheels()
+	if err != nil {
+		t.Fatal(err)
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/simple/", func(w http.ResponseWriter, r *http.Request) {
-		name := strings.Trim(strings.TrimPrefix(r.URL.Path, "/simple/"), "/")
-		w.Header().Set("Content-Type", "text/html")
-		if name == "" {
-			fmt.Fprint(w, "<!DOCTYPE html><html><body>")
-			for p := range ix.wheels {
-				fmt.Fprintf(w, `<a href="/simple/%s/">%s</a>`, p, p)
-			}
-			fmt.Fprint(w, "</body></html>")
-			return
-		}
-		wh, ok := ix.wheels[name]
-		if !ok {
-			http.NotFound(w, r)
-			return
-		}
-		fmt.Fprintf(w, `<!DOCTYPE html><html><body><a href="/files/%s#sha256=%s">%s</a></body></html>`, wh.file, wh.sha256, wh.file)
-	})
-	mux.HandleFunc("/files/", func(w http.ResponseWriter, r *http.Request) {
-		name := strings.TrimPrefix(r.URL.Path, "/files/")
-		for _, wh := range ix.wheels {
-			if wh.file == name {
-				ix.mu.Lock()
-				ix.gets++
-				ix.mu.Unlock()
-				w.Header().Set("Cache-Control", "max-age=31536000, immutable")
-				w.Header().Set("Content-Type", "application/octet-stream")
-				_, _ = w.Write(wh.data)
-				return
-			}
-		}
-		http.NotFound(w, r)
-	})
-	srv := httptest.NewServer(mux) // listens on 127.0.0.1
+	ix := &ecoPipIndex{wheels: map[string]offline.Wheel{}}
+	for _, w := range wheels {
+		ix.wheels[w.Project] = w
+	}
+	srv := httptest.NewServer(offline.PipIndex(wheels, func() { ix.gets.Add(1) })) // listens on 127.0.0.1
 	t.Cleanup(srv.Close)
 	ix.url = srv.URL + "/simple/"
 	return ix
@@ -272,7 +174,7 @@ func TestPipColdSnapshotReadOnlyCorruptFallbackAndWarmHashedInstall(t *testing.T
 
 			w := ix.wheels
 			repo = ecoPipRepo(t, base, fmt.Sprintf("pwdemo-alpha==1.0 --hash=sha256:%s\npwdemo-beta==1.0 --hash=sha256:%s\n",
-				w["pwdemo-alpha"].sha256, w["pwdemo-beta"].sha256))
+				w["pwdemo-alpha"].SHA256, w["pwdemo-beta"].SHA256))
 			before = ix.downloads()
 			nosnap := append(env, "PREWARM_SNAPSHOTS=false")
 			r = ecoPipRun(t, sh, nosnap)
@@ -287,7 +189,7 @@ func TestPipColdSnapshotReadOnlyCorruptFallbackAndWarmHashedInstall(t *testing.T
 
 			if sh.name == "busybox" {
 				ecoPipRepo(t, base, fmt.Sprintf("pwdemo-alpha==1.0 --hash=sha256:%s\npwdemo-beta==1.0 --hash=sha256:%s\n",
-					strings.Repeat("0", 64), w["pwdemo-beta"].sha256))
+					strings.Repeat("0", 64), w["pwdemo-beta"].SHA256))
 				r = ecoPipRun(t, sh, nosnap)
 				if r.exitCode == 0 || !strings.Contains(r.stderr, "prewarm: error: pip install failed") || r.stdout != "" {
 					t.Fatalf("a wrong --hash must fail the script with an error and no summary\n%s", r)

@@ -6,262 +6,50 @@ package scripts
 // .cargo/config.toml (as a private mirror would).
 
 import (
-	"archive/tar"
-	"compress/gzip"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
-	"fmt"
-	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prewarm-dev/prewarm/tests/internal/offline"
 )
 
-// offlineCargoCrates are the crates testdata/cargo/{hello,tool} use; each
-// comes from a librust-<name>-dev package (build-offline-fixtures.sh).
-var offlineCargoCrates = []string{"itoa", "ryu", "cfg-if", "fnv", "either", "scopeguard", "static_assertions"}
-
 // offlineCargoRegistry is a sparse registry on disk: index/<path> and
-// crates/<name>/<version>/download.
+// crates/<name>/<version>/download (built by offline.BuildCargoRegistry).
 type offlineCargoRegistry struct {
 	root   string
 	crates map[string]string // name -> version
 }
 
-var (
-	offlineCargoRegOnce sync.Once
-	offlineCargoRegVal  *offlineCargoRegistry
-	offlineCargoRegErr  error
-)
-
+// offlineCargoRegistryFor builds the registry once per test binary.
 func offlineCargoRegistryFor(t *testing.T) *offlineCargoRegistry {
 	t.Helper()
-	fx := offlineFixtures(t)
-	offlineCargoRegOnce.Do(func() {
-		offlineCargoRegVal, offlineCargoRegErr = offlineBuildCargoRegistry(fx["CRATES_DIR"], fx["CARGO"])
-	})
-	if offlineCargoRegErr != nil {
-		t.Fatal(offlineCargoRegErr)
+	offlineFixtures(t) // fails the test with the builder's instructions
+	reg, err := offlineCargoRegOnce()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return offlineCargoRegVal
+	return reg
 }
 
-// offlineBuildCargoRegistry packs each crate directory deterministically
-// (sorted entries, fixed mtime and modes, no gzip name or time) so the same
-// Debian package always gives the same checksum.
-func offlineBuildCargoRegistry(cratesDir, cargo string) (*offlineCargoRegistry, error) {
+var offlineCargoRegOnce = sync.OnceValues(func() (*offlineCargoRegistry, error) {
+	fx, err := offlineFixturesOnce()
+	if err != nil {
+		return nil, err
+	}
 	root, err := os.MkdirTemp("", "prewarm-cargo-registry-")
 	if err != nil {
 		return nil, err
 	}
-	reg := &offlineCargoRegistry{root: root, crates: map[string]string{}}
-	for _, name := range offlineCargoCrates {
-		matches, _ := filepath.Glob(filepath.Join(cratesDir, name+"-[0-9]*"))
-		if len(matches) != 1 {
-			return nil, fmt.Errorf("want exactly one %s/%s-<version> (librust-%s-dev), found %v; run tests/scripts/testdata/build-offline-fixtures.sh as root", cratesDir, name, strings.ReplaceAll(name, "_", "-"), matches)
-		}
-		dir := matches[0]
-		version := strings.TrimPrefix(filepath.Base(dir), name+"-")
-		data, err := offlinePackCrate(dir, name+"-"+version)
-		if err != nil {
-			return nil, err
-		}
-		sum := sha256.Sum256(data)
-		entry, err := offlineIndexEntry(cargo, dir, root, hex.EncodeToString(sum[:]))
-		if err != nil {
-			return nil, err
-		}
-		dl := filepath.Join(root, "crates", name, version, "download")
-		if err := os.MkdirAll(filepath.Dir(dl), 0o755); err != nil {
-			return nil, err
-		}
-		if err := os.WriteFile(dl, data, 0o644); err != nil {
-			return nil, err
-		}
-		idx := filepath.Join(root, "index", offlineIndexPath(name))
-		if err := os.MkdirAll(filepath.Dir(idx), 0o755); err != nil {
-			return nil, err
-		}
-		if err := os.WriteFile(idx, append(entry, '\n'), 0o644); err != nil {
-			return nil, err
-		}
-		reg.crates[name] = version
-	}
-	return reg, nil
-}
-
-// offlineIndexPath is the sparse index path of a crate name.
-func offlineIndexPath(name string) string {
-	n := strings.ToLower(name)
-	switch len(n) {
-	case 1:
-		return "1/" + n
-	case 2:
-		return "2/" + n
-	case 3:
-		return "3/" + n[:1] + "/" + n
-	}
-	return n[:2] + "/" + n[2:4] + "/" + n
-}
-
-func offlinePackCrate(dir, prefix string) ([]byte, error) {
-	var files []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		// Debian's checksum file describes the crates.io archive, not ours.
-		if rel == ".cargo-checksum.json" || rel == "debian" {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if d.Type().IsRegular() {
-			files = append(files, rel)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	sort.Strings(files)
-	var buf strings.Builder
-	gz, _ := gzip.NewWriterLevel(&offlineWriter{&buf}, gzip.BestCompression)
-	tw := tar.NewWriter(gz)
-	mtime := time.Unix(1700000000, 0)
-	for _, rel := range files {
-		b, err := os.ReadFile(filepath.Join(dir, rel))
-		if err != nil {
-			return nil, err
-		}
-		hdr := &tar.Header{Name: prefix + "/" + filepath.ToSlash(rel), Mode: 0o644, Size: int64(len(b)), ModTime: mtime, Typeflag: tar.TypeReg, Format: tar.FormatUSTAR}
-		if err := tw.WriteHeader(hdr); err != nil {
-			return nil, err
-		}
-		if _, err := tw.Write(b); err != nil {
-			return nil, err
-		}
-	}
-	if err := tw.Close(); err != nil {
-		return nil, err
-	}
-	if err := gz.Close(); err != nil {
-		return nil, err
-	}
-	return []byte(buf.String()), nil
-}
-
-type offlineWriter struct{ b *strings.Builder }
-
-func (w *offlineWriter) Write(p []byte) (int, error) { return w.b.Write(p) }
-
-// offlineIndexEntry builds the index line of the crate in dir from
-// `cargo metadata --no-deps` (cargo parses the manifest; no TOML here).
-func offlineIndexEntry(cargo, dir, scratch, cksum string) ([]byte, error) {
-	cmd := offlineCommand(cargo, "metadata", "--offline", "--no-deps", "--format-version", "1", "--manifest-path", filepath.Join(dir, "Cargo.toml"))
-	cmd.Env = append(offlineEnv(offlineShell{}), "CARGO_HOME="+filepath.Join(scratch, ".cargo-home"), "HOME="+scratch)
-	out, err := cmd.Output()
-	if err != nil {
-		return nil, fmt.Errorf("cargo metadata %s: %v %s", dir, err, offlineStderr(err))
-	}
-	var meta struct {
-		Packages []struct {
-			Name         string              `json:"name"`
-			Version      string              `json:"version"`
-			Features     map[string][]string `json:"features"`
-			Links        *string             `json:"links"`
-			RustVersion  *string             `json:"rust_version"`
-			Dependencies []struct {
-				Name                string   `json:"name"`
-				Req                 string   `json:"req"`
-				Kind                *string  `json:"kind"`
-				Rename              *string  `json:"rename"`
-				Optional            bool     `json:"optional"`
-				UsesDefaultFeatures bool     `json:"uses_default_features"`
-				Features            []string `json:"features"`
-				Target              *string  `json:"target"`
-			} `json:"dependencies"`
-		} `json:"packages"`
-	}
-	if err := json.Unmarshal(out, &meta); err != nil || len(meta.Packages) != 1 {
-		return nil, fmt.Errorf("cargo metadata %s: unexpected output (%v)", dir, err)
-	}
-	p := meta.Packages[0]
-	type dep struct {
-		Name            string   `json:"name"`
-		Req             string   `json:"req"`
-		Features        []string `json:"features"`
-		Optional        bool     `json:"optional"`
-		DefaultFeatures bool     `json:"default_features"`
-		Target          *string  `json:"target"`
-		Kind            string   `json:"kind"`
-		Registry        *string  `json:"registry"`
-		Package         *string  `json:"package,omitempty"`
-	}
-	deps := []dep{}
-	for _, d := range p.Dependencies {
-		x := dep{Name: d.Name, Req: d.Req, Features: d.Features, Optional: d.Optional, DefaultFeatures: d.UsesDefaultFeatures, Target: d.Target, Kind: "normal"}
-		if x.Features == nil {
-			x.Features = []string{}
-		}
-		if d.Kind != nil {
-			x.Kind = *d.Kind
-		}
-		if d.Rename != nil {
-			real := d.Name
-			x.Name, x.Package = *d.Rename, &real
-		}
-		deps = append(deps, x)
-	}
-	// Features using "dep:" or "?/" go to features2 (index format v2).
-	features, features2 := map[string][]string{}, map[string][]string{}
-	for k, v := range p.Features {
-		v2 := false
-		for _, f := range v {
-			if strings.HasPrefix(f, "dep:") || strings.Contains(f, "?/") {
-				v2 = true
-			}
-		}
-		if v2 {
-			features2[k] = v
-		} else {
-			features[k] = v
-		}
-	}
-	entry := map[string]any{
-		"name": p.Name, "vers": p.Version, "deps": deps, "cksum": cksum,
-		"features": features, "yanked": false, "links": p.Links,
-	}
-	if len(features2) > 0 {
-		entry["features2"] = features2
-		entry["v"] = 2
-	}
-	if p.RustVersion != nil {
-		entry["rust_version"] = *p.RustVersion
-	}
-	return json.Marshal(entry)
-}
+	crates, err := offline.BuildCargoRegistry(fx["CRATES_DIR"], fx["CARGO"], root, offlineEnv(offlineShell{}))
+	return &offlineCargoRegistry{root: root, crates: crates}, err
+})
 
 // handler serves the registry; config.json names this server's address.
-func (reg *offlineCargoRegistry) handler() http.Handler {
-	files := http.FileServer(http.Dir(reg.root))
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/index/config.json" {
-			w.Header().Set("Content-Type", "application/json")
-			fmt.Fprintf(w, `{"dl":"http://%s/crates/{crate}/{version}/download","api":null}`, r.Host)
-			return
-		}
-		files.ServeHTTP(w, r)
-	})
-}
+func (reg *offlineCargoRegistry) handler() http.Handler { return offline.CargoHandler(reg.root) }
 
 // offlineCargoRepo lays out a repo with the hello and tool crates, a
 // .cargo/config.toml replacing crates.io with the registry at url, and a
@@ -272,7 +60,7 @@ func offlineCargoRepo(t *testing.T, fx offlineFixtureEnv, url string) string {
 	for _, c := range []string{"hello", "tool"} {
 		offlineCopyTree(t, filepath.Join("testdata", "cargo", c), filepath.Join(repo, c))
 	}
-	cfg := fmt.Sprintf("[source.crates-io]\nreplace-with = \"prewarm-fixture\"\n\n[source.prewarm-fixture]\nregistry = \"sparse+%s/index/\"\n\n[net]\nretry = 0\n", url)
+	cfg := offline.CargoConfig(url)
 	if err := os.MkdirAll(filepath.Join(repo, ".cargo"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -333,8 +121,8 @@ func TestOfflineCargoColdThenWarmFromSharedCacheWithRegistryStopped(t *testing.T
 			}
 			gen := offlineLinkGeneration(t, filepath.Join(cache, "home"))
 			crates := offlineFind(t, gen, "*.crate")
-			if len(crates) != len(offlineCargoCrates) {
-				t.Fatalf("shared cache holds %d .crate files, want %d: %v", len(crates), len(offlineCargoCrates), crates)
+			if len(crates) != len(offline.CargoCrates) {
+				t.Fatalf("shared cache holds %d .crate files, want %d: %v", len(crates), len(offline.CargoCrates), crates)
 			}
 			for _, top := range []string{"registry/src", ".package-cache", "bin"} {
 				if _, err := os.Lstat(filepath.Join(gen, top)); err == nil {

@@ -154,14 +154,7 @@ func TestOfflineGradleWithFakeGradle8UsesReadOnlyCacheAndDryRunVerificationMetad
 			offlineFakeGradle(t, bin, "gradle", "8.10.2", log)
 			run := func(env []string, args ...string) offlineRun {
 				t.Helper()
-				argv := append([]string{sh.argv0, "-c", offlineScript(t, "gradle"), "prewarm-gradle"}, args...)
-				e := offlineEnv(sh, env...)
-				for i, kv := range e {
-					if strings.HasPrefix(kv, "PATH=") {
-						e[i] = "PATH=" + bin + ":" + strings.TrimPrefix(kv, "PATH=")
-					}
-				}
-				return offlineExec(t, repo, e, time.Minute, argv...)
+				return offlineRunFake(t, sh, "gradle", repo, bin, env, args...)
 			}
 			calls := func() []string {
 				b, err := os.ReadFile(log)

@@ -8,12 +8,13 @@ package scripts
 // mvn that reports 3.9.9, because no Maven 3.9 is installable here.
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prewarm-dev/prewarm/tests/internal/offline"
 )
 
 // offlineMavenProject copies testdata/maven/hello into repo/hello and
@@ -37,13 +38,7 @@ func offlineMavenProject(t *testing.T, fx offlineFixtureEnv, url string) (repo, 
 	if err := os.MkdirAll(filepath.Dir(settings), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	xml := fmt.Sprintf(`<settings>
-  <mirrors>
-    <mirror><id>prewarm-fixture</id><mirrorOf>*</mirrorOf><url>%s/</url></mirror>
-  </mirrors>
-</settings>
-`, url)
-	if err := os.WriteFile(settings, []byte(xml), 0o644); err != nil {
+	if err := os.WriteFile(settings, []byte(offline.MavenSettings(url)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return repo, settings
@@ -237,14 +232,7 @@ func TestOfflineMavenWithFakeMaven39UsesTailForReadersAndFileLocksForTheWriter(t
 			}
 			run := func(env []string, args ...string) offlineRun {
 				t.Helper()
-				argv := append([]string{sh.argv0, "-c", offlineScript(t, "maven"), "prewarm-maven"}, args...)
-				e := offlineEnv(sh, env...)
-				for i, kv := range e {
-					if strings.HasPrefix(kv, "PATH=") {
-						e[i] = "PATH=" + bin + ":" + strings.TrimPrefix(kv, "PATH=")
-					}
-				}
-				return offlineExec(t, repo, e, time.Minute, argv...)
+				return offlineRunFake(t, sh, "maven", repo, bin, env, args...)
 			}
 
 			// Writer: the shared repository directly, with file locks.

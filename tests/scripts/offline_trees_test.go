@@ -39,7 +39,7 @@ pw_init trees
 
 func offlineTrees(t *testing.T, sh offlineShell, cache string, args ...string) offlineRun {
 	t.Helper()
-	argv := append([]string{sh.argv0, "-c", offlineTreesDriver(t), "trees"}, args...)
+	argv := append([]string{sh.argv[0], "-c", offlineTreesDriver(t), "trees"}, args...)
 	env := offlineEnv(sh, "PREWARM_CACHE="+cache, "PREWARM_HOME="+filepath.Join(filepath.Dir(cache), "home"))
 	return offlineExec(t, filepath.Dir(cache), env, time.Minute, argv...)
 }

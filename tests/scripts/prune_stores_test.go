@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -162,19 +161,29 @@ func TestPruneKeepsStoresUnderLeasesAndLocks(t *testing.T) {
 func gomodRepo(t *testing.T, base string) string {
 	t.Helper()
 	repo := filepath.Join(base, "repo")
-	for f, c := range map[string]string{
+	ecoWriteFiles(t, repo, map[string]string{
 		"go.mod":  "module example.com/leased\n\ngo 1.22\n",
 		"main.go": "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println() }\n",
-	} {
-		p := filepath.Join(repo, f)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(c), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 	return repo
+}
+
+// gomodSetupHoldingLease starts a real gomod setup in the background and
+// waits (up to 2 minutes) until it holds its one lease and has created
+// build/ on the cache root; it returns the run and the lease's path.
+func gomodSetupHoldingLease(t *testing.T, sh ecoShell, repo, root, home string) (stressStarted, string) {
+	t.Helper()
+	s := stressStart(t, sh, ecoScript(t, "gomod"), "prewarm-gomod", repo, gomodEnv(repo, root, home))
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		if m, _ := filepath.Glob(filepath.Join(root, cache.LeasesDir, "gomod-*")); len(m) == 1 && exists(filepath.Join(root, "build")) {
+			return s, m[0]
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	r, _ := s.kill()
+	t.Fatalf("the setup never took a lease and filled build/\n%s", r)
+	return s, ""
 }
 
 func gomodEnv(repo, cacheDir, home string) []string {
@@ -212,30 +221,8 @@ func TestPruneNeverRemovesAStoreUnderARunningSetup(t *testing.T) {
 	}
 
 	// 1. setup in the background; prune while its lease is there
-	cmd := exec.Command(sh.argv[0], "-c", ecoScript(t, "gomod"), "prewarm-gomod")
-	cmd.Dir = repo
-	cmd.Env = append(ecoBaseEnv(sh), gomodEnv(repo, root, filepath.Join(base, "home1"))...)
-	var out, errb strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	setup, lease := gomodSetupHoldingLease(t, sh, repo, root, filepath.Join(base, "home1"))
 	leases := filepath.Join(root, cache.LeasesDir)
-	deadline := time.Now().Add(2 * time.Minute)
-	var lease string
-	for lease == "" && time.Now().Before(deadline) {
-		if m, _ := filepath.Glob(filepath.Join(leases, "gomod-*")); len(m) == 1 && exists(filepath.Join(root, "build")) {
-			lease = m[0]
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if lease == "" {
-		t.Fatalf("the setup never took a lease and filled build/\nstderr:\n%s", errb.String())
-	}
 	res := runPrune(t, prune, root, "1")
 	if res.err != nil {
 		t.Fatalf("prune: %v\n%s", res.err, res.stderr)
@@ -243,26 +230,25 @@ func TestPruneNeverRemovesAStoreUnderARunningSetup(t *testing.T) {
 	if s := parsePruneSummary(t, res.stdout); s.stores != 0 {
 		t.Fatalf("the pruner removed %d stores under a running setup", s.stores)
 	}
-	select {
-	case <-done:
+	if setup.ended() {
 		t.Fatal("the setup finished before the prune did: no overlap, the test proves nothing; make the build longer")
-	default:
 	}
 	if !strings.Contains(res.stderr, "running setups hold leases") {
 		t.Errorf("prune stderr does not name the lease:\n%s", res.stderr)
 	}
-	if err := <-done; err != nil {
-		t.Fatalf("setup failed: %v\n%s", err, errb.String())
+	r1 := ecoRunOf(setup.Wait())
+	if r1.exitCode != 0 {
+		t.Fatalf("setup failed\n%s", r1)
 	}
 	// (no dependencies: go creates no mod/; the build fills build/)
-	if !strings.Contains(out.String(), "result=cold") || !exists(filepath.Join(root, "build")) {
-		t.Fatalf("setup: want result=cold with build/ on the cache\nstdout: %s", out.String())
+	if !strings.Contains(r1.stdout, "result=cold") || !exists(filepath.Join(root, "build")) {
+		t.Fatalf("setup: want result=cold with build/ on the cache\nstdout: %s", r1.stdout)
 	}
 	if exists(lease) {
 		t.Error("the setup left its lease behind")
 	}
 	// its use record names both stores and the key of the summary line
-	key := strings.TrimPrefix(strings.Fields(out.String())[2], "key=")
+	key := strings.TrimPrefix(strings.Fields(r1.stdout)[2], "key=")
 	recs, _ := filepath.Glob(filepath.Join(root, cache.UsedDir, key+"*"))
 	if len(recs) != 1 {
 		t.Fatalf("no use record for key %s: %v", key, recs)

@@ -16,7 +16,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -30,21 +29,9 @@ type pruneShell struct {
 	path string   // PATH for the run
 }
 
-var (
-	pruneScriptOnce sync.Once
-	pruneScriptText string
-	pruneScriptErr  error
-)
-
 func pruneScript(t *testing.T) string {
 	t.Helper()
-	pruneScriptOnce.Do(func() {
-		pruneScriptText, pruneScriptErr = templatesgo.Execute("prewarm.script.prune", map[string]any{})
-	})
-	if pruneScriptErr != nil {
-		t.Fatal(pruneScriptErr)
-	}
-	return pruneScriptText
+	return ecoScript(t, "prune")
 }
 
 // pruneShells returns dash (system tools) and busybox sh with a PATH that
@@ -52,28 +39,15 @@ func pruneScript(t *testing.T) string {
 // the script are busybox's as in the pruner image.
 func pruneShells(t *testing.T) []pruneShell {
 	t.Helper()
-	dash, err := exec.LookPath("dash")
-	if err != nil {
-		t.Fatal("dash is not installed: run `make deps`")
-	}
-	bb, err := exec.LookPath("busybox")
-	if err != nil {
-		t.Fatal("busybox is not installed: run `make deps`")
-	}
-	out, err := exec.Command(bb, "--list").Output()
-	if err != nil {
-		t.Fatalf("busybox --list: %v", err)
-	}
-	bin := t.TempDir()
-	for _, applet := range strings.Fields(string(out)) {
-		if err := os.Symlink(bb, filepath.Join(bin, applet)); err != nil {
-			t.Fatal(err)
+	var out []pruneShell
+	for _, sh := range ecoShells(t) {
+		path := sh.pathHead
+		if path == "" {
+			path = os.Getenv("PATH")
 		}
+		out = append(out, pruneShell{name: sh.name, argv: sh.argv, path: path})
 	}
-	return []pruneShell{
-		{name: "dash", argv: []string{dash}, path: os.Getenv("PATH")},
-		{name: "busybox", argv: []string{filepath.Join(bin, "sh")}, path: bin},
-	}
+	return out
 }
 
 type pruneResult struct {

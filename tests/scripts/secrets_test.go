@@ -17,7 +17,6 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,6 +28,8 @@ import (
 	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
 	"github.com/prewarm-dev/prewarm/pkg/podtemplate"
 	"github.com/prewarm-dev/prewarm/pkg/presets"
+
+	"github.com/prewarm-dev/prewarm/tests/internal/prewarmcli"
 )
 
 const secretFakeToken = "prewarm-fake-token-XYZ"
@@ -172,19 +173,7 @@ func TestSecretsRenderOnlyAsSecretReferences(t *testing.T) {
 	}
 }
 
-var secretCLI = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "prewarm-secrets-cli-")
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "prewarm")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/prewarm")
-	cmd.Dir = filepath.Join("..", "..")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/prewarm: %v\n%s", err, out)
-	}
-	return bin, nil
-})
+var secretCLI = prewarmcli.Build
 
 // secretChartRender renders the prewarm-workspace chart with values
 // through `prewarm render` (Helm's engine, the chart's strict schema); the

@@ -42,7 +42,7 @@ func TestStressCargoConcurrentReadOnlyConsumers(t *testing.T) {
 	start := time.Now()
 	stressParallel(n, func(i int) {
 		sh := shells[i%len(shells)]
-		argv := append([]string{sh.argv0, "-c", script, "prewarm-cargo"}, args...)
+		argv := append([]string{sh.argv[0], "-c", script, "prewarm-cargo"}, args...)
 		runs[i] = stressExec(repo, offlineEnv(sh, pods[i].env(repo, cache, "readOnly", "hello")...), 5*time.Minute, argv...)
 	})
 	t.Logf("%d concurrent readOnly consumers in %s", n, time.Since(start).Round(time.Millisecond))

@@ -12,21 +12,20 @@ import (
 	"crypto/sha512"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/prewarm-dev/prewarm/tests/internal/run"
 )
 
 // stressFull reports PREWARM_STRESS=1: more concurrent npm runs and a
@@ -316,36 +315,17 @@ func stressGrepTree(t *testing.T, root string, needle []byte) []string {
 // never calls t.Fatal, so it may run in a goroutine: a timeout or a start
 // failure is exit code -1 with the reason in stderr.
 func stressRunScript(sh ecoShell, script, name, dir string, env []string, timeout time.Duration, args ...string) ecoRun {
-	argv := append(append([]string{}, sh.argv[1:]...), "-c", script, name)
-	argv = append(argv, args...)
-	return stressExec(dir, append(ecoBaseEnv(sh), env...), timeout, append([]string{sh.argv[0]}, argv...)...)
+	argv := append(append(append([]string{}, sh.argv...), "-c", script, name), args...)
+	return stressExec(dir, append(ecoBaseEnv(sh), env...), timeout, argv...)
 }
 
 // stressExec runs argv in its own process group, killed at timeout.
 func stressExec(dir string, env []string, timeout time.Duration, argv ...string) ecoRun {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.Dir = dir
-	cmd.Env = env
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = 5 * time.Second
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	start := time.Now()
-	err := cmd.Run()
-	r := ecoRun{stdout: stdout.String(), stderr: stderr.String(), elapsed: time.Since(start)}
-	var ee *exec.ExitError
-	switch {
-	case ctx.Err() != nil:
-		r.exitCode, r.stderr = -1, r.stderr+fmt.Sprintf("\n[stress: timed out after %s]", timeout)
-	case errors.As(err, &ee):
-		r.exitCode = ee.ExitCode()
-	case err != nil:
-		r.exitCode, r.stderr = -1, r.stderr+"\n[stress: "+err.Error()+"]"
+	r, err := run.Exec(context.Background(), dir, env, timeout, argv...)
+	if err != nil {
+		r.Code, r.Stderr = -1, r.Stderr+"\n[stress: "+err.Error()+"]"
 	}
-	return r
+	return ecoRunOf(r)
 }
 
 // stressSummary parses the one summary line of a finished run, or says
@@ -354,79 +334,41 @@ func stressSummary(r ecoRun) (ecoSummary, error) {
 	if r.exitCode != 0 {
 		return nil, fmt.Errorf("script failed\n%s", r)
 	}
-	out := strings.TrimSuffix(r.stdout, "\n")
-	if out == "" || strings.Contains(out, "\n") {
+	lines := run.SummaryLines(r.stdout)
+	if len(lines) != 1 {
 		return nil, fmt.Errorf("want exactly one summary line\n%s", r)
 	}
-	m := ecoSummaryRE.FindStringSubmatch(out)
-	if m == nil {
-		return nil, fmt.Errorf("summary %q does not parse\n%s", out, r)
+	s, ok := run.ParseSummary(ecoSummaryRE, lines[0])
+	if !ok {
+		return nil, fmt.Errorf("summary %q does not parse\n%s", lines[0], r)
 	}
-	s := ecoSummary{"eco": m[1], "key": m[2], "result": m[3], "seconds": m[4], "workdir": m[5]}
-	for _, f := range strings.Fields(m[6]) {
-		k, v, _ := strings.Cut(f, "=")
-		s[k] = v
-	}
-	return s, nil
+	return ecoSummary(s), nil
 }
 
-// stressStarted is a script run in the background: pid is its process
-// group; done is closed when it has ended and res holds the result.
-type stressStarted struct {
-	pid  int
-	done chan struct{}
-	res  *ecoRun
-}
+// stressStarted is a script run in the background (its own process
+// group).
+type stressStarted struct{ *run.Started }
 
 // stressStart starts `sh -c script name` and returns at once.
 func stressStart(t *testing.T, sh ecoShell, script, name, dir string, env []string) stressStarted {
 	t.Helper()
-	argv := append(append([]string{}, sh.argv[1:]...), "-c", script, name)
-	cmd := exec.Command(sh.argv[0], argv...)
-	cmd.Dir = dir
-	cmd.Env = append(ecoBaseEnv(sh), env...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
+	argv := append(append([]string{}, sh.argv...), "-c", script, name)
+	s, err := run.Start(dir, append(ecoBaseEnv(sh), env...), argv...)
+	if err != nil {
 		t.Fatal(err)
 	}
-	s := stressStarted{pid: cmd.Process.Pid, done: make(chan struct{}), res: &ecoRun{}}
-	go func() {
-		err := cmd.Wait()
-		*s.res = ecoRun{stdout: stdout.String(), stderr: stderr.String(), elapsed: time.Since(start)}
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			s.res.exitCode = ee.ExitCode()
-			if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-				s.res.exitCode = -int(ws.Signal())
-			}
-		}
-		close(s.done)
-	}()
-	return s
+	return stressStarted{s}
 }
 
 // ended reports whether the run has finished.
-func (s stressStarted) ended() bool {
-	select {
-	case <-s.done:
-		return true
-	default:
-		return false
-	}
-}
+func (s stressStarted) ended() bool { return s.Ended() }
 
 // kill SIGKILLs the whole process group (npm, tar, ... included) and
 // waits; a run that already ended is just waited for. killed reports
 // whether the signal ended it.
 func (s stressStarted) kill() (r ecoRun, killed bool) {
-	if !s.ended() {
-		_ = syscall.Kill(-s.pid, syscall.SIGKILL)
-	}
-	<-s.done
-	return *s.res, s.res.exitCode == -int(syscall.SIGKILL)
+	res, killed := s.Kill()
+	return ecoRunOf(res), killed
 }
 
 // stressWaitFor polls until found() is true (returns true) or the run ends

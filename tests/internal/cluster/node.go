@@ -8,7 +8,6 @@ package cluster
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -235,21 +234,7 @@ func (n *Node) bin(name string) string { return filepath.Join(n.BinDir, name) }
 func (n *Node) socket() string         { return n.path("state", "containerd.sock") }
 
 func writeKubeconfig(path string, cp *ControlPlane) error {
-	c := cp.Config()
-	kc := fmt.Sprintf(`apiVersion: v1
-kind: Config
-clusters:
-- name: local
-  cluster: {server: %q, certificate-authority-data: %s}
-users:
-- name: admin
-  user: {token: %q}
-contexts:
-- name: local
-  context: {cluster: local, user: admin}
-current-context: local
-`, c.Host, base64.StdEncoding.EncodeToString(c.CAData), c.BearerToken)
-	return os.WriteFile(path, []byte(kc), 0o600)
+	return WriteKubeconfig(path, "local", cp.Config(), "")
 }
 
 func kcmArgs(cpDir, kubeconfig string) []string {
