@@ -33,7 +33,8 @@ type Servers struct {
 	// GoProxy is a Go module proxy URL serving go-app's modules.
 	GoProxy string
 	// MavenRepo is a Maven repository URL: Debian's /usr/share/maven-repo
-	// (maven.git: tests/scripts/testdata/maven/hello builds from it).
+	// (maven.git: tests/scripts/testdata/maven/hello and gradle.git:
+	// tests/scripts/testdata/gradle/hello build from it).
 	MavenRepo string
 	// PipIndex is a PEP 503 simple index URL serving Debian's wheel
 	// package (pip.git: tests/testdata/e2e/pip-app requires it).
@@ -53,7 +54,7 @@ func startServers(t testing.TB) Servers {
 	t.Helper()
 	serversOnce.Do(func() {
 		gitRoot := filepath.Join(work, "volumes", "git")
-		for repo, src := range map[string]string{"app.git": "e2e/npm-app", "go.git": "e2e/go-app", "maven.git": "../scripts/testdata/maven/hello", "pip.git": "e2e/pip-app"} {
+		for repo, src := range map[string]string{"app.git": "e2e/npm-app", "go.git": "e2e/go-app", "maven.git": "../scripts/testdata/maven/hello", "gradle.git": "../scripts/testdata/gradle/hello", "pip.git": "e2e/pip-app"} {
 			if serversErr = makeRepo(gitRoot, repo, filepath.Join("..", "testdata", src)); serversErr != nil {
 				return
 			}

@@ -19,31 +19,76 @@ import (
 	"github.com/prewarm-dev/prewarm/tests/images"
 )
 
-// TestSingleWriterMavenTasksNeverWriteCache: maven is a single-writer
-// preset (Maven 3.8's local repository has no cross-process lock), so a
-// Task pod's cache is readOnly and only the warmer writes it. On the node,
-// with Debian's Maven 3.8.7 + OpenJDK 17 in the images and Debian's Maven
-// repository served in-cluster:
-//   - Task 1 on an empty cache runs cold (resolving into a per-pod
-//     repository) and leaves the cache volume byte-identical (empty);
-//   - a Job from the warmer CronJob fills it;
-//   - Task 2 starts warm from it and leaves it byte-identical;
-//
-// both setups say mode=readOnly published=readOnly, the agent's cache
-// mount is read-only, and the agent stand-in's `mvn -o test-compile`
-// passes offline.
-func TestSingleWriterMavenTasksNeverWriteCache(t *testing.T) {
-	srv := startServers(t)
-	const ns = "e2e-maven"
-	w := installWorkspace(t, ns, "app", srv, wsOptions{preset: "maven", cacheUID: images.AgentUID, cacheMode: 0o755,
-		values: "presets:\n  maven:\n    registrySecret: {name: maven-settings, key: settings.xml}\n"})
-	settings := fmt.Sprintf(`<settings>
+// singleWriterCase is one single-writer preset run on the node: its
+// toolchain and agent images come from tests/images, its repository is
+// the in-cluster Maven repository (Debian's), named in the file the
+// preset's registrySecret carries.
+type singleWriterCase struct {
+	preset     string
+	agentImage string
+	secretKey  string                        // registrySecret key (the preset's default file name)
+	secret     func(mavenRepo string) string // that file, naming the repository
+	summary    map[string]string             // summary fields both Tasks print besides mode/published
+	agent      string                        // the agent stand-in's offline build line
+}
+
+var singleWriterCases = []singleWriterCase{
+	{
+		// Debian's Maven 3.8.7 + OpenJDK 17; maven.git builds from
+		// commons-cli/commons-io of Debian's Maven repository.
+		preset: "maven", agentImage: images.AgentMaven, secretKey: "settings.xml",
+		secret: func(repo string) string {
+			return fmt.Sprintf(`<settings>
   <mirrors>
     <mirror><id>e2e</id><mirrorOf>*</mirrorOf><url>%s/</url></mirror>
   </mirrors>
 </settings>
-`, srv.MavenRepo)
-	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "maven-settings"}, StringData: map[string]string{"settings.xml": settings}}
+`, repo)
+		},
+		summary: map[string]string{"build": "ok"},
+		agent:   "mvn -o test-compile passed offline",
+	},
+	{
+		// Debian's Gradle 4.4.1 (older than GRADLE_RO_DEP_CACHE, 6.2):
+		// a readOnly Task seeds a per-pod copy of the shared modules-2.
+		// gradle.git's build.gradle declares the repository as
+		// project.property('fixtureRepo').
+		preset: "gradle", agentImage: images.AgentGradle, secretKey: "gradle.properties",
+		secret:  func(repo string) string { return "fixtureRepo=" + repo + "/\n" },
+		summary: map[string]string{"gradle": "4.4.1"},
+		agent:   "gradle --offline compileTestJava passed offline",
+	},
+}
+
+// TestSingleWriterTasksNeverWriteCache: maven and gradle are single-writer
+// presets (Maven 3.8's local repository and Gradle's modules-2 have no
+// cross-process lock a shared volume honours), so a Task pod's cache is
+// readOnly and only the warmer writes it. On the node, with each preset's
+// Debian toolchain in the images and Debian's Maven repository served
+// in-cluster:
+//   - Task 1 on an empty cache runs cold (resolving into a per-pod
+//     repository or GRADLE_USER_HOME) and leaves the cache volume
+//     byte-identical (empty);
+//   - a Job from the warmer CronJob fills it;
+//   - Task 2 starts warm from it and leaves it byte-identical;
+//
+// both setups say mode=readOnly published=readOnly, the agent's cache
+// mount is read-only, and the agent stand-in builds offline
+// (`mvn -o test-compile`, `gradle --offline compileTestJava`).
+func TestSingleWriterTasksNeverWriteCache(t *testing.T) {
+	for _, c := range singleWriterCases {
+		t.Run(c.preset, func(t *testing.T) { singleWriterTasks(t, c) })
+	}
+}
+
+func singleWriterTasks(t *testing.T, c singleWriterCase) {
+	srv := startServers(t)
+	ns := "e2e-" + c.preset
+	container := "prewarm-" + c.preset
+	secretName := c.preset + "-registry"
+	w := installWorkspace(t, ns, "app", srv, wsOptions{preset: c.preset, cacheUID: images.AgentUID, cacheMode: 0o755,
+		values: fmt.Sprintf("presets:\n  %s:\n    registrySecret: {name: %s, key: %s}\n", c.preset, secretName, c.secretKey)})
+	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: secretName}, StringData: map[string]string{c.secretKey: c.secret(srv.MavenRepo)}}
 	if _, err := kube(t).CoreV1().Secrets(ns).Create(t.Context(), sec, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -51,13 +96,18 @@ func TestSingleWriterMavenTasksNeverWriteCache(t *testing.T) {
 	task := func(name, want string) {
 		t.Helper()
 		before := fingerprint(t, w.cacheDir)
-		run := w.runTask(t, name, images.AgentMaven, nil)
+		run := w.runTask(t, name, c.agentImage, nil)
 		if run.pod.Status.Phase != corev1.PodSucceeded {
-			t.Fatalf("%s: pod %s: %s\nagent:\n%s", name, run.pod.Name, podSummary(run.pod), tailLines(logs(t, ns, run.pod.Name, "agent"), 40))
+			t.Fatalf("%s: pod %s: %s\nsetup:\n%s\nagent:\n%s", name, run.pod.Name, podSummary(run.pod),
+				tailLines(logs(t, ns, run.pod.Name, container), 40), tailLines(logs(t, ns, run.pod.Name, "agent"), 40))
 		}
-		line := summaryLine(t, ns, run.pod, "prewarm-maven")
-		checkTerminationMessage(t, run.pod, "prewarm-maven", line)
-		for k, v := range map[string]string{"mode": "readOnly", "published": "readOnly", "build": "ok"} {
+		line := summaryLine(t, ns, run.pod, container)
+		checkTerminationMessage(t, run.pod, container, line)
+		wantFields := map[string]string{"mode": "readOnly", "published": "readOnly"}
+		for k, v := range c.summary {
+			wantFields[k] = v
+		}
+		for k, v := range wantFields {
 			if got := field(line, k); got != v {
 				t.Errorf("%s: summary %s=%q, want %q: %s", name, k, got, v, line)
 			}
@@ -66,17 +116,17 @@ func TestSingleWriterMavenTasksNeverWriteCache(t *testing.T) {
 			t.Errorf("%s: result %q, want %s: %s", name, r, want, line)
 		}
 		agent := logs(t, ns, run.pod.Name, "agent")
-		for _, s := range []string{"agent-check: cache /cache/maven ro write=denied", "agent-check: ok", "mvn -o test-compile passed offline"} {
+		for _, s := range []string{"agent-check: cache /cache/" + c.preset + " ro write=denied", "agent-check: ok", c.agent} {
 			if !strings.Contains(agent, s) {
 				t.Errorf("%s: agent output lacks %q:\n%s", name, s, agent)
 			}
 		}
 		after := fingerprint(t, w.cacheDir)
 		if diff := diffLines(before, after); diff != "" {
-			t.Errorf("%s: a readOnly maven Task changed the cache volume:\n%s", name, diff)
+			t.Errorf("%s: a readOnly %s Task changed the cache volume:\n%s", name, c.preset, diff)
 		}
 		t.Logf("%s: %s | cache unchanged (%d entries)", name, line, len(after))
-		addReadyRow(readyRow{"maven (readOnly Task)", name, field(line, "result"), timeToReady(t, run.pod, "agent"), field(line, "seconds")})
+		addReadyRow(readyRow{c.preset + " (readOnly Task)", name, field(line, "result"), timeToReady(t, run.pod, "agent"), field(line, "seconds")})
 	}
 
 	task("task-1", "cold")
@@ -85,13 +135,13 @@ func TestSingleWriterMavenTasksNeverWriteCache(t *testing.T) {
 	}
 	pod := w.runCronJob(t, "app-prewarm-workspace-warmer")
 	if pod.Status.Phase != corev1.PodSucceeded {
-		t.Fatalf("warmer failed: %s\n%s", podSummary(pod), logs(t, ns, pod.Name, "prewarm-maven"))
+		t.Fatalf("warmer failed: %s\n%s", podSummary(pod), logs(t, ns, pod.Name, container))
 	}
 	filled := fingerprint(t, w.cacheDir)
 	if len(filled) == 0 {
-		t.Fatal("the warmer left the maven cache empty")
+		t.Fatalf("the warmer left the %s cache empty", c.preset)
 	}
-	t.Logf("warmer: %s (%d entries on the cache)", strings.TrimSpace(summaryLine(t, ns, pod, "prewarm-maven")), len(filled))
+	t.Logf("warmer: %s (%d entries on the cache)", strings.TrimSpace(summaryLine(t, ns, pod, container)), len(filled))
 	task("task-2", "warm")
 }
 

@@ -34,7 +34,7 @@ type workspace struct {
 
 // wsOptions shape a release beyond the npm defaults.
 type wsOptions struct {
-	preset    string      // npm (default), gomod, pip or maven
+	preset    string      // npm (default), gomod, pip, maven or gradle
 	cacheUID  int         // owner of the cache volume root
 	cacheMode os.FileMode // its mode
 	values    string      // extra values YAML, merged after the defaults
@@ -68,6 +68,8 @@ func installWorkspace(t *testing.T, ns, release string, srv Servers, opts wsOpti
 		repoName, image, env = "pip.git", images.Python, "    PIP_INDEX_URL: "+srv.PipIndex+"\n    PIP_TRUSTED_HOST: "+u.Hostname()
 	case "maven": // the repository comes through registrySecret (settings.xml)
 		repoName, image, env = "maven.git", images.Maven, "    {}"
+	case "gradle": // the repository comes through registrySecret (gradle.properties)
+		repoName, image, env = "gradle.git", images.Gradle, "    {}"
 	}
 	values := fmt.Sprintf(`workspace:
   name: %[1]s

@@ -11,6 +11,7 @@ package images
 //	agent-check gomod   modules present, `go build ./...` passes offline
 //	agent-check maven   `mvn -o test-compile` passes offline
 //	agent-check pip     .venv works offline: pip check, import wheel
+//	agent-check gradle  `gradle --offline compileTestJava` passes
 const AgentCheck = `#!/bin/sh
 set -eu
 fail() { echo "agent-check: FAIL: $*" >&2; exit 1; }
@@ -47,6 +48,13 @@ maven)
   mvn -o -B -q ${MAVEN_ARGS:-} -DskipTests test-compile >/tmp/agent-test.log 2>&1 || { cat /tmp/agent-test.log >&2; fail "mvn -o test-compile failed offline"; }
   what="mvn -o test-compile"
   ;;
+gradle)
+  # Offline, from the pod's GRADLE_USER_HOME the setup prepared (the
+  # preset sets it for the agent too; its gradle.properties links the
+  # registrySecret file, which names the repository the build declares).
+  gradle --offline --no-daemon -q compileTestJava >/tmp/agent-test.log 2>&1 || { cat /tmp/agent-test.log >&2; fail "gradle --offline compileTestJava failed"; }
+  what="gradle --offline compileTestJava"
+  ;;
 pip)
   # The venv the setup made, with its interpreter at the image's path, and
   # the locked requirements importable; no index is asked.
@@ -55,7 +63,7 @@ pip)
   .venv/bin/python -c "import wheel; print('agent-check: wheel', wheel.__version__)" || fail "the venv cannot import wheel"
   what="import wheel"
   ;;
-*) fail "usage: agent-check npm|gomod|maven|pip" ;;
+*) fail "usage: agent-check npm|gomod|maven|gradle|pip" ;;
 esac
 echo "agent-check: ok uid=$uid passwd-home=$pwhome HOME=$HOME $what passed offline"
 `

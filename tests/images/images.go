@@ -37,14 +37,16 @@ const (
 	// agent stand-in's npm checks, as USER 61100 with no HOME in the
 	// image's env (the runtime takes it from /etc/passwd).
 	KelosAgentNpm = "prewarm.test/kelos-agent-npm:e2e"
-	Maven         = "prewarm.test/maven:e2e"       // maven preset toolchain: Debian's OpenJDK 17 + Maven 3.8
-	AgentMaven    = "prewarm.test/agent-maven:e2e" // agent stand-in for Maven workspaces
-	Python        = "prewarm.test/python:e2e"      // pip preset toolchain: Debian's Python 3.11 with venv
+	Maven         = "prewarm.test/maven:e2e"        // maven preset toolchain: Debian's OpenJDK 17 + Maven 3.8
+	AgentMaven    = "prewarm.test/agent-maven:e2e"  // agent stand-in for Maven workspaces
+	Gradle        = "prewarm.test/gradle:e2e"       // gradle preset toolchain: Debian's OpenJDK 17 + Gradle 4.4.1
+	AgentGradle   = "prewarm.test/agent-gradle:e2e" // agent stand-in for Gradle workspaces
+	Python        = "prewarm.test/python:e2e"       // pip preset toolchain: Debian's Python 3.11 with venv
 	AgentPython   = "prewarm.test/agent-python:e2e"
 )
 
 // JavaHome is where Debian's OpenJDK 17 lives, on the host and in the
-// Maven images.
+// Maven and Gradle images.
 const JavaHome = "/usr/lib/jvm/java-17-openjdk-amd64"
 
 // AgentUID and AgentHome are the agent user every image knows (passwd).
@@ -68,7 +70,9 @@ var layerMakers = map[string]func() (layer, error){
 	"go":      goLayer,
 	"agent":   agentLayer,
 	"kelos":   kelosAgentLayer,
+	"jdk":     jdkLayer,
 	"maven":   mavenLayer,
+	"gradle":  gradleLayer,
 	"python":  pythonLayer,
 }
 
@@ -160,10 +164,10 @@ func agentLayer() (layer, error) {
 	return l, nil
 }
 
-// mavenLayer: Debian's OpenJDK 17 (without sources, jmods, headers, docs)
-// and Maven 3.8 (maven, openjdk-17-jdk-headless), their links into
-// /usr/share/java and /etc resolved, and the libraries the JDK links.
-func mavenLayer() (layer, error) {
+// jdkLayer: Debian's OpenJDK 17 (openjdk-17-jdk-headless) without
+// sources, jmods, headers and docs, its links into /etc resolved, and the
+// libraries the JDK links; shared by the Maven and Gradle images.
+func jdkLayer() (layer, error) {
 	l := layer{}
 	skip := func(rel string, d fs.DirEntry) bool {
 		switch rel {
@@ -175,10 +179,6 @@ func mavenLayer() (layer, error) {
 	if err := l.hostTreeDeref(JavaHome, strings.TrimPrefix(JavaHome, "/"), skip); err != nil {
 		return nil, fmt.Errorf("OpenJDK 17 (apt-get install openjdk-17-jdk-headless): %w", err)
 	}
-	if err := l.hostTreeDeref("/usr/share/maven", "usr/share/maven", func(rel string, _ fs.DirEntry) bool { return rel == "man" }); err != nil {
-		return nil, fmt.Errorf("maven (apt-get install maven): %w", err)
-	}
-	l.add(entry{name: "usr/bin/mvn", link: "../share/maven/bin/mvn", mode: 0o777})
 	l.add(entry{name: "usr/bin/java", link: JavaHome + "/bin/java", mode: 0o777})
 	l.add(entry{name: "usr/bin/javac", link: JavaHome + "/bin/javac", mode: 0o777})
 	var elfs []string
@@ -192,6 +192,17 @@ func mavenLayer() (layer, error) {
 		return nil, err
 	}
 	return l, l.sharedLibs(elfs...)
+}
+
+// mavenLayer: Debian's Maven 3.8 (maven), its links into /usr/share/java
+// and /etc resolved; it runs on jdkLayer.
+func mavenLayer() (layer, error) {
+	l := layer{}
+	if err := l.hostTreeDeref("/usr/share/maven", "usr/share/maven", func(rel string, _ fs.DirEntry) bool { return rel == "man" }); err != nil {
+		return nil, fmt.Errorf("maven (apt-get install maven): %w", err)
+	}
+	l.add(entry{name: "usr/bin/mvn", link: "../share/maven/bin/mvn", mode: 0o777})
+	return l, nil
 }
 
 // pythonLayer: Debian's Python 3.11 (python3.11, python3-venv) with its
@@ -250,9 +261,12 @@ func specs() []spec {
 			cfg: v1.Config{Entrypoint: []string{"/usr/local/bin/agent-check", "npm"}}},
 		{ref: KelosGit, layers: []string{"busybox", "git"}, cfg: v1.Config{Entrypoint: []string{"git"}}},
 		{ref: KelosAgentNpm, layers: []string{"busybox", "node", "agent", "kelos"}, cfg: v1.Config{User: fmt.Sprint(AgentUID)}},
-		{ref: Maven, layers: []string{"busybox", "maven"}, cfg: v1.Config{Cmd: []string{"sh"}, Env: []string{"JAVA_HOME=" + JavaHome}}},
-		{ref: AgentMaven, layers: []string{"busybox", "maven", "agent"},
+		{ref: Maven, layers: []string{"busybox", "jdk", "maven"}, cfg: v1.Config{Cmd: []string{"sh"}, Env: []string{"JAVA_HOME=" + JavaHome}}},
+		{ref: AgentMaven, layers: []string{"busybox", "jdk", "maven", "agent"},
 			cfg: v1.Config{Entrypoint: []string{"/usr/local/bin/agent-check", "maven"}, Env: []string{"JAVA_HOME=" + JavaHome}}},
+		{ref: Gradle, layers: []string{"busybox", "jdk", "gradle"}, cfg: v1.Config{Cmd: []string{"sh"}, Env: []string{"JAVA_HOME=" + JavaHome}}},
+		{ref: AgentGradle, layers: []string{"busybox", "jdk", "gradle", "agent"},
+			cfg: v1.Config{Entrypoint: []string{"/usr/local/bin/agent-check", "gradle"}, Env: []string{"JAVA_HOME=" + JavaHome}}},
 		{ref: Python, layers: []string{"busybox", "python"}, cfg: sh},
 		{ref: AgentPython, layers: []string{"busybox", "python", "agent"},
 			cfg: v1.Config{Entrypoint: []string{"/usr/local/bin/agent-check", "pip"}}},
