@@ -532,12 +532,16 @@ func waitForTermination(ctx context.Context, cs kubernetes.Interface, ns, job, c
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
 	start := time.Now()
+	const noPod = "waiting for the Job controller to create a pod"
+	state := noPod
 	for {
 		pods, err := jobPods(ctx, cs, ns, job)
 		if err != nil && ctx.Err() == nil && !nearDeadline(ctx) {
 			return corev1.Pod{}, nil, fmt.Errorf("list pods of job %s/%s: %w", ns, job, err)
 		}
-		state := "waiting for the Job controller to create a pod"
+		if err == nil && len(pods) == 0 {
+			state = noPod
+		} // a list refused at the deadline keeps the last state it saw
 		for _, p := range pods {
 			state = podState(p)
 			for _, c := range p.Status.ContainerStatuses {
