@@ -15,7 +15,9 @@ package scripts
 // the used ones. Without the mark (npm with a lockfile that has resolved
 // and integrity reads content by digest and rewrites no index bucket; go
 // never rewrites a fetched module) the used entries are the oldest and go
-// first.
+// first. The npm test also installs through a registry mirror on
+// 127.0.0.1 (npm_config_registry): npm keys its buckets by the mirror's
+// url, and the mark must compute the same.
 //
 // testdata/storeuse: npm-{used,unused} lockfiles written by npm 11.19.1
 // (`npm install --package-lock-only --omit-lockfile-registry-resolved=false`),
@@ -26,10 +28,14 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode"
@@ -48,11 +54,25 @@ func storeUseProject(t *testing.T, base, name, clone string) string {
 	return repo
 }
 
-// npmLockEntries: the _cacache files of a lockfile's packages, computed
-// here independently of the script: index-v5/<sha256 of
-// "make-fetch-happen:request-cache:<resolved>" split 2/2/rest> and
-// content-v2/<algo>/<hex of the integrity digest split 2/2/rest>.
-func npmLockEntries(t *testing.T, cacache, lockfile string) []string {
+// The _cacache layout, computed here independently of the script:
+// index-v5/<sha256 of "make-fetch-happen:request-cache:<url>" split
+// 2/2/rest> and content-v2/<algo>/<hex of the integrity digest split
+// 2/2/rest>.
+func cacacheSplit(h string) string { return filepath.Join(h[:2], h[2:4], h[4:]) }
+
+func npmBucket(cacache, u string) string {
+	sum := sha256.Sum256([]byte("make-fetch-happen:request-cache:" + u))
+	return filepath.Join(cacache, "index-v5", cacacheSplit(hex.EncodeToString(sum[:])))
+}
+
+type npmLockPackage struct{ resolved, algo, hex string }
+
+func (p npmLockPackage) content(cacache string) string {
+	return filepath.Join(cacache, "content-v2", p.algo, cacacheSplit(p.hex))
+}
+
+// npmLockPackages: the packages of a lockfile (all with resolved and integrity).
+func npmLockPackages(t *testing.T, lockfile string) []npmLockPackage {
 	t.Helper()
 	data, err := os.ReadFile(lockfile)
 	if err != nil {
@@ -67,8 +87,7 @@ func npmLockEntries(t *testing.T, cacache, lockfile string) []string {
 	if err := json.Unmarshal(data, &lock); err != nil {
 		t.Fatal(err)
 	}
-	split := func(h string) string { return filepath.Join(h[:2], h[2:4], h[4:]) }
-	var out []string
+	var out []npmLockPackage
 	for k, p := range lock.Packages {
 		if k == "" {
 			continue
@@ -76,14 +95,22 @@ func npmLockEntries(t *testing.T, cacache, lockfile string) []string {
 		if p.Resolved == "" || p.Integrity == "" {
 			t.Fatalf("%s: package %s has no resolved or integrity", lockfile, k)
 		}
-		sum := sha256.Sum256([]byte("make-fetch-happen:request-cache:" + p.Resolved))
-		out = append(out, filepath.Join(cacache, "index-v5", split(hex.EncodeToString(sum[:]))))
 		algo, b64, _ := strings.Cut(p.Integrity, "-")
 		raw, err := base64.StdEncoding.DecodeString(b64)
 		if err != nil {
 			t.Fatalf("integrity %q: %v", p.Integrity, err)
 		}
-		out = append(out, filepath.Join(cacache, "content-v2", algo, split(hex.EncodeToString(raw))))
+		out = append(out, npmLockPackage{p.Resolved, algo, hex.EncodeToString(raw)})
+	}
+	return out
+}
+
+// npmLockEntries: the index bucket and content file of each package.
+func npmLockEntries(t *testing.T, cacache, lockfile string) []string {
+	t.Helper()
+	var out []string
+	for _, p := range npmLockPackages(t, lockfile) {
+		out = append(out, npmBucket(cacache, p.resolved), p.content(cacache))
 	}
 	return out
 }
@@ -222,7 +249,7 @@ func trimAndCheck(t *testing.T, sh ecoShell, root string, used, unused []string)
 }
 
 // TestStoreUseNpmWarmInstallMarksWhatItUsed: real npm (registry), the npm
-// setup under dash and busybox.
+// setup under dash and busybox, then through a mirror (dash).
 func TestStoreUseNpmWarmInstallMarksWhatItUsed(t *testing.T) {
 	shells := ecoShells(t)
 	base := ecoTempDir(t)
@@ -257,6 +284,59 @@ func TestStoreUseNpmWarmInstallMarksWhatItUsed(t *testing.T) {
 			trimAndCheck(t, sh, root, used, unused)
 		})
 	}
+
+	// A mirror: npm requests a registry.npmjs.org "resolved" from the
+	// configured registry (replace-registry-host), so its index buckets are
+	// keyed by the mirror's url; the mark must compute the same. The mirror
+	// on 127.0.0.1 serves the tarballs npm fetched above (content-v2 holds
+	// them byte for byte).
+	t.Run("mirror", func(t *testing.T) {
+		sh := shells[0]
+		lock := filepath.Join("testdata", "storeuse", "npm-used", "package-lock.json")
+		tarballs := map[string]string{} // url path -> content file
+		for _, e := range npmLockPackages(t, lock) {
+			u, err := url.Parse(e.resolved)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tarballs[u.Path] = e.content(filepath.Join(seed, "store", "_cacache"))
+		}
+		var hits atomic.Int64
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			f, ok := tarballs[r.URL.Path]
+			if !ok {
+				http.NotFound(w, r)
+				return
+			}
+			hits.Add(1)
+			http.ServeFile(w, r, f)
+		}))
+		defer srv.Close()
+		root := filepath.Join(base, "cache-mirror")
+		reg := "npm_config_registry=" + srv.URL + "/"
+		repo := storeUseProject(t, base, "npm-used", "mirror-cold")
+		r := ecoNpmRun(t, sh, base, repo, root, "PREWARM_SNAPSHOTS=false", reg)
+		ecoWantResult(t, sh, r, ecoOK(t, sh, r), "cold")
+		if hits.Load() != int64(len(tarballs)) {
+			t.Fatalf("the mirror served %d tarballs, want %d", hits.Load(), len(tarballs))
+		}
+		cc := filepath.Join(root, "store", "_cacache")
+		var buckets []string
+		for _, e := range npmLockPackages(t, lock) {
+			u, _ := url.Parse(e.resolved)
+			b := npmBucket(cc, srv.URL+u.Path)
+			if !exists(b) {
+				t.Fatalf("npm did not write the mirror's bucket %s for %s", b, srv.URL+u.Path)
+			}
+			buckets = append(buckets, b)
+		}
+		ageAll(t, cc, storeUseOld)
+		start := time.Now()
+		repo = storeUseProject(t, base, "npm-used", "mirror-warm")
+		r = ecoNpmRun(t, sh, base, repo, root, "PREWARM_SNAPSHOTS=false", reg)
+		ecoWantResult(t, sh, r, ecoOK(t, sh, r), "warm")
+		wantMarked(t, "mirror bucket", buckets, start)
+	})
 }
 
 // TestStoreUseGomodWarmInstallMarksWhatItUsed: real go (module proxy), the
