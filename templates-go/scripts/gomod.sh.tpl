@@ -64,6 +64,46 @@ case " $GOFLAGS " in
 esac
 export GOMODCACHE GOCACHE GOFLAGS
 
+# pw_go_mark_used: sets the mtime of the module cache entries this
+# workdir's go.sum (and go.work.sum) names to now: the download files
+# (cache/download/<path>/@v/<version>.{info,mod,zip,ziphash}) and the
+# extracted module directory (<path>@<version>, dated by its own mtime).
+# go never rewrites these once fetched, so without this their mtime is the
+# fetch time and the pruner (oldest mtime first) would trim a module every
+# warm install reads before one fetched yesterday and never used again.
+# Paths are escaped as Go escapes them (an upper-case letter becomes "!"
+# and the letter in lower case). One awk pass and one touch per ~thousand
+# names (xargs); relative to GOMODCACHE so no name needs quoting; a name
+# with other characters or a ".." is skipped. Never fails the setup.
+pw_go_mark_used() {
+  local f
+  set --
+  for f in go.sum go.work.sum; do
+    [ -f "$f" ] && set -- "$@" "$PWD/$f"
+  done
+  [ $# -gt 0 ] || return 0
+  # shellcheck disable=SC2016 # awk's $1, $2
+  (cd "$GOMODCACHE" 2>/dev/null && awk '
+    NF >= 2 {
+      v = $2
+      sub(/\/go\.mod$/, "", v)
+      s = $1 "@" v
+      if (s ~ /[^A-Za-z0-9._~+\/@-]/ || s ~ /(^|\/)\.\.(\/|@|$)/ || s ~ /^\//) next
+      gsub(/[ABCDEFGHIJKLMNOPQRSTUVWXYZ]/, "!&", s)
+      s = tolower(s)
+      if (s in seen) next
+      seen[s] = 1
+      i = index(s, "@")
+      d = "cache/download/" substr(s, 1, i - 1) "/@v/" substr(s, i + 1)
+      print s
+      print d ".info"
+      print d ".mod"
+      print d ".zip"
+      print d ".ziphash"
+    }' "$@" | xargs touch -c) 2>/dev/null || :
+  return 0
+}
+
 pw_go_workdir() {
   local files f gover key state result rc prebuild
   [ -f go.mod ] || pw_die "workdir '$PW_WORKDIR' has no go.mod"
@@ -95,6 +135,9 @@ pw_go_workdir() {
     pw_warn "prebuild ($PREWARM_PREBUILD) failed (exit $rc) in workdir '$PW_WORKDIR'; the module cache is ready, the build cache is partial"
     prebuild=failed
   fi
+  # mtime = last use for the modules this workdir used (shared cache only;
+  # GOCACHE: go refreshes the mtime of the entries it uses itself)
+  if [ "$PW_WRITABLE" = yes ]; then pw_go_mark_used; fi
   pw_summary gomod "$key" "$result" "prebuild=$prebuild"
   pw_record_use "$key" "$GOMODCACHE" "$GOCACHE"
 }

@@ -31,14 +31,20 @@ What it does, in this order:
      names in its "stores=" line, and its last use is the newest such
      record's mtime. Stores no record names are never touched (cargo, maven
      and gradle publish generations instead). Within a store, entries go
-     oldest mtime first; neither order reads atime (noatime mounts):
+     oldest mtime first, and an entry's mtime is its last use: go
+     refreshes the mtime of the GOCACHE entries it uses (hourly), and the
+     setups set the mtime of the entries their install used, which the
+     tools never rewrite once fetched (npm.sh pw_npm_mark_used: the index
+     bucket and content of each package of the lockfile; gomod.sh
+     pw_go_mark_used: each go.sum module's download files and extracted
+     directory); pip's cache keeps the time an entry was fetched (its keys
+     are request URLs the requirements do not hold). Neither order reads
+     atime (noatime mounts):
        - an entry is a file (pip http/wheels, GOCACHE: each file stands
          alone, a missing one is a cache miss the tool fetches or builds
          again), or a file and its FILE.body
          (pip's http-v2 keeps a response's body apart and reads metadata
          without its body as an empty response: the metadata goes first);
-         GOCACHE refreshes the mtime of the entries it uses (hourly), for
-         the write-once stores the mtime is when the entry was fetched;
        - in the npm cache (_cacache) an entry is an index bucket and the
          content only it names, the bucket removed first: npm fails on an
          index entry whose content is gone (pw_prune_cacache_units);

@@ -523,6 +523,46 @@ case " $GOFLAGS " in
 esac
 export GOMODCACHE GOCACHE GOFLAGS
 
+# pw_go_mark_used: sets the mtime of the module cache entries this
+# workdir's go.sum (and go.work.sum) names to now: the download files
+# (cache/download/<path>/@v/<version>.{info,mod,zip,ziphash}) and the
+# extracted module directory (<path>@<version>, dated by its own mtime).
+# go never rewrites these once fetched, so without this their mtime is the
+# fetch time and the pruner (oldest mtime first) would trim a module every
+# warm install reads before one fetched yesterday and never used again.
+# Paths are escaped as Go escapes them (an upper-case letter becomes "!"
+# and the letter in lower case). One awk pass and one touch per ~thousand
+# names (xargs); relative to GOMODCACHE so no name needs quoting; a name
+# with other characters or a ".." is skipped. Never fails the setup.
+pw_go_mark_used() {
+  local f
+  set --
+  for f in go.sum go.work.sum; do
+    [ -f "$f" ] && set -- "$@" "$PWD/$f"
+  done
+  [ $# -gt 0 ] || return 0
+  # shellcheck disable=SC2016 # awk's $1, $2
+  (cd "$GOMODCACHE" 2>/dev/null && awk '
+    NF >= 2 {
+      v = $2
+      sub(/\/go\.mod$/, "", v)
+      s = $1 "@" v
+      if (s ~ /[^A-Za-z0-9._~+\/@-]/ || s ~ /(^|\/)\.\.(\/|@|$)/ || s ~ /^\//) next
+      gsub(/[ABCDEFGHIJKLMNOPQRSTUVWXYZ]/, "!&", s)
+      s = tolower(s)
+      if (s in seen) next
+      seen[s] = 1
+      i = index(s, "@")
+      d = "cache/download/" substr(s, 1, i - 1) "/@v/" substr(s, i + 1)
+      print s
+      print d ".info"
+      print d ".mod"
+      print d ".zip"
+      print d ".ziphash"
+    }' "$@" | xargs touch -c) 2>/dev/null || :
+  return 0
+}
+
 pw_go_workdir() {
   local files f gover key state result rc prebuild
   [ -f go.mod ] || pw_die "workdir '$PW_WORKDIR' has no go.mod"
@@ -554,6 +594,9 @@ pw_go_workdir() {
     pw_warn "prebuild ($PREWARM_PREBUILD) failed (exit $rc) in workdir '$PW_WORKDIR'; the module cache is ready, the build cache is partial"
     prebuild=failed
   fi
+  # mtime = last use for the modules this workdir used (shared cache only;
+  # GOCACHE: go refreshes the mtime of the entries it uses itself)
+  if [ "$PW_WRITABLE" = yes ]; then pw_go_mark_used; fi
   pw_summary gomod "$key" "$result" "prebuild=$prebuild"
   pw_record_use "$key" "$GOMODCACHE" "$GOCACHE"
 }
@@ -2193,12 +2236,83 @@ console.log("node=" + process.version + " npm=" + v);' "$(command -v npm)" 2>/de
     pw_npm_install "$pm" "$@" || rc=$?
   fi
   [ "$rc" -eq 0 ] || pw_die "$pm install failed (exit $rc) in workdir '$PW_WORKDIR'"
+  # mtime = last use for the store entries this install used (shared store only)
+  if [ "$pm" = npm ] && [ "$PW_WRITABLE" = yes ] && pw_under_cache "$npm_config_cache"; then
+    # shellcheck disable=SC2086 # $files holds plain lockfile names
+    pw_npm_mark_used $files
+  fi
 
   # Yarn PnP leaves no node_modules; publish skips a missing tree.
   pw_snapshot_publish "$key" node_modules
   count=$(pw_npm_count)
   pw_summary npm "$key" "$result" "pm=$pm" ${count:+"packages=$count"}
   pw_record_use "$key" "$statedir"
+}
+
+# pw_npm_mark_used LOCKFILE...: sets the mtime of the npm cache (_cacache)
+# entries the lockfiles name to now, so the pruner (oldest mtime first)
+# dates them by their last use. npm reads a package whose lockfile entry
+# has resolved and integrity straight from content-v2 by digest and
+# rewrites no index bucket, so without this a bucket's mtime is the fetch
+# time. One node process (the image has node): per package, the content
+# files of its integrity (content-v2/<algo>/<hex split 2/2/rest>) and the
+# index bucket of its tarball request (index-v5/<sha256 of
+# "make-fetch-happen:request-cache:<url>" split 2/2/rest>), the url as npm
+# requests it: resolved, or, when registry.npmjs.org, the same path on the
+# configured registry (npm's replace-registry-host default). A lockfile
+# without resolved (omit-lockfile-registry-resolved) makes npm fetch the
+# packument and the conventional tarball url and caches the tarball again
+# as "pacote:tarball:<name>@<version>", buckets npm rewrites itself; they
+# are marked too. The registry: npm_config_registry, else a
+# registry= line of the project, user or global npmrc. Links and bundled
+# packages are never fetched. pnpm and yarn stores are removed whole by the
+# pruner: nothing to mark. Never fails the setup.
+pw_npm_mark_used() {
+  node -e 'const fs = require("fs"), path = require("path"), crypto = require("crypto"), url = require("url");
+const cc = process.argv[1], env = process.env, now = new Date(), seen = new Set();
+const touch = (p) => { if (p && !seen.has(p)) { seen.add(p); try { fs.utimesSync(p, now, now); } catch (e) {} } };
+const seg = (h) => [h.slice(0, 2), h.slice(2, 4), h.slice(4)];
+const bkey = (k) => path.join(cc, "index-v5", ...seg(crypto.createHash("sha256").update(k).digest("hex")));
+const bucket = (u) => { try {
+  return bkey("make-fetch-happen:request-cache:" + url.format(new URL(u), { auth: false, fragment: false, search: true, unicode: false }));
+} catch (e) { return null; } };
+let reg = env.npm_config_registry || env.NPM_CONFIG_REGISTRY;
+for (const f of [".npmrc", env.npm_config_userconfig || env.NPM_CONFIG_USERCONFIG || path.join(env.HOME || "/", ".npmrc"),
+  env.npm_config_globalconfig || env.NPM_CONFIG_GLOBALCONFIG || path.join(path.dirname(path.dirname(process.execPath)), "etc", "npmrc")]) {
+  if (reg) break;
+  try { const m = /^[ \t]*registry[ \t]*=[ \t]*(\S+)/m.exec(fs.readFileSync(f, "utf8")); if (m) reg = m[1].replace(/\$\{(\w+)\}/g, (_, v) => env[v] || ""); } catch (e) {}
+}
+reg = reg || "https://registry.npmjs.org/";
+const mark = (name, p) => {
+  if (!p || p.link || p.inBundle) return;
+  for (const sri of String(p.integrity || "").split(/\s+/)) {
+    const m = /^(sha\d+)-([A-Za-z0-9+\/=]+)/.exec(sri);
+    if (m) touch(path.join(cc, "content-v2", m[1], ...seg(Buffer.from(m[2], "base64").toString("hex"))));
+  }
+  let r = p.resolved;
+  if (!r && name && p.version) {
+    touch(bucket(reg.replace(/\/+$/, "") + "/" + name.replace("/", "%2f")));
+    touch(bkey("pacote:tarball:" + name + "@" + p.version));
+    r = "https://registry.npmjs.org/" + name + "/-/" + name.replace(/^@[^\/]+\//, "") + "-" + p.version + ".tgz";
+  }
+  if (!/^https?:/.test(r || "")) return;
+  touch(bucket(r));
+  try { if (new URL(r).host === "registry.npmjs.org") touch(bucket(new URL(new URL(r).pathname, reg).href)); } catch (e) {}
+};
+for (const f of process.argv.slice(2)) {
+  let j;
+  try { j = JSON.parse(fs.readFileSync(f, "utf8")); } catch (e) { continue; }
+  if (j.packages) {
+    for (const [k, p] of Object.entries(j.packages)) {
+      const i = k.lastIndexOf("node_modules/");
+      if (i >= 0) mark(p.name || k.slice(i + 13), p);
+    }
+  } else {
+    const walk = (d) => { for (const [n, p] of Object.entries(d || {})) { mark(n, p); walk(p && p.dependencies); } };
+    walk(j.dependencies);
+  }
+}' "$npm_config_cache/_cacache" "$@" 2>/dev/null || :
+  return 0
 }
 
 # pw_npm_install PM ARGS...: one install with the current store settings.
@@ -2444,14 +2558,20 @@ What it does, in this order:
      names in its "stores=" line, and its last use is the newest such
      record's mtime. Stores no record names are never touched (cargo, maven
      and gradle publish generations instead). Within a store, entries go
-     oldest mtime first; neither order reads atime (noatime mounts):
+     oldest mtime first, and an entry's mtime is its last use: go
+     refreshes the mtime of the GOCACHE entries it uses (hourly), and the
+     setups set the mtime of the entries their install used, which the
+     tools never rewrite once fetched (npm.sh pw_npm_mark_used: the index
+     bucket and content of each package of the lockfile; gomod.sh
+     pw_go_mark_used: each go.sum module's download files and extracted
+     directory); pip's cache keeps the time an entry was fetched (its keys
+     are request URLs the requirements do not hold). Neither order reads
+     atime (noatime mounts):
        - an entry is a file (pip http/wheels, GOCACHE: each file stands
          alone, a missing one is a cache miss the tool fetches or builds
          again), or a file and its FILE.body
          (pip's http-v2 keeps a response's body apart and reads metadata
          without its body as an empty response: the metadata goes first);
-         GOCACHE refreshes the mtime of the entries it uses (hourly), for
-         the write-once stores the mtime is when the entry was fetched;
        - in the npm cache (_cacache) an entry is an index bucket and the
          content only it names, the bucket removed first: npm fails on an
          index entry whose content is gone (pw_prune_cacache_units);

@@ -1,0 +1,5 @@
+package main
+
+import _ "github.com/BurntSushi/toml"
+
+func main() {}
