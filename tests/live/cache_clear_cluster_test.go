@@ -180,22 +180,9 @@ func TestCacheClusterWayClearAndInvalidate(t *testing.T) {
 
 	// 4. what the stand-in saw: restricted pod, PVCs read-write, the
 	// setups' UID and fsGroup, no token, no retries
-	jobs, errs := node.seen()
-	if len(errs) > 0 {
-		t.Fatalf("the Job's pod was refused or could not be updated: %v", errs)
-	}
-	if len(jobs) != 3 {
-		t.Fatalf("%d Jobs, want 3", len(jobs))
-	}
+	jobs := node.seenJobs(t, 3)
 	spec := jobs[2].Spec.Template.Spec
-	var claims []string
-	for _, v := range spec.Volumes {
-		claims = append(claims, v.PersistentVolumeClaim.ClaimName)
-		if v.PersistentVolumeClaim.ReadOnly {
-			t.Errorf("volume %s is read-only", v.Name)
-		}
-	}
-	if got := strings.Join(claims, " "); got != goPVC+" "+npmPVC {
+	if got := mountedClaims(t, spec, false); got != goPVC+" "+npmPVC {
 		t.Errorf("claims %s", got)
 	}
 	psc := spec.SecurityContext

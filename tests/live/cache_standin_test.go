@@ -14,6 +14,7 @@ package live
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -113,11 +114,37 @@ func (n *jobStandIn) setHold() {
 	n.mu.Unlock()
 }
 
-// seen is a copy of the Jobs and errors recorded so far.
-func (n *jobStandIn) seen() ([]*batchv1.Job, []error) {
+// seenJobs fails t when the stand-in met an error (the Job's pod refused
+// or not updated) or saw other than want Jobs; it returns the Jobs.
+func (n *jobStandIn) seenJobs(t *testing.T, want int) []*batchv1.Job {
+	t.Helper()
 	n.mu.Lock()
-	defer n.mu.Unlock()
-	return append([]*batchv1.Job{}, n.jobs...), append([]error{}, n.errs...)
+	jobs, errs := append([]*batchv1.Job{}, n.jobs...), append([]error{}, n.errs...)
+	n.mu.Unlock()
+	if len(errs) > 0 {
+		t.Fatalf("the Job's pod was refused or could not be updated: %v", errs)
+	}
+	if len(jobs) != want {
+		t.Fatalf("%d Jobs, want %d", len(jobs), want)
+	}
+	return jobs
+}
+
+// mountedClaims is the claims spec mounts, space-separated; each one
+// mounted otherwise than readOnly fails t.
+func mountedClaims(t *testing.T, spec corev1.PodSpec, readOnly bool) string {
+	t.Helper()
+	var claims []string
+	for _, v := range spec.Volumes {
+		claims = append(claims, v.PersistentVolumeClaim.ClaimName)
+		switch ro := v.PersistentVolumeClaim.ReadOnly; {
+		case ro && !readOnly:
+			t.Errorf("volume %s is read-only", v.Name)
+		case !ro && readOnly:
+			t.Errorf("volume %s is not read-only", v.Name)
+		}
+	}
+	return strings.Join(claims, " ")
 }
 
 func (n *jobStandIn) fail(err error) {
