@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -389,13 +388,10 @@ func scrapeUntil(t *testing.T, base string, exited <-chan error, stderr *bytes.B
 			t.Fatalf("exporter exited: %v\n%s", err, stderr.String())
 		default:
 		}
-		if resp, err := http.Get(base + "/healthz"); err == nil {
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				last, _, lastErr = scrape.Metrics(base + "/metrics")
-				if lastErr == nil && ok(last) {
-					return last
-				}
+		if scrape.Ready(base+"/healthz") == nil {
+			last, _, lastErr = scrape.Metrics(base + "/metrics")
+			if lastErr == nil && ok(last) {
+				return last
 			}
 		}
 		time.Sleep(200 * time.Millisecond)

@@ -14,6 +14,20 @@ import (
 	"github.com/prometheus/common/model"
 )
 
+// Ready GETs url (the exporter's /healthz: 200 once its informer synced)
+// and says why it is not ready: the request's error or the status.
+func Ready(url string) error {
+	resp, err := http.Get(url)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s", url, resp.Status)
+	}
+	return nil
+}
+
 // Metrics GETs url and parses the body as the Prometheus text format. It
 // returns the body too (to print or compare); the error names what failed:
 // the request, the read or the parse.
