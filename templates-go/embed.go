@@ -73,12 +73,19 @@ func Parse() (*template.Template, error) {
 var parsed = sync.OnceValues(Parse)
 
 // Execute renders the named define block. A template's `fail` comes back
-// as a *Failure (see Message).
+// as a *Failure (see Message). Every Go caller (pkg/presets, pkg/podtemplate,
+// ...) renders through it or ExecuteJSON.
 func Execute(name string, data any) (string, error) {
 	t, err := parsed()
 	if err != nil {
 		return "", err
 	}
+	return execute(t, name, data)
+}
+
+// execute renders the define block name of t with data, after checking that
+// it exists so a missing block gives a clear error.
+func execute(t *template.Template, name string, data any) (string, error) {
 	if t.Lookup(name) == nil {
 		return "", fmt.Errorf("template %q is not defined in templates-go", name)
 	}

@@ -13,7 +13,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/prewarm-dev/prewarm/pkg/cache"
 	"github.com/prewarm-dev/prewarm/pkg/chartrender"
@@ -56,9 +55,7 @@ func (c *clusterFlags) client() (kubernetes.Interface, error) {
 	if c.timeout <= 0 {
 		return nil, fmt.Errorf("--timeout %s must be positive", c.timeout)
 	}
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	rules.ExplicitPath = c.kubeconfig
-	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: c.context}).ClientConfig()
+	cfg, err := clientConfig(c.kubeconfig, c.context, "").ClientConfig()
 	if err != nil {
 		return nil, fmt.Errorf("kubeconfig: %w", err)
 	}

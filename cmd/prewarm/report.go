@@ -35,15 +35,23 @@ func (k *kubeFlags) add(fs *pflag.FlagSet, nsUsage string) {
 	fs.StringVarP(&k.namespace, "namespace", "n", "", nsUsage)
 }
 
+// clientConfig loads a client configuration as kubectl does: kubeconfig,
+// else $KUBECONFIG, else ~/.kube/config, else the in-cluster service
+// account; kubeContext and namespace override the kubeconfig's when set.
+// report, exporter and the cluster way of cache all connect through it.
+func clientConfig(kubeconfig, kubeContext, namespace string) clientcmd.ClientConfig {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = kubeconfig
+	overrides := &clientcmd.ConfigOverrides{CurrentContext: kubeContext}
+	if namespace != "" {
+		overrides.Context.Namespace = namespace
+	}
+	return clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
+}
+
 // client returns a clientset and the namespace: -n, else the context's.
 func (k *kubeFlags) client() (kubernetes.Interface, string, error) {
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	rules.ExplicitPath = k.kubeconfig
-	overrides := &clientcmd.ConfigOverrides{CurrentContext: k.context}
-	if k.namespace != "" {
-		overrides.Context.Namespace = k.namespace
-	}
-	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
+	cc := clientConfig(k.kubeconfig, k.context, k.namespace)
 	cfg, err := cc.ClientConfig()
 	if err != nil {
 		return nil, "", fmt.Errorf("cannot load a kubeconfig: %w", err)

@@ -29,6 +29,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
+	"github.com/prewarm-dev/prewarm/pkg/internal/restricted"
 )
 
 type fuzzPodInput struct {
@@ -168,7 +169,7 @@ func checkRender(t *testing.T, in fuzzPodInput, ref map[string][]string) {
 		t.Fatalf("want exactly the agent container, got %d", len(pod.Containers))
 	}
 	for _, c := range append(append([]corev1.Container{}, pod.InitContainers...), pod.Containers...) {
-		if msg := restrictedProblem(c.SecurityContext); msg != "" {
+		if msg := restricted.Problem(c.SecurityContext); msg != "" {
 			t.Errorf("container %s: %s", c.Name, msg)
 		}
 		if want, builtin := ref[c.Name]; builtin && !reflect.DeepEqual(c.Command, want) {
@@ -236,27 +237,6 @@ func checkRender(t *testing.T, in fuzzPodInput, ref map[string][]string) {
 			}
 		}
 	}
-}
-
-// restrictedProblem says what keeps sc from Pod Security "restricted".
-func restrictedProblem(sc *corev1.SecurityContext) string {
-	switch {
-	case sc == nil:
-		return "no securityContext"
-	case sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot:
-		return "runAsNonRoot is not true"
-	case sc.RunAsUser == nil || *sc.RunAsUser == 0:
-		return "runAsUser is unset or 0"
-	case sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation:
-		return "allowPrivilegeEscalation is not false"
-	case sc.Privileged != nil && *sc.Privileged:
-		return "privileged"
-	case sc.Capabilities == nil || len(sc.Capabilities.Drop) != 1 || sc.Capabilities.Drop[0] != "ALL" || len(sc.Capabilities.Add) > 0:
-		return "capabilities are not exactly drop [ALL]"
-	case sc.SeccompProfile == nil || sc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault:
-		return "seccompProfile is not RuntimeDefault"
-	}
-	return ""
 }
 
 // Regression (pkg/api/v1alpha2 ReservedContainerNames vs pkg/podtemplate

@@ -19,7 +19,7 @@ type applyCase struct {
 
 func TestApply(t *testing.T) {
 	for _, file := range cases(t, "apply") {
-		name := strings.TrimSuffix(strings.TrimPrefix(file, "testdata/apply/"), ".yaml")
+		name := caseName(file)
 		t.Run(name, func(t *testing.T) {
 			var c applyCase
 			readYAML(t, file, &c)

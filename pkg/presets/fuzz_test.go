@@ -30,6 +30,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
+	"github.com/prewarm-dev/prewarm/pkg/internal/restricted"
 	"github.com/prewarm-dev/prewarm/pkg/podtemplate"
 )
 
@@ -138,13 +139,8 @@ func checkOptions(t *testing.T, name string, o Options) {
 		t.Fatalf("Render of the applied Workspace: %v", err)
 	}
 	pod := job.Spec.Template.Spec
-	for _, c := range append(append([]corev1.Container{}, pod.InitContainers...), pod.Containers...) {
-		sc := c.SecurityContext
-		if sc == nil || sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot || sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation ||
-			sc.Capabilities == nil || !reflect.DeepEqual(sc.Capabilities.Drop, []corev1.Capability{"ALL"}) ||
-			sc.SeccompProfile == nil || sc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
-			t.Errorf("container %s is not restricted: %+v", c.Name, sc)
-		}
+	for _, p := range restricted.Problems(pod) {
+		t.Errorf("not restricted: %s", p)
 	}
 }
 

@@ -66,6 +66,9 @@ func cases(t *testing.T, dir string) []string {
 	return out
 }
 
+// caseName names a case file of cases: its base name without .yaml.
+func caseName(file string) string { return strings.TrimSuffix(filepath.Base(file), ".yaml") }
+
 // golden compares got with the YAML golden file (or rewrites it with
 // -update) by decoding the golden into a value of the same type.
 func golden[T any](t *testing.T, file string, got T) {

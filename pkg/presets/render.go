@@ -1,13 +1,8 @@
 package presets
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
-	"sync"
-	"text/template"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -40,48 +35,11 @@ type Defaults struct {
 	SecretMountPath string `json:"secretMountPath"`
 }
 
-// parsed holds the embedded templates; they never change at run time.
-var parsed = sync.OnceValues(templatesgo.Parse)
-
-// execute renders the define block name with data, after checking that it
-// exists so a missing template gives a clear error.
-func execute(t *template.Template, name string, data any) (string, error) {
-	if t.Lookup(name) == nil {
-		return "", fmt.Errorf("template %q is not defined in templates-go", name)
-	}
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, name, data); err != nil {
-		return "", fmt.Errorf("render %s: %w", name, err)
-	}
-	return buf.String(), nil
-}
-
-// decodeStrict decodes JSON into v, refusing unknown fields and trailing data.
-func decodeStrict(data string, v any) error {
-	dec := json.NewDecoder(strings.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if dec.More() {
-		return fmt.Errorf("unexpected data after the JSON value")
-	}
-	return nil
-}
-
 // AllDefaults returns the defaults of every preset.
 func AllDefaults() (map[string]Defaults, error) {
-	t, err := parsed()
-	if err != nil {
-		return nil, err
-	}
-	out, err := execute(t, "prewarm.preset.defaults", map[string]any{})
-	if err != nil {
-		return nil, err
-	}
 	var d map[string]Defaults
-	if err := decodeStrict(out, &d); err != nil {
-		return nil, fmt.Errorf("decode prewarm.preset.defaults: %w", err)
+	if err := templatesgo.ExecuteJSON("prewarm.preset.defaults", map[string]any{}, &d); err != nil {
+		return nil, err
 	}
 	return d, nil
 }
@@ -110,11 +68,7 @@ func Script(name string) (string, error) {
 	if !Known(name) {
 		return "", unknownPreset(name)
 	}
-	t, err := parsed()
-	if err != nil {
-		return "", err
-	}
-	return execute(t, scriptName(name), map[string]any{})
+	return templatesgo.Execute(scriptName(name), map[string]any{})
 }
 
 // Render validates o and renders "prewarm.preset.<name>" into Workspace
@@ -123,15 +77,9 @@ func Render(name string, o Options) (Additions, error) {
 	if errs := o.Validate(name, field.NewPath("presets", name)); len(errs) > 0 {
 		return Additions{}, errors.New(v1alpha2.FormatInvalid("presets."+name, errs))
 	}
-	t, err := parsed()
-	if err != nil {
-		return Additions{}, err
-	}
-	data, err := toData(o)
-	if err != nil {
-		return Additions{}, err
-	}
-	out, err := execute(t, "prewarm.preset."+name, data)
+	// o reaches the template as the plain map Helm would give it
+	var a Additions
+	err := templatesgo.ExecuteJSON("prewarm.preset."+name, o, &a)
 	var failure *templatesgo.Failure
 	if errors.As(err, &failure) {
 		return Additions{}, failure // the template's own message, as the charts print it
@@ -139,22 +87,5 @@ func Render(name string, o Options) (Additions, error) {
 	if err != nil {
 		return Additions{}, fmt.Errorf("preset %s: %w", name, err)
 	}
-	var a Additions
-	if err := decodeStrict(out, &a); err != nil {
-		return Additions{}, fmt.Errorf("preset %s: decode rendered JSON: %w", name, err)
-	}
 	return a, nil
-}
-
-// toData turns Options into the plain map the templates (and Helm) see.
-func toData(o Options) (map[string]any, error) {
-	raw, err := json.Marshal(o)
-	if err != nil {
-		return nil, err
-	}
-	data := map[string]any{}
-	if err := json.Unmarshal(raw, &data); err != nil {
-		return nil, err
-	}
-	return data, nil
 }

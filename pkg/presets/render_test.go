@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
-	"text/template"
 )
 
 // renderCase is testdata/render/<case>.yaml; the expected additions are in
@@ -18,7 +17,7 @@ type renderCase struct {
 
 func TestRender(t *testing.T) {
 	for _, file := range cases(t, "render") {
-		name := strings.TrimSuffix(strings.TrimPrefix(file, "testdata/render/"), ".yaml")
+		name := caseName(file)
 		t.Run(name, func(t *testing.T) {
 			var c renderCase
 			readYAML(t, file, &c)
@@ -103,14 +102,6 @@ func TestScripts(t *testing.T) {
 	}
 	if _, err := Script("bundler"); err == nil || !strings.Contains(err.Error(), "npm, pip, gomod, cargo, maven, gradle") {
 		t.Errorf("Script(bundler) = %v, want an error listing the presets", err)
-	}
-}
-
-// TestMissingScriptError executes a template set that lacks the script.
-func TestMissingScriptError(t *testing.T) {
-	_, err := execute(template.New("empty"), scriptName("npm"), map[string]any{})
-	if err == nil || !strings.Contains(err.Error(), `template "prewarm.script.npm" is not defined`) {
-		t.Errorf("execute without the script = %v, want a clear missing-define error", err)
 	}
 }
 

@@ -3,7 +3,6 @@ package presets
 import (
 	"encoding/json"
 	"regexp"
-	"strings"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -27,7 +26,7 @@ func TestValidate(t *testing.T) {
 		}
 		readYAML(t, file, &doc)
 		for _, c := range doc.Cases {
-			t.Run(strings.TrimSuffix(strings.TrimPrefix(file, "testdata/validate/"), ".yaml")+"/"+c.Name, func(t *testing.T) {
+			t.Run(caseName(file)+"/"+c.Name, func(t *testing.T) {
 				runValidateCase(t, c)
 			})
 		}

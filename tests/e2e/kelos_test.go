@@ -10,8 +10,6 @@ package e2e
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -19,7 +17,6 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apiextclient "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -28,9 +25,8 @@ import (
 
 	"github.com/prewarm-dev/prewarm/tests/images"
 	"github.com/prewarm-dev/prewarm/tests/internal/cluster"
+	"github.com/prewarm-dev/prewarm/tests/internal/fixtures"
 )
-
-const kelosData = "../testdata/kelos"
 
 // The images and clone URLs Kelos' Jobs name (testdata/kelos/jobs), swapped
 // for the local ones.
@@ -117,13 +113,9 @@ func TestKelosAdmissionColdThenWarm(t *testing.T) {
 // Kelos leaves it: the local tags default to IfNotPresent.
 func kelosJob(t *testing.T, file, repoURL string) *batchv1.Job {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(kelosData, "jobs", file))
+	job, err := fixtures.ReadKelosJob(file)
 	if err != nil {
 		t.Fatal(err)
-	}
-	var job batchv1.Job
-	if err := yaml.UnmarshalStrict(raw, &job); err != nil {
-		t.Fatalf("%s: %v", file, err)
 	}
 	spec := &job.Spec.Template.Spec
 	for _, set := range [][]corev1.Container{spec.InitContainers, spec.Containers} {
@@ -147,7 +139,7 @@ func kelosJob(t *testing.T, file, repoURL string) *batchv1.Job {
 		}
 	}
 	job.Namespace = ""
-	return &job
+	return job
 }
 
 // waitPolicyActive dry-runs job until the API server's mutating admission
@@ -185,23 +177,14 @@ func useKelosCRDs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, _ := filepath.Glob(filepath.Join(kelosData, "crds", "*.yaml"))
-	if len(files) == 0 {
-		t.Fatal("no Kelos CRDs in " + kelosData)
+	crds, err := fixtures.KelosCRDs()
+	if err != nil {
+		t.Fatal(err)
 	}
 	var names []string
 	var docs []string
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var crd apiextv1.CustomResourceDefinition
-		if err := yaml.UnmarshalStrict(raw, &crd); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		crd.Spec.Conversion = &apiextv1.CustomResourceConversion{Strategy: apiextv1.NoneConverter}
-		out, err := yaml.Marshal(&crd)
+	for _, crd := range crds {
+		out, err := yaml.Marshal(crd)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/prewarm-dev/prewarm/pkg/podtemplate"
 	"github.com/prewarm-dev/prewarm/tests/images"
 	"github.com/prewarm-dev/prewarm/tests/internal/cluster"
+	"github.com/prewarm-dev/prewarm/tests/internal/tree"
 )
 
 // TestSetupFailureReachesStatus: a setup that fails (a broken lockfile)
@@ -258,22 +259,20 @@ func (w *workspace) runCronJob(t *testing.T, name string) *corev1.Pod {
 	return waitPod(t, w.ns, jobPod(t, w.ns, job.Name), 5*time.Minute, finished)
 }
 
-// listTree lists every path under dir with its size and mtime.
+// listTree is tree.State of what is under dir (dir itself left out, so an
+// empty dir has none): equal lists mean nothing under dir was written in
+// between.
 func listTree(t *testing.T, dir string) []string {
 	t.Helper()
-	var out []string
-	err := filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		if rel != "." {
-			out = append(out, fmt.Sprintf("%s %d %d", rel, fi.Size(), fi.ModTime().UnixNano()))
-		}
-		return nil
-	})
+	all, err := tree.State(dir)
 	if err != nil {
 		t.Fatal(err)
+	}
+	var out []string
+	for _, l := range all {
+		if !strings.HasPrefix(l, dir+" ") {
+			out = append(out, l)
+		}
 	}
 	return out
 }

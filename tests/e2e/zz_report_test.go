@@ -12,8 +12,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -26,13 +24,12 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/prewarm-dev/prewarm/pkg/report"
 	"github.com/prewarm-dev/prewarm/tests/images"
+	"github.com/prewarm-dev/prewarm/tests/internal/scrape"
 )
 
 // taskPod is a Task pod a scenario ran, with the Workspace the test knows
@@ -284,12 +281,9 @@ func scrapeExporter(t *testing.T, kubeconfig string) map[string]*dto.MetricFamil
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		resp, err := http.Get(base + "/healthz")
+		err := scrape.Ready(base + "/healthz")
 		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
+			break
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("exporter /healthz not ready: %v", err)
@@ -299,23 +293,15 @@ func scrapeExporter(t *testing.T, kubeconfig string) map[string]*dto.MetricFamil
 	var fams map[string]*dto.MetricFamily
 	var last string
 	for range 10 {
-		resp, err := http.Get(base + "/metrics")
-		if err != nil {
-			t.Fatal(err)
+		var body string
+		var err error
+		if fams, body, err = scrape.Metrics(base + "/metrics"); err != nil {
+			t.Fatalf("%v\n%s", err, body)
 		}
-		body, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		parser := expfmt.NewTextParser(model.UTF8Validation)
-		if fams, err = parser.TextToMetricFamilies(bytes.NewReader(body)); err != nil {
-			t.Fatalf("/metrics does not parse: %v\n%s", err, body)
-		}
-		if string(body) == last {
+		if body == last {
 			break
 		}
-		last = string(body)
+		last = body
 		time.Sleep(500 * time.Millisecond)
 	}
 	stop()

@@ -62,36 +62,7 @@ func (l layer) hostFile(hostPath, name string) error {
 // hostTree copies a host directory tree to name, keeping symlinks, skipping
 // paths for which skip returns true.
 func (l layer) hostTree(hostDir, name string, skip func(rel string, d fs.DirEntry) bool) error {
-	return filepath.WalkDir(hostDir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(hostDir, p)
-		if rel != "." && skip != nil && skip(filepath.ToSlash(rel), d) {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		target := path.Join(name, filepath.ToSlash(rel))
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		switch {
-		case d.IsDir():
-			l.add(entry{name: target, dir: true, mode: int64(info.Mode().Perm())})
-		case info.Mode()&fs.ModeSymlink != 0:
-			dest, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			l.add(entry{name: target, link: dest, mode: 0o777})
-		case info.Mode().IsRegular():
-			l.add(entry{name: target, src: p, mode: int64(info.Mode().Perm())})
-		}
-		return nil
-	})
+	return l.copyHostTree(hostDir, name, skip, false)
 }
 
 // sharedLibs adds the libraries ldd names for each binary, at the paths
@@ -174,6 +145,11 @@ func (l layer) tar() ([]byte, error) {
 // copied the same way); dangling links are left out. For Debian trees
 // whose files are links into /usr/share/java or /etc (the JDK, Maven).
 func (l layer) hostTreeDeref(hostDir, name string, skip func(rel string, d fs.DirEntry) bool) error {
+	return l.copyHostTree(hostDir, name, skip, true)
+}
+
+// copyHostTree is hostTree, or hostTreeDeref with deref.
+func (l layer) copyHostTree(hostDir, name string, skip func(rel string, d fs.DirEntry) bool, deref bool) error {
 	return filepath.WalkDir(hostDir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -186,7 +162,7 @@ func (l layer) hostTreeDeref(hostDir, name string, skip func(rel string, d fs.Di
 			return nil
 		}
 		target := path.Join(name, filepath.ToSlash(rel))
-		if d.Type()&fs.ModeSymlink != 0 {
+		if deref && d.Type()&fs.ModeSymlink != 0 {
 			fi, err := os.Stat(p)
 			switch {
 			case err != nil:
@@ -196,7 +172,7 @@ func (l layer) hostTreeDeref(hostDir, name string, skip func(rel string, d fs.Di
 				if err != nil {
 					return err
 				}
-				return l.hostTreeDeref(real, target, nil)
+				return l.copyHostTree(real, target, nil, true)
 			default:
 				l.add(entry{name: target, src: p, mode: int64(fi.Mode().Perm())})
 			}
@@ -209,6 +185,12 @@ func (l layer) hostTreeDeref(hostDir, name string, skip func(rel string, d fs.Di
 		switch {
 		case d.IsDir():
 			l.add(entry{name: target, dir: true, mode: int64(info.Mode().Perm())})
+		case info.Mode()&fs.ModeSymlink != 0:
+			dest, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			l.add(entry{name: target, link: dest, mode: 0o777})
 		case info.Mode().IsRegular():
 			l.add(entry{name: target, src: p, mode: int64(info.Mode().Perm())})
 		}

@@ -5,8 +5,6 @@ package kelos
 // job builder makes for the chart's Workspace, and nothing to any other.
 
 import (
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -22,6 +20,8 @@ import (
 	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
 	"github.com/prewarm-dev/prewarm/pkg/chartrender"
 	"github.com/prewarm-dev/prewarm/pkg/podtemplate"
+
+	"github.com/prewarm-dev/prewarm/tests/internal/fixtures"
 )
 
 var workspaceGVR = schema.GroupVersionResource{Group: "kelos.dev", Version: "v1alpha2", Resource: "workspaces"}
@@ -88,15 +88,11 @@ func wantAdditions(t *testing.T, r release, ns string) podtemplate.PodOverrides 
 
 func readJob(t *testing.T, name string) *batchv1.Job {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(kelosData, "jobs", name))
+	job, err := fixtures.ReadKelosJob(name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var job batchv1.Job
-	if err := yaml.UnmarshalStrict(raw, &job); err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return &job
+	return job
 }
 
 // createJob creates job in ns (as the Kelos controller would) and returns

@@ -10,7 +10,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -22,15 +21,14 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
-	"sigs.k8s.io/yaml"
 
 	"github.com/prewarm-dev/prewarm/tests/internal/cluster"
+	"github.com/prewarm-dev/prewarm/tests/internal/fixtures"
 	"github.com/prewarm-dev/prewarm/tests/internal/helmcli"
 )
 
 const (
-	repoRoot  = "../.."
-	kelosData = "../testdata/kelos"
+	repoRoot = "../.."
 )
 
 var cp *cluster.ControlPlane
@@ -44,23 +42,14 @@ func TestMain(m *testing.M) {
 func loadKelosCRDs(t *testing.T) {
 	t.Helper()
 	ext := apiextclient.NewForConfigOrDie(cp.Config())
-	files, _ := filepath.Glob(filepath.Join(kelosData, "crds", "*.yaml"))
-	if len(files) == 0 {
-		t.Fatal("no Kelos CRDs in " + kelosData)
+	crds, err := fixtures.KelosCRDs()
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var crd apiextv1.CustomResourceDefinition
-		if err := yaml.UnmarshalStrict(raw, &crd); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		crd.Spec.Conversion = &apiextv1.CustomResourceConversion{Strategy: apiextv1.NoneConverter}
-		_, err = ext.ApiextensionsV1().CustomResourceDefinitions().Create(t.Context(), &crd, metav1.CreateOptions{})
+	for _, crd := range crds {
+		_, err = ext.ApiextensionsV1().CustomResourceDefinitions().Create(t.Context(), crd, metav1.CreateOptions{})
 		if err != nil && !apierrors.IsAlreadyExists(err) {
-			t.Fatalf("%s: %v", f, err)
+			t.Fatalf("%s: %v", crd.Name, err)
 		}
 		err = wait.PollUntilContextTimeout(t.Context(), 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
 			got, err := ext.ApiextensionsV1().CustomResourceDefinitions().Get(ctx, crd.Name, metav1.GetOptions{})

@@ -6,7 +6,6 @@ package kelos
 // init containers (jobs/03).
 
 import (
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -130,7 +129,7 @@ func TestPodOverridesApplyToKelos(t *testing.T) {
 // inObject returns the document of kind from jobs/NAME.
 func inObject(t *testing.T, name, kind string) *unstructured.Unstructured {
 	t.Helper()
-	objs, err := fixtures.Objects(filepath.Join(kelosData, "jobs", name))
+	objs, err := fixtures.Objects(fixtures.KelosJob(name))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,9 +9,9 @@ package live
 // timeout and ^C.
 //
 // Stand-in, named so: this control plane runs no Job controller and no
-// kubelet. clearNodeStandIn plays both: it creates the Job's pod from the
+// kubelet. jobStandIn (cache_standin_test.go) plays both: it creates the Job's pod from the
 // Job's own template, reports it Pending/Unschedulable for a moment, then
-// runs the command of the Job's container — the real prewarm binary built
+// clearExec runs the command of the Job's container — the real prewarm binary built
 // from this checkout, `prewarm cache clear|invalidate --path /cache/...` —
 // against real directories standing for the mounted PVCs, and writes what
 // the command left in its termination-log file and its exit code into the
@@ -26,135 +26,49 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/utils/ptr"
 
 	"github.com/prewarm-dev/prewarm/pkg/cache"
 )
 
-// clearNodeStandIn plays Job controller and kubelet for clear Jobs in ns;
-// local stands for /cache, bin is the prewarm binary the image would hold.
-type clearNodeStandIn struct {
-	t     *testing.T
-	cs    kubernetes.Interface
-	ns    string
-	local string
-	bin   string
-	mu    sync.Mutex
-	hold  bool // leave new pods Pending (timeout and ^C cases)
-	jobs  []*batchv1.Job
-	errs  []error
-}
-
-func (n *clearNodeStandIn) run(ctx context.Context) {
-	done := map[string]bool{}
-	for ctx.Err() == nil {
-		jobs, err := n.cs.BatchV1().Jobs(n.ns).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/component=" + cache.ClearJobComponent})
-		if err == nil {
-			for i := range jobs.Items {
-				j := &jobs.Items[i]
-				if !done[j.Name] {
-					done[j.Name] = true
-					n.mu.Lock()
-					n.jobs = append(n.jobs, j.DeepCopy())
-					hold := n.hold
-					n.mu.Unlock()
-					go n.runJob(ctx, j, hold)
-				}
+// clearExec runs the command of a clear Job's container — the prewarm
+// binary bin for clearImage (nothing for another image), /cache mapped to
+// local — and returns its exit code and its termination-log file.
+func clearExec(t *testing.T, local, bin string) func(corev1.Container) containerRun {
+	return func(c corev1.Container) containerRun {
+		term := filepath.Join(t.TempDir(), "termination-log")
+		args := append([]string{}, c.Command[1:]...)
+		for i, a := range args {
+			switch {
+			case a == "/dev/termination-log":
+				args[i] = term
+			case a == "/cache" || strings.HasPrefix(a, "/cache/"):
+				args[i] = local + strings.TrimPrefix(a, "/cache")
 			}
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-func (n *clearNodeStandIn) fail(err error) {
-	n.mu.Lock()
-	n.errs = append(n.errs, err)
-	n.mu.Unlock()
-}
-
-func (n *clearNodeStandIn) runJob(ctx context.Context, j *batchv1.Job, hold bool) {
-	tpl := j.Spec.Template.DeepCopy()
-	pod := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{
-			Name: j.Name + "-x1", Namespace: n.ns,
-			Labels:          map[string]string{"batch.kubernetes.io/job-name": j.Name, "job-name": j.Name},
-			OwnerReferences: []metav1.OwnerReference{{APIVersion: "batch/v1", Kind: "Job", Name: j.Name, UID: j.UID, Controller: ptr.To(true)}},
-		},
-		Spec: tpl.Spec,
-	}
-	for k, v := range tpl.Labels {
-		pod.Labels[k] = v
-	}
-	pod, err := n.cs.CoreV1().Pods(n.ns).Create(ctx, pod, metav1.CreateOptions{})
-	if err != nil {
-		n.fail(err)
-		return
-	}
-	pod.Status = corev1.PodStatus{Phase: corev1.PodPending, Conditions: []corev1.PodCondition{{
-		Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: "Unschedulable", Message: "0/1 nodes are available (stand-in)",
-	}}}
-	if pod, err = n.cs.CoreV1().Pods(n.ns).UpdateStatus(ctx, pod, metav1.UpdateOptions{}); err != nil {
-		n.fail(err)
-		return
-	}
-	if hold {
-		return
-	}
-	time.Sleep(1200 * time.Millisecond)
-	c := pod.Spec.Containers[0]
-	term := filepath.Join(n.t.TempDir(), "termination-log")
-	args := append([]string{}, c.Command[1:]...)
-	for i, a := range args {
-		switch {
-		case a == "/dev/termination-log":
-			args[i] = term
-		case a == "/cache" || strings.HasPrefix(a, "/cache/"):
-			args[i] = n.local + strings.TrimPrefix(a, "/cache")
+		exit, run := int32(0), bin
+		if c.Image != clearImage {
+			run = filepath.Join(t.TempDir(), "no-such-binary") // an image without prewarm
 		}
-	}
-	exit := int32(0)
-	bin := n.bin
-	if c.Image != clearImage {
-		bin = filepath.Join(n.t.TempDir(), "no-such-binary") // an image without prewarm
-	}
-	cmd := exec.Command(bin, args...)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + n.t.TempDir()}
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	reason := "Completed"
-	if err := cmd.Run(); err != nil {
-		exit, reason = 1, "Error"
-		if ee, ok := err.(*exec.ExitError); ok {
-			exit = int32(ee.ExitCode())
-		} else {
-			exit, reason = 127, "StartError"
+		cmd := exec.Command(run, args...)
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		reason := "Completed"
+		if err := cmd.Run(); err != nil {
+			exit, reason = 1, "Error"
+			if ee, ok := err.(*exec.ExitError); ok {
+				exit = int32(ee.ExitCode())
+			} else {
+				exit, reason = 127, "StartError"
+			}
 		}
-	}
-	msg, _ := os.ReadFile(term)
-	pod.Status.Phase = corev1.PodSucceeded
-	if exit != 0 {
-		pod.Status.Phase = corev1.PodFailed
-	}
-	pod.Status.Conditions = nil
-	pod.Status.ContainerStatuses = []corev1.ContainerStatus{{
-		Name: c.Name, Image: c.Image, ImageID: "stand-in",
-		State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{
-			ExitCode: exit, Reason: reason, Message: string(msg),
-			StartedAt: metav1.Now(), FinishedAt: metav1.Now(),
-		}},
-	}}
-	if _, err := n.cs.CoreV1().Pods(n.ns).UpdateStatus(ctx, pod, metav1.UpdateOptions{}); err != nil {
-		n.fail(err)
+		msg, _ := os.ReadFile(term)
+		return containerRun{exit: exit, reason: reason, message: string(msg)}
 	}
 }
 
@@ -184,23 +98,10 @@ func TestCacheClusterWayClearAndInvalidate(t *testing.T) {
 		npmPVC  = "clr-prewarm-caches-npm"
 		goPVC   = "clr-prewarm-caches-gomod"
 	)
-	ensureNamespace(t, ns, restrictedLabels)
-	cs := clientset(t, cp.Config())
-	h := newChartsHelm(t)
-	h.must(t, "install", release, h.chartPath("prewarm-caches"), "--namespace", ns,
+	cs, h := installCaches(t, ns, release,
 		"--set", "caches.pip.enabled=false", "--set", "caches.cargo.enabled=false",
 		"--set", "caches.maven.enabled=false", "--set", "caches.gradle.enabled=false")
-	t.Cleanup(func() { _, _ = h.run(t, "uninstall", release, "--namespace", ns) })
-	if _, err := cs.RbacV1().Roles(ns).Create(t.Context(), &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "prewarm-cache"}, Rules: cacheRole}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cs.RbacV1().RoleBindings(ns).Create(t.Context(), &rbacv1.RoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: "prewarm-cache"},
-		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: "prewarm-cache"},
-		Subjects:   []rbacv1.Subject{{Kind: "User", APIGroup: "rbac.authorization.k8s.io", Name: user}},
-	}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	grantCacheRole(t, cs, ns, user)
 	kubeconfig := cacheKubeconfig(t, h.kubeconfig, user)
 
 	// local stands for the PVCs (the Job's /cache); twin gets the same
@@ -209,15 +110,10 @@ func TestCacheClusterWayClearAndInvalidate(t *testing.T) {
 	k1, _ := clearFixture(t, local)
 	clearFixture(t, twin)
 
-	bin := filepath.Join(t.TempDir(), "prewarm")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/prewarm")
-	build.Dir = repoRoot
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build prewarm: %v\n%s", err, out)
-	}
+	bin := prewarmBin(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	node := &clearNodeStandIn{t: t, cs: cs, ns: ns, local: local, bin: bin}
+	node := &jobStandIn{t: t, cs: cs, ns: ns, component: cache.ClearJobComponent, pending: 1200 * time.Millisecond, exec: clearExec(t, local, bin)}
 	go node.run(ctx)
 
 	run := func(args ...string) (string, string, int) {
@@ -234,12 +130,7 @@ func TestCacheClusterWayClearAndInvalidate(t *testing.T) {
 	pvcOf := strings.NewReplacer(filepath.Join(twin, "gomod"), "pvc/"+goPVC, filepath.Join(twin, "npm"), "pvc/"+npmPVC)
 	noneLeft := func(what string) {
 		t.Helper()
-		if js, _ := cs.BatchV1().Jobs(ns).List(t.Context(), metav1.ListOptions{}); len(js.Items) != 0 {
-			t.Errorf("%s: %d Jobs left", what, len(js.Items))
-		}
-		if ps, _ := cs.CoreV1().Pods(ns).List(t.Context(), metav1.ListOptions{}); len(ps.Items) != 0 {
-			t.Errorf("%s: %d pods left", what, len(ps.Items))
-		}
+		noJobsLeft(t, cs, ns, what)
 	}
 
 	// 1. invalidate one key of the release's npm cache: the same output as
@@ -289,24 +180,9 @@ func TestCacheClusterWayClearAndInvalidate(t *testing.T) {
 
 	// 4. what the stand-in saw: restricted pod, PVCs read-write, the
 	// setups' UID and fsGroup, no token, no retries
-	node.mu.Lock()
-	jobs, errs := append([]*batchv1.Job{}, node.jobs...), append([]error{}, node.errs...)
-	node.mu.Unlock()
-	if len(errs) > 0 {
-		t.Fatalf("the Job's pod was refused or could not be updated: %v", errs)
-	}
-	if len(jobs) != 3 {
-		t.Fatalf("%d Jobs, want 3", len(jobs))
-	}
+	jobs := node.seenJobs(t, 3)
 	spec := jobs[2].Spec.Template.Spec
-	var claims []string
-	for _, v := range spec.Volumes {
-		claims = append(claims, v.PersistentVolumeClaim.ClaimName)
-		if v.PersistentVolumeClaim.ReadOnly {
-			t.Errorf("volume %s is read-only", v.Name)
-		}
-	}
-	if got := strings.Join(claims, " "); got != goPVC+" "+npmPVC {
+	if got := mountedClaims(t, spec, false); got != goPVC+" "+npmPVC {
 		t.Errorf("claims %s", got)
 	}
 	psc := spec.SecurityContext
@@ -327,9 +203,7 @@ func TestCacheClusterWayClearAndInvalidate(t *testing.T) {
 		t.Errorf("image without prewarm: exit %d stderr %s", code, stderr)
 	}
 	noneLeft("image without prewarm")
-	node.mu.Lock()
-	node.hold = true
-	node.mu.Unlock()
+	node.setHold()
 	_, stderr, code = run("cache", "clear", "-n", ns, "--claim", npmPVC, "--kubeconfig", kubeconfig, "--image", clearImage, "--timeout", "3s")
 	if code == 0 || !strings.Contains(stderr, "did not finish within --timeout 3s; last state: pod prewarm-cache-clear-") || !strings.Contains(stderr, "deleted job") {
 		t.Errorf("timeout: exit %d stderr %s", code, stderr)

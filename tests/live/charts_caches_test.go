@@ -22,6 +22,18 @@ import (
 	templatesgo "github.com/prewarm-dev/prewarm/templates-go"
 )
 
+// installCaches installs the prewarm-caches chart as release, with args,
+// into the namespace ns (created if needed, Pod Security "restricted"); it
+// returns a clientset and the helm runner. The release is uninstalled when
+// the test ends.
+func installCaches(t *testing.T, ns, release string, args ...string) (kubernetes.Interface, *chartsHelm) {
+	t.Helper()
+	ensureNamespace(t, ns, restrictedLabels)
+	h := newChartsHelm(t)
+	h.install(t, release, "prewarm-caches", ns, args...)
+	return clientset(t, cp.Config()), h
+}
+
 // TestChartsCachesInstallUpgradeUninstall installs prewarm-caches, checks
 // each PVC and pruner CronJob the API server stored, upgrades (the PVCs
 // stay the same objects), and uninstalls: PVCs with keep: true remain,
@@ -36,10 +48,7 @@ func TestChartsCachesInstallUpgradeUninstall(t *testing.T) {
 		ns      = "charts-caches"
 		release = "team"
 	)
-	ensureNamespace(t, ns, restrictedLabels)
-	cs := clientset(t, cp.Config())
-	h := newChartsHelm(t)
-	h.install(t, release, "prewarm-caches", ns,
+	cs, h := installCaches(t, ns, release,
 		"--set", "caches.npm.storageClass=fast-rwx",
 		"--set", "caches.npm.labels.tier=hot",
 		"--set-string", "caches.npm.annotations.backup\\.example\\.com/skip=true",

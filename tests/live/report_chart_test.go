@@ -20,12 +20,9 @@ func TestReportChartExporterLeastPrivilegeAndRestricted(t *testing.T) {
 		ns      = "report-chart"
 		release = "obs"
 	)
-	ensureNamespace(t, ns, restrictedLabels)
-	ensureNamespace(t, "report-chart-other", nil)
-	cs := clientset(t, cp.Config())
-	h := newChartsHelm(t)
-	h.install(t, release, "prewarm-caches", ns,
+	cs, _ := installCaches(t, ns, release,
 		"--set", "metrics.enabled=true", "--set", "metrics.dashboard.enabled=true")
+	ensureNamespace(t, "report-chart-other", nil)
 
 	dep, err := cs.AppsV1().Deployments(ns).Get(t.Context(), "obs-prewarm-caches-exporter", metav1.GetOptions{})
 	if err != nil {

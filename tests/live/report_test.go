@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,8 +16,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -32,6 +28,7 @@ import (
 
 	"github.com/prewarm-dev/prewarm/tests/internal/prewarmcli"
 	"github.com/prewarm-dev/prewarm/tests/internal/run"
+	"github.com/prewarm-dev/prewarm/tests/internal/scrape"
 	"github.com/prewarm-dev/prewarm/tests/internal/tree"
 )
 
@@ -391,33 +388,16 @@ func scrapeUntil(t *testing.T, base string, exited <-chan error, stderr *bytes.B
 			t.Fatalf("exporter exited: %v\n%s", err, stderr.String())
 		default:
 		}
-		if resp, err := http.Get(base + "/healthz"); err == nil {
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				last, lastErr = scrape(base + "/metrics")
-				if lastErr == nil && ok(last) {
-					return last
-				}
+		if scrape.Ready(base+"/healthz") == nil {
+			last, _, lastErr = scrape.Metrics(base + "/metrics")
+			if lastErr == nil && ok(last) {
+				return last
 			}
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
 	t.Fatalf("no expected metrics within 30s (last error %v, last families %v)\n%s", lastErr, counterSeries(last), stderr.String())
 	return nil
-}
-
-func scrape(url string) (map[string]*dto.MetricFamily, error) {
-	resp, err := http.Get(url)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	return p.TextToMetricFamilies(bytes.NewReader(body))
 }
 
 // counterSeries maps each prewarm_setup_total series' labels to its value.

@@ -186,14 +186,8 @@ func TestPruneTrimsNoEntryUnderALease(t *testing.T) {
 // prune_stores_test.go TestPruneNeverRemovesAStoreUnderARunningSetup runs
 // this same trim against a live lease.)
 func TestPruneTrimsARealGoBuildCache(t *testing.T) {
-	if _, err := exec.LookPath("go"); err != nil {
-		t.Fatal("go is not installed")
-	}
-	dash := ecoShellNamed(t, "dash")
-	prune := pruneShells(t)[1] // busybox, as in the pruner image
-	base := ecoTempDir(t)
-	repo := gomodRepo(t, base)
-	root := filepath.Join(base, "cache")
+	g := newRealGoPrune(t)
+	dash, prune, base, repo, root := g.dash, g.prune, g.base, g.repo, g.root
 	r := ecoRunScript(t, dash, ecoScript(t, "gomod"), "prewarm-gomod", repo, gomodEnv(repo, root, filepath.Join(base, "home1")), 5*time.Minute)
 	ecoWantResult(t, dash, r, ecoOK(t, dash, r), "cold")
 	files := func() int {

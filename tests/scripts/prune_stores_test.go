@@ -186,6 +186,30 @@ func gomodSetupHoldingLease(t *testing.T, sh ecoShell, repo, root, home string) 
 	return s, ""
 }
 
+// realGoPrune is where the real-go pruner tests start: dash for the gomod
+// setup, busybox for the pruner (as in the pruner image), a Go module repo
+// and the cache root under one temp dir.
+type realGoPrune struct {
+	dash             ecoShell
+	prune            pruneShell
+	base, repo, root string
+}
+
+func newRealGoPrune(t *testing.T) realGoPrune {
+	t.Helper()
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Fatal("go is not installed")
+	}
+	base := ecoTempDir(t)
+	return realGoPrune{
+		dash:  ecoShellNamed(t, "dash"),
+		prune: pruneShells(t)[1], // busybox, as in the pruner image
+		base:  base,
+		repo:  gomodRepo(t, base),
+		root:  filepath.Join(base, "cache"),
+	}
+}
+
 func gomodEnv(repo, cacheDir, home string) []string {
 	return []string{
 		"PREWARM_REPO=" + repo, "PREWARM_HOME=" + home, "PREWARM_CACHE=" + cacheDir,
@@ -201,14 +225,8 @@ func gomodEnv(repo, cacheDir, home string) []string {
 // The other way round, a setup that starts while a trimmer holds the lock
 // falls back to a per-pod cache and leaves the volume alone.
 func TestPruneNeverRemovesAStoreUnderARunningSetup(t *testing.T) {
-	if _, err := exec.LookPath("go"); err != nil {
-		t.Fatal("go is not installed")
-	}
-	sh := ecoShellNamed(t, "dash")
-	prune := pruneShells(t)[1] // busybox, as in the pruner image
-	base := ecoTempDir(t)
-	repo := gomodRepo(t, base)
-	root := filepath.Join(base, "cache")
+	g := newRealGoPrune(t)
+	sh, prune, base, repo, root := g.dash, g.prune, g.base, g.repo, g.root
 
 	// An earlier setup recorded that it used both stores, so the pruner
 	// would trim them.

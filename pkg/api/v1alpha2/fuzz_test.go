@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
+	"github.com/prewarm-dev/prewarm/pkg/internal/restricted"
 	"github.com/prewarm-dev/prewarm/pkg/podtemplate"
 )
 
@@ -107,7 +108,7 @@ func checkWorkspace(t *testing.T, ws *v1alpha2.Workspace) {
 		t.Errorf("pod securityContext does not enforce runAsNonRoot: %+v", pod.SecurityContext)
 	}
 	for _, c := range append(append([]corev1.Container{}, pod.InitContainers...), pod.Containers...) {
-		if msg := restrictedProblem(c.SecurityContext); msg != "" {
+		if msg := restricted.Problem(c.SecurityContext); msg != "" {
 			t.Errorf("container %s: %s", c.Name, msg)
 		}
 	}
@@ -116,27 +117,6 @@ func checkWorkspace(t *testing.T, ws *v1alpha2.Workspace) {
 			t.Errorf("volume %s is a hostPath although Validate() ran without the opt-in", v.Name)
 		}
 	}
-}
-
-// restrictedProblem says what keeps sc from Pod Security "restricted".
-func restrictedProblem(sc *corev1.SecurityContext) string {
-	switch {
-	case sc == nil:
-		return "no securityContext"
-	case sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot:
-		return "runAsNonRoot is not true"
-	case sc.RunAsUser == nil || *sc.RunAsUser == 0:
-		return "runAsUser is unset or 0"
-	case sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation:
-		return "allowPrivilegeEscalation is not false"
-	case sc.Privileged != nil && *sc.Privileged:
-		return "privileged"
-	case sc.Capabilities == nil || len(sc.Capabilities.Drop) != 1 || sc.Capabilities.Drop[0] != "ALL" || len(sc.Capabilities.Add) > 0:
-		return "capabilities are not exactly drop [ALL]"
-	case sc.SeccompProfile == nil || sc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault:
-		return "seccompProfile is not RuntimeDefault"
-	}
-	return ""
 }
 
 func fuzzMessages(errs field.ErrorList) []string {
