@@ -39,6 +39,8 @@ import (
 	"testing"
 	"time"
 	"unicode"
+
+	"github.com/prewarm-dev/prewarm/tests/internal/offline"
 )
 
 const (
@@ -378,6 +380,116 @@ func TestStoreUseGomodWarmInstallMarksWhatItUsed(t *testing.T) {
 			ecoWantResult(t, sh, r, ecoOK(t, sh, r), "warm")
 			wantMarked(t, "module cache entry", used, start)
 			trimAndCheck(t, sh, root, used, unused)
+		})
+	}
+}
+
+// pipHTTPEntry: the pip HTTP cache file of a response, computed here
+// independently of the script: <cache>/http-v2/<h0>/<h1>/<h2>/<h3>/<h4>/<h>
+// (pip >= 23.3, with <h>.body beside it) or http/... (older pip), h the
+// sha224 of the request URL. The one that exists, else "".
+func pipHTTPEntry(pipCache, u string) []string {
+	sum := sha256.Sum224([]byte(u))
+	h := hex.EncodeToString(sum[:])
+	for _, d := range []string{"http-v2", "http"} {
+		p := filepath.Join(pipCache, d, h[:1], h[1:2], h[2:3], h[3:4], h[4:5], h)
+		if exists(p) {
+			out := []string{p}
+			if exists(p + ".body") {
+				out = append(out, p+".body")
+			}
+			return out
+		}
+	}
+	return nil
+}
+
+// TestStoreUsePipWarmInstallMarksWhatItUsed: real pip (the interpreter's
+// bundled one, in the setup's venv) against two local PEP 503 indexes on
+// 127.0.0.1 (offline.PipIndex; PyPI is not reachable here): "used"
+// installs pwdemo-alpha 1.0 (+ pwdemo-beta 1.0) from one, "unused"
+// pwdemo-alpha 2.0 (+ pwdemo-beta 2.0) from the other. The wheels are
+// served immutable (max-age), so pip reads them from its cache on the warm
+// install without a request and without rewriting the entry; only the
+// setup's mark (pip.sh pw_pip_mark_used, from `pip install --report`)
+// dates them. The setup under dash and busybox.
+func TestStoreUsePipWarmInstallMarksWhatItUsed(t *testing.T) {
+	shells := ecoShells(t)
+	base := ecoTempDir(t)
+	seed := filepath.Join(base, "seed")
+	src := filepath.Join("testdata", "pip")
+	used, err := offline.DemoWheels()
+	if err != nil {
+		t.Fatal(err)
+	}
+	alpha2, err := offline.MakeWheel(src, "pwdemo_alpha", "2.0", "pwdemo-beta (==2.0)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	beta2, err := offline.MakeWheel(src, "pwdemo_beta", "2.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gets atomic.Int64
+	count := func() { gets.Add(1) }
+	usedSrv := httptest.NewServer(offline.PipIndex(used, count))
+	t.Cleanup(usedSrv.Close)
+	unusedSrv := httptest.NewServer(offline.PipIndex([]offline.Wheel{alpha2, beta2}, count))
+	t.Cleanup(unusedSrv.Close)
+	projects := map[string]struct {
+		srv    *httptest.Server
+		req    string
+		wheels []offline.Wheel
+	}{
+		"used":   {usedSrv, "pwdemo-alpha==1.0\n", used},
+		"unused": {unusedSrv, "pwdemo-alpha==2.0\n", []offline.Wheel{alpha2, beta2}},
+	}
+	run := func(sh ecoShell, name, root, tag string) ecoRun {
+		t.Helper()
+		p := projects[name]
+		b := filepath.Join(base, tag)
+		ecoPipRepo(t, b, p.req)
+		ix := &ecoPipIndex{url: p.srv.URL + "/simple/"}
+		return ecoPipRun(t, sh, ecoPipEnv(ix, b, root, "PREWARM_SNAPSHOTS=false"))
+	}
+	entries := func(t *testing.T, root, name string) []string {
+		t.Helper()
+		var out []string
+		for _, w := range projects[name].wheels {
+			u := projects[name].srv.URL + "/files/" + w.File
+			e := pipHTTPEntry(filepath.Join(root, "store"), u)
+			if e == nil {
+				t.Fatalf("pip did not cache %s where the computed key says: the computed http cache layout is wrong", u)
+			}
+			out = append(out, e...)
+		}
+		return out
+	}
+	for _, name := range []string{"unused", "used"} {
+		r := run(shells[0], name, seed, "seed-"+name)
+		ecoWantResult(t, shells[0], r, ecoOK(t, shells[0], r), map[bool]string{true: "cold", false: "warm"}[name == "unused"])
+	}
+	if gets.Load() != 4 {
+		t.Fatalf("the seed installs downloaded %d wheels, want 4", gets.Load())
+	}
+	for _, sh := range shells {
+		t.Run(sh.name, func(t *testing.T) {
+			root := filepath.Join(base, "cache-"+sh.name)
+			ecoCopyTree(t, seed, root)
+			usedEntries, unusedEntries := entries(t, root, "used"), entries(t, root, "unused")
+			ageAll(t, filepath.Join(root, "store"), storeUseRecent)
+			ageEach(t, usedEntries, storeUseOld)
+
+			before := gets.Load()
+			start := time.Now()
+			r := run(sh, "used", root, "warm-"+sh.name)
+			ecoWantResult(t, sh, r, ecoOK(t, sh, r), "warm")
+			if gets.Load() != before {
+				t.Fatalf("the warm install downloaded %d wheels, want 0 (read from the cache)", gets.Load()-before)
+			}
+			ecoPipImports(t, filepath.Join(base, "warm-"+sh.name, "repo"))
+			wantMarked(t, "pip http cache entry", usedEntries, start)
+			trimAndCheck(t, sh, root, usedEntries, unusedEntries)
 		})
 	}
 }
