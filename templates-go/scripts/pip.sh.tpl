@@ -103,9 +103,12 @@ for item in json.load(open(report)).get("install", []):
 pw_pip_has_report() {
   local major minor
   major=${1%%.*}
-  minor=${1#*.}
-  minor=${minor%%.*}
-  case $major$minor in '' | *[!0-9]*) return 1 ;; esac
+  case $1 in
+    *.*) minor=${1#*.} minor=${minor%%.*} ;;
+    *) minor=0 ;;
+  esac
+  case $major in '' | *[!0-9]*) return 1 ;; esac
+  case $minor in '' | *[!0-9]*) return 1 ;; esac
   [ "$major" -gt 22 ] || { [ "$major" -eq 22 ] && [ "$minor" -ge 2 ]; }
 }
 
