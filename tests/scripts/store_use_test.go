@@ -1,11 +1,13 @@
 package scripts
 
 // Setups mark the store entries their install used (npm.sh.tpl
-// pw_npm_mark_used, gomod.sh.tpl pw_go_mark_used), so an entry's mtime is
+// pw_npm_mark_used, gomod.sh.tpl pw_go_mark_used, pip.sh.tpl
+// pw_pip_mark_used), so an entry's mtime is
 // its last use and the pruner's "oldest mtime first" trims what no setup
 // used lately, not what was fetched longest ago. Real npm against the npm
-// registry and real go against the Go module proxy; the setup under dash
-// and busybox, the pruner under the matching shell.
+// registry, real go against the Go module proxy, real pip against local
+// PEP 503 indexes (PyPI is not reachable here); the setup under dash and
+// busybox, the pruner under the matching shell.
 //
 // Each test: project "used" and project "unused" install into one cache
 // (cold); then the used one's entries are dated as fetched 10 days ago and
@@ -14,14 +16,16 @@ package scripts
 // about the unused project's bytes removes the unused entries and none of
 // the used ones. Without the mark (npm with a lockfile that has resolved
 // and integrity reads content by digest and rewrites no index bucket; go
-// never rewrites a fetched module) the used entries are the oldest and go
+// never rewrites a fetched module; pip reads an immutable cached wheel
+// without rewriting its entry) the used entries are the oldest and go
 // first. The npm test also installs through a registry mirror on
 // 127.0.0.1 (npm_config_registry): npm keys its buckets by the mirror's
 // url, and the mark must compute the same.
 //
 // testdata/storeuse: npm-{used,unused} lockfiles written by npm 11.19.1
 // (`npm install --package-lock-only --omit-lockfile-registry-resolved=false`),
-// go-{used,unused} go.sum written by go 1.26 (`go get`), 2026-11-30.
+// go-{used,unused} go.sum written by go 1.26 (`go get`), 2026-11-30; the
+// pip projects are written by the test (wheels packed from testdata/pip).
 
 import (
 	"crypto/sha256"

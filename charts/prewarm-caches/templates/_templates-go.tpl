@@ -2471,9 +2471,12 @@ for item in json.load(open(report)).get("install", []):
 pw_pip_has_report() {
   local major minor
   major=${1%%.*}
-  minor=${1#*.}
-  minor=${minor%%.*}
-  case $major$minor in '' | *[!0-9]*) return 1 ;; esac
+  case $1 in
+    *.*) minor=${1#*.} minor=${minor%%.*} ;;
+    *) minor=0 ;;
+  esac
+  case $major in '' | *[!0-9]*) return 1 ;; esac
+  case $minor in '' | *[!0-9]*) return 1 ;; esac
   [ "$major" -gt 22 ] || { [ "$major" -eq 22 ] && [ "$minor" -ge 2 ]; }
 }
 
@@ -2623,9 +2626,11 @@ What it does, in this order:
      tools never rewrite once fetched (npm.sh pw_npm_mark_used: the index
      bucket and content of each package of the lockfile; gomod.sh
      pw_go_mark_used: each go.sum module's download files and extracted
-     directory); pip's cache keeps the time an entry was fetched (its keys
-     are request URLs the requirements do not hold). Neither order reads
-     atime (noatime mounts):
+     directory; pip.sh pw_pip_mark_used: the http cache entry, and its
+     .body, of each distribution `pip install --report` lists, pip >= 22.2;
+     pip rewrites index page entries itself; uv, poetry and pip's wheels/
+     keep the time an entry was written). Neither order reads atime
+     (noatime mounts):
        - an entry is a file (pip http/wheels, GOCACHE: each file stands
          alone, a missing one is a cache miss the tool fetches or builds
          again), or a file and its FILE.body
