@@ -492,6 +492,9 @@ func TestStoreUsePipWarmInstallMarksWhatItUsed(t *testing.T) {
 				t.Fatalf("the warm install downloaded %d wheels, want 0 (read from the cache)", gets.Load()-before)
 			}
 			ecoPipImports(t, filepath.Join(base, "warm-"+sh.name, "repo"))
+			if left, _ := filepath.Glob(filepath.Join(base, "warm-"+sh.name, "home", ".tmp-prewarm-pip-report-*")); len(left) > 0 {
+				t.Errorf("the setup left its install report behind: %v", left)
+			}
 			wantMarked(t, "pip http cache entry", usedEntries, start)
 			trimAndCheck(t, sh, root, usedEntries, unusedEntries)
 		})

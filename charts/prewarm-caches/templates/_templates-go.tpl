@@ -2439,16 +2439,18 @@ pw_warn "a venv is not relocatable: the agent image needs the same interpreter a
 # $PIP_CACHE_DIR/http-v2/<h0>/<h1>/<h2>/<h3>/<h4>/<h> and <h>.body (pip >=
 # 23.3; before: http/..., no .body), h = sha224 of the request URL as
 # cachecontrol normalizes it (no fragment; scheme and host in lower case;
-# an empty path is "/"); the URL is the report's download_info.url. Index
+# an empty path is "/"); the URL is the report's download_info.url, quoted
+# as requests quotes it. Index
 # pages are not marked: pip asks for them again on every install (max-age=0)
 # and rewrites their entry itself. Wheels pip builds from sdists (wheels/)
 # are not marked. One python process; never fails the setup.
 pw_pip_mark_used() {
-  .venv/bin/python -c 'import hashlib, json, os, re, sys
+  .venv/bin/python -c 'import hashlib, json, os, re, sys, urllib.parse
 cache, report = sys.argv[1], sys.argv[2]
 for item in json.load(open(report)).get("install", []):
     try:
-        url = item["download_info"]["url"]
+        # quoted as requests sends it (requote_uri: its safe characters)
+        url = urllib.parse.quote(item["download_info"]["url"], safe="!#$%&\x27()*+,/:;=?@[]~")
         # RFC 3986 appendix B, as cachecontrol parses it
         m = re.match(r"^(([^:/?#]+):)?(//([^/?#]*))?([^?#]*)(\?([^#]*))?", url)
         if not m.group(2) or not m.group(4):
