@@ -2440,9 +2440,8 @@ pw_warn "a venv is not relocatable: the agent image needs the same interpreter a
 # 23.3; before: http/..., no .body), h = sha224 of the request URL as
 # cachecontrol normalizes it (no fragment; scheme and host in lower case;
 # an empty path is "/"); the URL is the report's download_info.url, quoted
-# as requests quotes it. Index
-# pages are not marked: pip asks for them again on every install (max-age=0)
-# and rewrites their entry itself. Wheels pip builds from sdists (wheels/)
+# as requests quotes it. Index pages are not marked: pip asks for them
+# again on every install (max-age=0) and rewrites their entry itself. Wheels pip builds from sdists (wheels/)
 # are not marked. One python process; never fails the setup.
 pw_pip_mark_used() {
   .venv/bin/python -c 'import hashlib, json, os, re, sys, urllib.parse
