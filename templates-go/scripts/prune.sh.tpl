@@ -37,9 +37,11 @@ What it does, in this order:
      tools never rewrite once fetched (npm.sh pw_npm_mark_used: the index
      bucket and content of each package of the lockfile; gomod.sh
      pw_go_mark_used: each go.sum module's download files and extracted
-     directory); pip's cache keeps the time an entry was fetched (its keys
-     are request URLs the requirements do not hold). Neither order reads
-     atime (noatime mounts):
+     directory; pip.sh pw_pip_mark_used: the http cache entry, and its
+     .body, of each distribution `pip install --report` lists, pip >= 22.2;
+     pip rewrites index page entries itself; uv, poetry and pip's wheels/
+     keep the time an entry was written). Neither order reads atime
+     (noatime mounts):
        - an entry is a file (pip http/wheels, GOCACHE: each file stands
          alone, a missing one is a cache miss the tool fetches or builds
          again), or a file and its FILE.body

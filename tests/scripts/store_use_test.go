@@ -1,11 +1,13 @@
 package scripts
 
 // Setups mark the store entries their install used (npm.sh.tpl
-// pw_npm_mark_used, gomod.sh.tpl pw_go_mark_used), so an entry's mtime is
+// pw_npm_mark_used, gomod.sh.tpl pw_go_mark_used, pip.sh.tpl
+// pw_pip_mark_used), so an entry's mtime is
 // its last use and the pruner's "oldest mtime first" trims what no setup
 // used lately, not what was fetched longest ago. Real npm against the npm
-// registry and real go against the Go module proxy; the setup under dash
-// and busybox, the pruner under the matching shell.
+// registry, real go against the Go module proxy, real pip against local
+// PEP 503 indexes (PyPI is not reachable here); the setup under dash and
+// busybox, the pruner under the matching shell.
 //
 // Each test: project "used" and project "unused" install into one cache
 // (cold); then the used one's entries are dated as fetched 10 days ago and
@@ -14,14 +16,16 @@ package scripts
 // about the unused project's bytes removes the unused entries and none of
 // the used ones. Without the mark (npm with a lockfile that has resolved
 // and integrity reads content by digest and rewrites no index bucket; go
-// never rewrites a fetched module) the used entries are the oldest and go
+// never rewrites a fetched module; pip reads an immutable cached wheel
+// without rewriting its entry) the used entries are the oldest and go
 // first. The npm test also installs through a registry mirror on
 // 127.0.0.1 (npm_config_registry): npm keys its buckets by the mirror's
 // url, and the mark must compute the same.
 //
 // testdata/storeuse: npm-{used,unused} lockfiles written by npm 11.19.1
 // (`npm install --package-lock-only --omit-lockfile-registry-resolved=false`),
-// go-{used,unused} go.sum written by go 1.26 (`go get`), 2026-11-30.
+// go-{used,unused} go.sum written by go 1.26 (`go get`), 2026-11-30; the
+// pip projects are written by the test (wheels packed from testdata/pip).
 
 import (
 	"crypto/sha256"
@@ -39,6 +43,8 @@ import (
 	"testing"
 	"time"
 	"unicode"
+
+	"github.com/prewarm-dev/prewarm/tests/internal/offline"
 )
 
 const (
@@ -378,6 +384,119 @@ func TestStoreUseGomodWarmInstallMarksWhatItUsed(t *testing.T) {
 			ecoWantResult(t, sh, r, ecoOK(t, sh, r), "warm")
 			wantMarked(t, "module cache entry", used, start)
 			trimAndCheck(t, sh, root, used, unused)
+		})
+	}
+}
+
+// pipHTTPEntry: the pip HTTP cache file of a response, computed here
+// independently of the script: <cache>/http-v2/<h0>/<h1>/<h2>/<h3>/<h4>/<h>
+// (pip >= 23.3, with <h>.body beside it) or http/... (older pip), h the
+// sha224 of the request URL. The one that exists, else "".
+func pipHTTPEntry(pipCache, u string) []string {
+	sum := sha256.Sum224([]byte(u))
+	h := hex.EncodeToString(sum[:])
+	for _, d := range []string{"http-v2", "http"} {
+		p := filepath.Join(pipCache, d, h[:1], h[1:2], h[2:3], h[3:4], h[4:5], h)
+		if exists(p) {
+			out := []string{p}
+			if exists(p + ".body") {
+				out = append(out, p+".body")
+			}
+			return out
+		}
+	}
+	return nil
+}
+
+// TestStoreUsePipWarmInstallMarksWhatItUsed: real pip (the interpreter's
+// bundled one, in the setup's venv) against two local PEP 503 indexes on
+// 127.0.0.1 (offline.PipIndex; PyPI is not reachable here): "used"
+// installs pwdemo-alpha 1.0 (+ pwdemo-beta 1.0) from one, "unused"
+// pwdemo-alpha 2.0 (+ pwdemo-beta 2.0) from the other. The wheels are
+// served immutable (max-age), so pip reads them from its cache on the warm
+// install without a request and without rewriting the entry; only the
+// setup's mark (pip.sh pw_pip_mark_used, from `pip install --report`)
+// dates them. The setup under dash and busybox.
+func TestStoreUsePipWarmInstallMarksWhatItUsed(t *testing.T) {
+	shells := ecoShells(t)
+	base := ecoTempDir(t)
+	seed := filepath.Join(base, "seed")
+	src := filepath.Join("testdata", "pip")
+	used, err := offline.DemoWheels()
+	if err != nil {
+		t.Fatal(err)
+	}
+	alpha2, err := offline.MakeWheel(src, "pwdemo_alpha", "2.0", "pwdemo-beta (==2.0)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	beta2, err := offline.MakeWheel(src, "pwdemo_beta", "2.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gets atomic.Int64
+	count := func() { gets.Add(1) }
+	usedSrv := httptest.NewServer(offline.PipIndex(used, count))
+	t.Cleanup(usedSrv.Close)
+	unusedSrv := httptest.NewServer(offline.PipIndex([]offline.Wheel{alpha2, beta2}, count))
+	t.Cleanup(unusedSrv.Close)
+	projects := map[string]struct {
+		srv    *httptest.Server
+		req    string
+		wheels []offline.Wheel
+	}{
+		"used":   {usedSrv, "pwdemo-alpha==1.0\n", used},
+		"unused": {unusedSrv, "pwdemo-alpha==2.0\n", []offline.Wheel{alpha2, beta2}},
+	}
+	run := func(sh ecoShell, name, root, tag string) ecoRun {
+		t.Helper()
+		p := projects[name]
+		b := filepath.Join(base, tag)
+		ecoPipRepo(t, b, p.req)
+		ix := &ecoPipIndex{url: p.srv.URL + "/simple/"}
+		return ecoPipRun(t, sh, ecoPipEnv(ix, b, root, "PREWARM_SNAPSHOTS=false"))
+	}
+	entries := func(t *testing.T, root, name string) []string {
+		t.Helper()
+		var out []string
+		for _, w := range projects[name].wheels {
+			u := projects[name].srv.URL + "/files/" + w.File
+			e := pipHTTPEntry(filepath.Join(root, "store"), u)
+			if e == nil {
+				t.Fatalf("pip did not cache %s where the computed key says: the computed http cache layout is wrong", u)
+			}
+			out = append(out, e...)
+		}
+		return out
+	}
+	for _, name := range []string{"unused", "used"} {
+		r := run(shells[0], name, seed, "seed-"+name)
+		ecoWantResult(t, shells[0], r, ecoOK(t, shells[0], r), map[bool]string{true: "cold", false: "warm"}[name == "unused"])
+	}
+	if gets.Load() != 4 {
+		t.Fatalf("the seed installs downloaded %d wheels, want 4", gets.Load())
+	}
+	for _, sh := range shells {
+		t.Run(sh.name, func(t *testing.T) {
+			root := filepath.Join(base, "cache-"+sh.name)
+			ecoCopyTree(t, seed, root)
+			usedEntries, unusedEntries := entries(t, root, "used"), entries(t, root, "unused")
+			ageAll(t, filepath.Join(root, "store"), storeUseRecent)
+			ageEach(t, usedEntries, storeUseOld)
+
+			before := gets.Load()
+			start := time.Now()
+			r := run(sh, "used", root, "warm-"+sh.name)
+			ecoWantResult(t, sh, r, ecoOK(t, sh, r), "warm")
+			if gets.Load() != before {
+				t.Fatalf("the warm install downloaded %d wheels, want 0 (read from the cache)", gets.Load()-before)
+			}
+			ecoPipImports(t, filepath.Join(base, "warm-"+sh.name, "repo"))
+			if left, _ := filepath.Glob(filepath.Join(base, "warm-"+sh.name, "home", ".tmp-prewarm-pip-report-*")); len(left) > 0 {
+				t.Errorf("the setup left its install report behind: %v", left)
+			}
+			wantMarked(t, "pip http cache entry", usedEntries, start)
+			trimAndCheck(t, sh, root, usedEntries, unusedEntries)
 		})
 	}
 }

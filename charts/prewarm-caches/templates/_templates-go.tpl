@@ -2431,8 +2431,58 @@ PW_PY=$(printf '%s\n' "$PW_PY_INFO" | sed -n 1p)
 PW_PY_VERSION=$(printf '%s\n' "$PW_PY_INFO" | sed -n 2p)
 pw_warn "a venv is not relocatable: the agent image needs the same interpreter at the same path ($PW_PY, $PW_PY_VERSION)"
 
+# pw_pip_mark_used REPORT: sets the mtime of the pip HTTP cache entries of
+# the distributions an install report (`pip install --report`, pip >=
+# 22.2) lists to now, so the pruner (oldest mtime first) dates them by
+# their last use: pip serves a cached wheel (immutable, max-age) without a
+# request and never rewrites its entry. An entry is
+# $PIP_CACHE_DIR/http-v2/<h0>/<h1>/<h2>/<h3>/<h4>/<h> and <h>.body (pip >=
+# 23.3; before: http/..., no .body), h = sha224 of the request URL as
+# cachecontrol normalizes it (no fragment; scheme and host in lower case;
+# an empty path is "/"); the URL is the report's download_info.url, quoted
+# as requests quotes it. Index pages are not marked: pip asks for them
+# again on every install (max-age=0) and rewrites their entry itself. Wheels pip builds from sdists (wheels/)
+# are not marked. One python process; never fails the setup.
+pw_pip_mark_used() {
+  .venv/bin/python -c 'import hashlib, json, os, re, sys, urllib.parse
+cache, report = sys.argv[1], sys.argv[2]
+for item in json.load(open(report)).get("install", []):
+    try:
+        # quoted as requests sends it (requote_uri: its safe characters)
+        url = urllib.parse.quote(item["download_info"]["url"], safe="!#$%&\x27()*+,/:;=?@[]~")
+        # RFC 3986 appendix B, as cachecontrol parses it
+        m = re.match(r"^(([^:/?#]+):)?(//([^/?#]*))?([^?#]*)(\?([^#]*))?", url)
+        if not m.group(2) or not m.group(4):
+            continue
+        key = m.group(2).lower() + "://" + m.group(4).lower() + (m.group(5) or "/") + ("?" + m.group(7) if m.group(7) else "")
+        h = hashlib.sha224(key.encode()).hexdigest()
+        for d in ("http-v2", "http"):
+            for f in (h, h + ".body"):
+                try:
+                    os.utime(os.path.join(cache, d, *h[:5], f))
+                except OSError:
+                    pass
+    except Exception:
+        pass' "$PIP_CACHE_DIR" "$1" 2>/dev/null || :
+  return 0
+}
+
+# pw_pip_has_report: the venv's pip (the interpreter's ensurepip one,
+# version $1) takes `install --report` (pip >= 22.2).
+pw_pip_has_report() {
+  local major minor
+  major=${1%%.*}
+  case $1 in
+    *.*) minor=${1#*.} minor=${minor%%.*} ;;
+    *) minor=0 ;;
+  esac
+  case $major in '' | *[!0-9]*) return 1 ;; esac
+  case $minor in '' | *[!0-9]*) return 1 ;; esac
+  [ "$major" -gt 22 ] || { [ "$major" -eq 22 ] && [ "$minor" -ge 2 ]; }
+}
+
 pw_pip_workdir() {
-  local tool toolver files f req hashes key rc state result statedir venv
+  local tool toolver files f req hashes key rc state result statedir venv report
   venv=$PWD/.venv
   files=
   if [ -f uv.lock ]; then
@@ -2504,7 +2554,20 @@ pw_pip_workdir() {
         # shellcheck disable=SC2086 # $files holds plain file names
         grep -q -e '--hash[=[:space:]]' $files && hashes=--require-hashes
       fi
-      .venv/bin/python -m pip install -r "$req" ${hashes:+"$hashes"} "$@" >&2 || rc=$?
+      # mtime = last use for the store entries this install read (shared
+      # store on a writable cache only): the install writes a report
+      report=
+      if [ "$PW_WRITABLE" = yes ] && pw_under_cache "$PIP_CACHE_DIR" && pw_pip_has_report "$toolver"; then
+        report=$HOME/.tmp-prewarm-pip-report-$$.json
+        pw_track "$report"
+        # pip fails an install whose report it cannot write: never risk it
+        : 2>/dev/null >"$report" || report=
+      fi
+      .venv/bin/python -m pip install -r "$req" ${hashes:+"$hashes"} ${report:+"--report=$report"} "$@" >&2 || rc=$?
+      if [ "$rc" -eq 0 ] && [ -n "$report" ] && [ -f "$report" ]; then
+        pw_pip_mark_used "$report"
+        rm -f "$report"
+      fi
       ;;
     uv)
       UV_PYTHON=${UV_PYTHON:-$PW_PY} uv sync --locked "$@" >&2 || rc=$?
@@ -2564,9 +2627,11 @@ What it does, in this order:
      tools never rewrite once fetched (npm.sh pw_npm_mark_used: the index
      bucket and content of each package of the lockfile; gomod.sh
      pw_go_mark_used: each go.sum module's download files and extracted
-     directory); pip's cache keeps the time an entry was fetched (its keys
-     are request URLs the requirements do not hold). Neither order reads
-     atime (noatime mounts):
+     directory; pip.sh pw_pip_mark_used: the http cache entry, and its
+     .body, of each distribution `pip install --report` lists, pip >= 22.2;
+     pip rewrites index page entries itself; uv, poetry and pip's wheels/
+     keep the time an entry was written). Neither order reads atime
+     (noatime mounts):
        - an entry is a file (pip http/wheels, GOCACHE: each file stands
          alone, a missing one is a cache miss the tool fetches or builds
          again), or a file and its FILE.body
