@@ -16,9 +16,10 @@ for pkg in maven openjdk-17-jdk-headless libmaven-compiler-plugin-java \
 done
 # The e2e node: runc links libseccomp (make node); images carry
 # busybox-static, tini-static, Debian's Python with venv and the wheel
-# package the pip scenario serves (tests/images, tests/e2e); the harness
-# deletes the CNI bridge with ip.
-for pkg in libseccomp-dev pkg-config busybox-static iproute2 tini python3-venv python3-wheel-whl; do
+# package the pip scenario serves, Debian's cargo (with rustc and the
+# standard library: the cargo images; not a rustup toolchain) (tests/images,
+# tests/e2e); the harness deletes the CNI bridge with ip.
+for pkg in libseccomp-dev pkg-config busybox-static iproute2 tini python3-venv python3-wheel-whl cargo; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 # make bench's network-volume mode: sshd on 127.0.0.1 + an sshfs (FUSE) mount.

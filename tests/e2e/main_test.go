@@ -133,7 +133,7 @@ func runMain(m *testing.M) (code int) {
 }
 
 // buildImages writes the images tarball once per content: the key covers
-// the image code and the host tools copied into them.
+// the image code (tests/images) and the host tools copied into them.
 func buildImages() (string, error) {
 	cache := os.Getenv("PREWARM_E2E_IMAGE_CACHE")
 	if cache == "" {
@@ -143,14 +143,21 @@ func buildImages() (string, error) {
 		return "", err
 	}
 	h := sha256.New()
-	for _, f := range []string{"../images/images.go", "../images/layer.go", "../images/agent.go"} {
+	code, err := filepath.Glob("../images/*.go")
+	if err != nil {
+		return "", err
+	}
+	for _, f := range code {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
 		b, err := os.ReadFile(f)
 		if err != nil {
 			return "", err
 		}
 		h.Write(b)
 	}
-	for _, c := range [][]string{{"node", "--version"}, {"npm", "--version"}, {"go", "version"}, {"git", "--version"}, {"busybox"}, {"tini-static", "--version"}, {"/usr/bin/python3.11", "--version"}, {"mvn", "--version"}} {
+	for _, c := range [][]string{{"node", "--version"}, {"npm", "--version"}, {"go", "version"}, {"git", "--version"}, {"busybox"}, {"tini-static", "--version"}, {"/usr/bin/python3.11", "--version"}, {"mvn", "--version"}, {images.CargoBin, "--version"}, {images.RustcBin, "--version"}} {
 		out, _ := exec.Command(c[0], c[1:]...).CombinedOutput()
 		h.Write([]byte(strings.SplitN(string(out), "\n", 2)[0]))
 	}

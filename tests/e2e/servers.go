@@ -39,6 +39,10 @@ type Servers struct {
 	// PipIndex is a PEP 503 simple index URL serving Debian's wheel
 	// package (pip.git: tests/testdata/e2e/pip-app requires it).
 	PipIndex string
+	// CargoIndex is the git URL of a crates.io replacement index (on the
+	// git daemon) whose downloads go to a crate file server (cargo.go);
+	// cargo.git's .cargo/config.toml names it.
+	CargoIndex string
 }
 
 const serversNS = "e2e-servers"
@@ -49,7 +53,7 @@ var (
 	serversErr  error
 )
 
-// startServers starts the git daemon and the npm tarball server once.
+// startServers starts the git daemon and the file servers once.
 func startServers(t testing.TB) Servers {
 	t.Helper()
 	serversOnce.Do(func() {
@@ -73,6 +77,10 @@ func startServers(t testing.TB) Servers {
 		if serversErr = makePipIndex(pypi, debianWheel); serversErr != nil {
 			return
 		}
+		crates := filepath.Join(work, "volumes", "crates")
+		if serversErr = buildCrates(crates); serversErr != nil {
+			return
+		}
 		namespace(t, serversNS)
 		gitIP := serverPod(t, "git", images.Git, 9418, map[string]string{"/srv": gitRoot},
 			"git", "daemon", "--reuseaddr", "--export-all", "--base-path=/srv", "--listen=0.0.0.0", "--port=9418", "/srv")
@@ -87,9 +95,17 @@ func startServers(t testing.TB) Servers {
 			"httpd", "-f", "-v", "-p", "8080", "-h", mavenRepoDir)
 		pipIP := serverPod(t, "pypi", images.Busybox, 8080, map[string]string{"/srv": pypi},
 			"httpd", "-f", "-v", "-p", "8080", "-h", "/srv")
+		cratesIP := serverPod(t, "crates", images.Busybox, 8080, map[string]string{"/srv": crates},
+			"httpd", "-f", "-v", "-p", "8080", "-h", "/srv")
+		// The git daemon serves what is under /srv when asked: the index
+		// (naming the crate server) and cargo.git (naming the index) are
+		// made once both addresses are known.
+		if serversErr = makeCargoRepos(gitRoot, crates, "git://"+gitIP, fmt.Sprintf("http://%s:8080", cratesIP)); serversErr != nil {
+			return
+		}
 		servers = Servers{GitURL: "git://" + gitIP, NpmRegistry: fmt.Sprintf("http://%s:8080/", npmIP),
 			GoProxy: fmt.Sprintf("http://%s:8080", goIP), MavenRepo: fmt.Sprintf("http://%s:8080", mavenIP),
-			PipIndex: fmt.Sprintf("http://%s:8080/simple/", pipIP)}
+			PipIndex: fmt.Sprintf("http://%s:8080/simple/", pipIP), CargoIndex: "git://" + gitIP + "/" + cargoIndexRepo}
 	})
 	if serversErr != nil {
 		t.Fatal(serversErr)

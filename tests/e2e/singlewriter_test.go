@@ -17,16 +17,18 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/prewarm-dev/prewarm/tests/images"
+	"github.com/prewarm-dev/prewarm/tests/internal/tree"
 )
 
 // singleWriterCase is one single-writer preset run on the node: its
 // toolchain and agent images come from tests/images, its repository is
-// the in-cluster Maven repository (Debian's), named in the file the
-// preset's registrySecret carries.
+// in-cluster: Debian's Maven repository, named in the file the preset's
+// registrySecret carries (maven, gradle), or the crates.io replacement
+// named by the repository's own .cargo/config.toml (cargo).
 type singleWriterCase struct {
 	preset     string
 	agentImage string
-	secretKey  string                        // registrySecret key (the preset's default file name)
+	secretKey  string                        // registrySecret key (the preset's default file name); "" for none
 	secret     func(mavenRepo string) string // that file, naming the repository
 	summary    map[string]string             // summary fields both Tasks print besides mode/published
 	agent      string                        // the agent stand-in's offline build line
@@ -58,23 +60,34 @@ var singleWriterCases = []singleWriterCase{
 		summary: map[string]string{"gradle": "4.4.1"},
 		agent:   "gradle --offline compileTestJava passed offline",
 	},
+	{
+		// Debian's cargo 0.66 + rustc 1.63; cargo.git's
+		// .cargo/config.toml replaces crates.io with a git index of
+		// Debian's crate sources (cargo.go). Its six crates, on both
+		// Tasks: fetched cold into the per-pod CARGO_HOME, then seeded
+		// from the warmer's generation and fetched --offline.
+		preset: "cargo", agentImage: images.AgentRust,
+		summary: map[string]string{"crates": "6"},
+		agent:   "cargo build --frozen passed offline",
+	},
 }
 
-// TestSingleWriterTasksNeverWriteCache: maven and gradle are single-writer
-// presets (Maven 3.8's local repository and Gradle's modules-2 have no
-// cross-process lock a shared volume honours), so a Task pod's cache is
-// readOnly and only the warmer writes it. On the node, with each preset's
-// Debian toolchain in the images and Debian's Maven repository served
-// in-cluster:
+// TestSingleWriterTasksNeverWriteCache: maven, gradle and cargo are
+// single-writer presets (Maven 3.8's local repository and Gradle's
+// modules-2 have no cross-process lock a shared volume honours; cargo skips
+// its locks on NFS), so a Task pod's cache is readOnly and only the warmer
+// writes it. On the node, with each preset's Debian toolchain in the
+// images and Debian's Maven repository or crate sources served in-cluster:
 //   - Task 1 on an empty cache runs cold (resolving into a per-pod
-//     repository or GRADLE_USER_HOME) and leaves the cache volume
-//     byte-identical (empty);
+//     repository, GRADLE_USER_HOME or CARGO_HOME) and leaves the cache
+//     volume byte-identical (empty);
 //   - a Job from the warmer CronJob fills it;
 //   - Task 2 starts warm from it and leaves it byte-identical;
 //
 // both setups say mode=readOnly published=readOnly, the agent's cache
 // mount is read-only, and the agent stand-in builds offline
-// (`mvn -o test-compile`, `gradle --offline compileTestJava`).
+// (`mvn -o test-compile`, `gradle --offline compileTestJava`,
+// `cargo build --frozen`).
 func TestSingleWriterTasksNeverWriteCache(t *testing.T) {
 	for _, c := range singleWriterCases {
 		t.Run(c.preset, func(t *testing.T) { singleWriterTasks(t, c) })
@@ -86,11 +99,16 @@ func singleWriterTasks(t *testing.T, c singleWriterCase) {
 	ns := "e2e-" + c.preset
 	container := "prewarm-" + c.preset
 	secretName := c.preset + "-registry"
-	w := installWorkspace(t, ns, "app", srv, wsOptions{preset: c.preset, cacheUID: images.AgentUID, cacheMode: 0o755,
-		values: fmt.Sprintf("presets:\n  %s:\n    registrySecret: {name: %s, key: %s}\n", c.preset, secretName, c.secretKey)})
-	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: secretName}, StringData: map[string]string{c.secretKey: c.secret(srv.MavenRepo)}}
-	if _, err := kube(t).CoreV1().Secrets(ns).Create(t.Context(), sec, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
+	opts := wsOptions{preset: c.preset, cacheUID: images.AgentUID, cacheMode: 0o755}
+	if c.secretKey != "" {
+		opts.values = fmt.Sprintf("presets:\n  %s:\n    registrySecret: {name: %s, key: %s}\n", c.preset, secretName, c.secretKey)
+	}
+	w := installWorkspace(t, ns, "app", srv, opts)
+	if c.secretKey != "" {
+		sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: secretName}, StringData: map[string]string{c.secretKey: c.secret(srv.MavenRepo)}}
+		if _, err := kube(t).CoreV1().Secrets(ns).Create(t.Context(), sec, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	task := func(name, want string) {
@@ -122,7 +140,7 @@ func singleWriterTasks(t *testing.T, c singleWriterCase) {
 			}
 		}
 		after := fingerprint(t, w.cacheDir)
-		if diff := diffLines(before, after); diff != "" {
+		if diff := tree.Diff(before, after, len(before)+len(after)); diff != "" {
 			t.Errorf("%s: a readOnly %s Task changed the cache volume:\n%s", name, c.preset, diff)
 		}
 		t.Logf("%s: %s | cache unchanged (%d entries)", name, line, len(after))
@@ -180,31 +198,6 @@ func fingerprint(t *testing.T, dir string) []string {
 		t.Fatal(err)
 	}
 	return out
-}
-
-// diffLines names the lines only in a or only in b (order kept), "" when
-// the two are equal.
-func diffLines(a, b []string) string {
-	in := func(s []string) map[string]bool {
-		m := map[string]bool{}
-		for _, x := range s {
-			m[x] = true
-		}
-		return m
-	}
-	ma, mb := in(a), in(b)
-	var d []string
-	for _, x := range a {
-		if !mb[x] {
-			d = append(d, "- "+x)
-		}
-	}
-	for _, x := range b {
-		if !ma[x] {
-			d = append(d, "+ "+x)
-		}
-	}
-	return strings.Join(d, "\n")
 }
 
 func tailLines(s string, n int) string {

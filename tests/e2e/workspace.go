@@ -34,7 +34,7 @@ type workspace struct {
 
 // wsOptions shape a release beyond the npm defaults.
 type wsOptions struct {
-	preset    string      // npm (default), gomod, pip, maven or gradle
+	preset    string      // npm (default), gomod, pip, maven, gradle or cargo
 	cacheUID  int         // owner of the cache volume root
 	cacheMode os.FileMode // its mode
 	values    string      // extra values YAML, merged after the defaults
@@ -70,6 +70,8 @@ func installWorkspace(t *testing.T, ns, release string, srv Servers, opts wsOpti
 		repoName, image, env = "maven.git", images.Maven, "    {}"
 	case "gradle": // the repository comes through registrySecret (gradle.properties)
 		repoName, image, env = "gradle.git", images.Gradle, "    {}"
+	case "cargo": // the registry comes through the repository's .cargo/config.toml
+		repoName, image, env = "cargo.git", images.Rust, "    {}"
 	}
 	values := fmt.Sprintf(`workspace:
   name: %[1]s

@@ -12,6 +12,7 @@ package images
 //	agent-check maven   `mvn -o test-compile` passes offline
 //	agent-check pip     .venv works offline: pip check, import wheel
 //	agent-check gradle  `gradle --offline compileTestJava` passes
+//	agent-check cargo   `cargo build --frozen` passes (--locked + --offline)
 const AgentCheck = `#!/bin/sh
 set -eu
 fail() { echo "agent-check: FAIL: $*" >&2; exit 1; }
@@ -55,6 +56,14 @@ gradle)
   gradle --offline --no-daemon -q compileTestJava >/tmp/agent-test.log 2>&1 || { cat /tmp/agent-test.log >&2; fail "gradle --offline compileTestJava failed"; }
   what="gradle --offline compileTestJava"
   ;;
+cargo)
+  # Offline and locked, from the pod's CARGO_HOME the setup seeded and
+  # fetched into (the preset sets CARGO_HOME and CARGO_TARGET_DIR for the
+  # agent too): cargo extracts the sources from registry/cache and
+  # compiles every crate.
+  cargo build --frozen -q >/tmp/agent-test.log 2>&1 || { cat /tmp/agent-test.log >&2; fail "cargo build --frozen failed offline"; }
+  what="cargo build --frozen"
+  ;;
 pip)
   # The venv the setup made, with its interpreter at the image's path, and
   # the locked requirements importable; no index is asked.
@@ -63,7 +72,7 @@ pip)
   .venv/bin/python -c "import wheel; print('agent-check: wheel', wheel.__version__)" || fail "the venv cannot import wheel"
   what="import wheel"
   ;;
-*) fail "usage: agent-check npm|gomod|maven|gradle|pip" ;;
+*) fail "usage: agent-check npm|gomod|maven|gradle|pip|cargo" ;;
 esac
 echo "agent-check: ok uid=$uid passwd-home=$pwhome HOME=$HOME $what passed offline"
 `

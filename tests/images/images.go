@@ -43,6 +43,8 @@ const (
 	AgentGradle   = "prewarm.test/agent-gradle:e2e" // agent stand-in for Gradle workspaces
 	Python        = "prewarm.test/python:e2e"       // pip preset toolchain: Debian's Python 3.11 with venv
 	AgentPython   = "prewarm.test/agent-python:e2e"
+	Rust          = "prewarm.test/rust:e2e"       // cargo preset toolchain: Debian's cargo 0.66 + rustc 1.63
+	AgentRust     = "prewarm.test/agent-rust:e2e" // agent stand-in for cargo workspaces (+ the standard library)
 )
 
 // JavaHome is where Debian's OpenJDK 17 lives, on the host and in the
@@ -74,6 +76,8 @@ var layerMakers = map[string]func() (layer, error){
 	"maven":   mavenLayer,
 	"gradle":  gradleLayer,
 	"python":  pythonLayer,
+	"rust":    rustLayer,
+	"ruststd": rustStdLayer,
 }
 
 var basePath = "PATH=/usr/local/go/bin:/usr/local/bin:/usr/bin:/bin"
@@ -270,6 +274,9 @@ func specs() []spec {
 		{ref: Python, layers: []string{"busybox", "python"}, cfg: sh},
 		{ref: AgentPython, layers: []string{"busybox", "python", "agent"},
 			cfg: v1.Config{Entrypoint: []string{"/usr/local/bin/agent-check", "pip"}}},
+		{ref: Rust, layers: []string{"busybox", "rust"}, cfg: sh},
+		{ref: AgentRust, layers: []string{"busybox", "rust", "ruststd", "agent"},
+			cfg: v1.Config{Entrypoint: []string{"/usr/local/bin/agent-check", "cargo"}}},
 		{ref: Go, layers: []string{"busybox", "go"}, cfg: v1.Config{Cmd: []string{"sh"}, Env: []string{"CGO_ENABLED=0"}}},
 		{ref: AgentGo, layers: []string{"busybox", "go", "agent"},
 			cfg: v1.Config{Entrypoint: []string{"/usr/local/bin/agent-check", "gomod"}, Env: []string{"CGO_ENABLED=0"}}},

@@ -19,6 +19,10 @@ import (
 	"time"
 )
 
+// DebianCrates is where Debian's librust-*-dev packages put their crate
+// sources (<name>-<version>/), the cratesDir of BuildCargoRegistry.
+const DebianCrates = "/usr/share/cargo/registry"
+
 // CargoCrates are the crates tests/scripts/testdata/cargo/{hello,tool}
 // use; each comes from a librust-<name>-dev package.
 var CargoCrates = []string{"itoa", "ryu", "cfg-if", "fnv", "either", "scopeguard", "static_assertions"}
@@ -243,15 +247,30 @@ func CargoHandler(root string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/index/config.json" {
 			w.Header().Set("Content-Type", "application/json")
-			fmt.Fprintf(w, `{"dl":"http://%s/crates/{crate}/{version}/download","api":null}`, r.Host)
+			fmt.Fprint(w, CargoIndexConfig("http://"+r.Host))
 			return
 		}
 		files.ServeHTTP(w, r)
 	})
 }
 
+// CargoIndexConfig is the index's config.json for a registry whose
+// crates BuildCargoRegistry laid out under base (an http URL): cargo
+// downloads <base>/crates/<name>/<version>/download.
+func CargoIndexConfig(base string) string {
+	return fmt.Sprintf(`{"dl":"%s/crates/{crate}/{version}/download","api":null}`, base)
+}
+
 // CargoConfig is a .cargo/config.toml replacing crates.io with the sparse
 // registry at url (as a private mirror would), without retries.
 func CargoConfig(url string) string {
-	return fmt.Sprintf("[source.crates-io]\nreplace-with = \"prewarm-fixture\"\n\n[source.prewarm-fixture]\nregistry = \"sparse+%s/index/\"\n\n[net]\nretry = 0\n", url)
+	return CargoSourceConfig("sparse+" + url + "/index/")
+}
+
+// CargoSourceConfig is a .cargo/config.toml replacing crates.io with the
+// registry whose index is at index: a sparse+http URL, or a git URL (a
+// git index: its repository holds config.json and the index files, for
+// cargo older than 1.68, which has no sparse registries), without retries.
+func CargoSourceConfig(index string) string {
+	return fmt.Sprintf("[source.crates-io]\nreplace-with = \"prewarm-fixture\"\n\n[source.prewarm-fixture]\nregistry = \"%s\"\n\n[net]\nretry = 0\n", index)
 }

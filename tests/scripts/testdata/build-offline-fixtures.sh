@@ -58,6 +58,11 @@ fi
 
 PATH=$PATH:$HOME/.cargo/bin
 cargo_bin=$(command -v cargo || true)
+# Debian's cargo (the e2e images', tests/install-deps.sh) may come first on
+# PATH; it is too old here, so a rustup cargo wins over it.
+if [ "$cargo_bin" = /usr/bin/cargo ] && [ -x "$HOME/.cargo/bin/cargo" ]; then
+  cargo_bin=$HOME/.cargo/bin/cargo
+fi
 if [ -z "$cargo_bin" ]; then
   echo "offline fixtures: cargo is not on PATH nor in ~/.cargo/bin; install Rust 1.70+ with rustup (https://rustup.rs)" >&2
   exit 1
