@@ -120,9 +120,10 @@ NODE_DIR := $(CACHE)/node/$(KUBE_VERSION)
 node: deps ## build kubelet, controller-manager, scheduler, containerd, runc, CNI plugins into .cache (once)
 	./tests/node/build.sh "$(NODE_DIR)"
 
-e2e: deps controlplane node ## Task pods on a real node (kubelet + containerd + runc), images built here; docs/e2e.md
+E2E_RUN ?=
+e2e: deps controlplane node ## Task pods on a real node (kubelet + containerd + runc), images built here; docs/e2e.md (E2E_RUN=regexp: one scenario)
 	cd tests && PREWARM_NODE_DIR=$(NODE_DIR) PREWARM_E2E_IMAGE_CACHE=$(CACHE)/e2e-images \
-	  $(TOOL) gotestsum --format standard-verbose -- -tags e2e -count=1 -timeout 20m ./e2e
+	  $(TOOL) gotestsum --format standard-verbose -- -tags e2e -count=1 -timeout 20m -run '$(E2E_RUN)' ./e2e
 
 clean:
 	rm -rf $(BIN) $(DIST)

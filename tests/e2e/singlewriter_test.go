@@ -143,7 +143,7 @@ func singleWriterTasks(t *testing.T, c singleWriterCase) {
 		if diff := tree.Diff(before, after, len(before)+len(after)); diff != "" {
 			t.Errorf("%s: a readOnly %s Task changed the cache volume:\n%s", name, c.preset, diff)
 		}
-		t.Logf("%s: %s | cache unchanged (%d entries)", name, line, len(after))
+		t.Logf("%s: %s | cache: %d entries before, %d after", name, line, len(before), len(after))
 		addReadyRow(readyRow{c.preset + " (readOnly Task)", name, field(line, "result"), timeToReady(t, run.pod, "agent"), field(line, "seconds")})
 	}
 
