@@ -39,14 +39,15 @@ func buildCrates(root string) error {
 	return err
 }
 
-// makeCargoRepos makes the index repository (root's index/ plus a
-// config.json whose downloads go to cratesURL) and cargo.git: the e2e
-// cargo app (tests/testdata/e2e/cargo-app) with a .cargo/config.toml that
-// replaces crates.io with the index at gitURL, as a private mirror would,
+// makeCargoRepos makes the index repository cargoIndexRepo (root's index/
+// plus a config.json whose downloads go to cratesURL) and cargo.git: the
+// e2e cargo app (tests/testdata/e2e/cargo-app) with a .cargo/config.toml
+// that replaces crates.io with the index at indexURL (that repository on
+// the git daemon), as a private mirror would,
 // and a Cargo.lock Debian's cargo resolved against that index (through
 // its file:// path on the host: the lock records crates.io as the source,
 // whichever URL replaced it).
-func makeCargoRepos(gitRoot, root, gitURL, cratesURL string) error {
+func makeCargoRepos(gitRoot, root, indexURL, cratesURL string) error {
 	if err := os.WriteFile(filepath.Join(root, "index", "config.json"), []byte(offline.CargoIndexConfig(cratesURL)+"\n"), 0o644); err != nil {
 		return err
 	}
@@ -69,7 +70,7 @@ func makeCargoRepos(gitRoot, root, gitURL, cratesURL string) error {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("cargo generate-lockfile against %s: %w\n%s", cargoIndexRepo, err, out)
 	}
-	if err := os.WriteFile(config, []byte(offline.CargoSourceConfig(gitURL+"/"+cargoIndexRepo)), 0o644); err != nil {
+	if err := os.WriteFile(config, []byte(offline.CargoSourceConfig(indexURL)), 0o644); err != nil {
 		return err
 	}
 	return makeRepo(gitRoot, "cargo.git", app)

@@ -100,12 +100,13 @@ func startServers(t testing.TB) Servers {
 		// The git daemon serves what is under /srv when asked: the index
 		// (naming the crate server) and cargo.git (naming the index) are
 		// made once both addresses are known.
-		if serversErr = makeCargoRepos(gitRoot, crates, "git://"+gitIP, fmt.Sprintf("http://%s:8080", cratesIP)); serversErr != nil {
+		cargoIndex := "git://" + gitIP + "/" + cargoIndexRepo
+		if serversErr = makeCargoRepos(gitRoot, crates, cargoIndex, fmt.Sprintf("http://%s:8080", cratesIP)); serversErr != nil {
 			return
 		}
 		servers = Servers{GitURL: "git://" + gitIP, NpmRegistry: fmt.Sprintf("http://%s:8080/", npmIP),
 			GoProxy: fmt.Sprintf("http://%s:8080", goIP), MavenRepo: fmt.Sprintf("http://%s:8080", mavenIP),
-			PipIndex: fmt.Sprintf("http://%s:8080/simple/", pipIP), CargoIndex: "git://" + gitIP + "/" + cargoIndexRepo}
+			PipIndex: fmt.Sprintf("http://%s:8080/simple/", pipIP), CargoIndex: cargoIndex}
 	})
 	if serversErr != nil {
 		t.Fatal(serversErr)
