@@ -9,6 +9,7 @@ package scripts
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -258,4 +259,66 @@ func TestStressNpmCrashDuringInstallPublishOrRestoreNeverRestoresAPartial(t *tes
 	}
 	t.Logf("snapshots/: %d finals, %d leftovers of killed publishers (removed by the pruner): %s", len(final), len(temps), strings.Join(temps, " "))
 	stressNpmVerify(t, filepath.Join(cache, "store"), len(reg.pkgs))
+}
+
+// TestStressNpmCompressedSnapshotWithoutTheToolIsAColdInstall: the real npm
+// script publishes a zstd snapshot; the npm store is then cleared (as
+// `prewarm cache clear --part stores` does), and a pod whose image has no
+// zstd (a real PATH without it) installs cold: result=cold, exactly one
+// warning naming zstd, the reference node_modules, the snapshot intact; a
+// pod with zstd then restores it (result=snapshot). Per shell.
+func TestStressNpmCompressedSnapshotWithoutTheToolIsAColdInstall(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("npm"); err != nil {
+		t.Fatal("npm is not installed")
+	}
+	reg := newStressNpmRegistry(t, 8, 64<<10, "")
+	script := ecoScript(t, "npm")
+	for _, sh := range ecoShells(t) {
+		t.Run(sh.name, func(t *testing.T) {
+			base := ecoTempDir(t)
+			cache := filepath.Join(base, "cache")
+			pod := func(name string, extra ...string) (ecoRun, ecoSummary, string) {
+				t.Helper()
+				repo := filepath.Join(base, name)
+				reg.writeProject(t, repo)
+				env := stressNpmEnv(reg, repo, filepath.Join(base, "home-"+name), cache, append([]string{"PREWARM_SNAPSHOT_COMPRESSION=zstd"}, extra...)...)
+				r := ecoRunScript(t, sh, script, "prewarm-npm", repo, env, 5*time.Minute)
+				return r, ecoOK(t, sh, r), repo
+			}
+			r, s, repo := pod("publisher")
+			ecoWantResult(t, sh, r, s, "cold")
+			want := ecoTreeDigest(t, filepath.Join(repo, "node_modules"))
+			key := stressFullKey(t, cache, s["key"])
+			snap := filepath.Join(cache, "snapshots", key+ecoSnapshotSuffix)
+			if m, err := ecoReadManifest(snap); err != nil || m.codec != "zstd" {
+				t.Fatalf("want a zstd snapshot, manifest %+v (err %v)", m, err)
+			}
+			if err := os.RemoveAll(filepath.Join(cache, "store")); err != nil {
+				t.Fatal(err)
+			}
+			r, s, repo = pod("no-zstd", "PATH="+ecoPathWithout(t, sh, "zstd"))
+			ecoWantResult(t, sh, r, s, "cold")
+			var warnings []string
+			for _, l := range strings.Split(r.stderr, "\n") {
+				if strings.HasPrefix(l, "prewarm: warning:") {
+					warnings = append(warnings, l)
+				}
+			}
+			if len(warnings) != 1 || !strings.Contains(warnings[0], "is compressed with zstd, which this image lacks; installing instead") {
+				t.Errorf("want exactly one warning naming zstd, got %q\n%s", warnings, r)
+			}
+			if d := ecoDiffLists(want, ecoTreeDigest(t, filepath.Join(repo, "node_modules"))); d != "" {
+				t.Errorf("node_modules of the pod without zstd differs:\n%s", d)
+			}
+			if err := ecoSnapshotValid(snap); err != nil {
+				t.Fatalf("the zstd snapshot did not survive the pod without zstd: %v", err)
+			}
+			r, s, repo = pod("with-zstd")
+			ecoWantResult(t, sh, r, s, "snapshot")
+			if d := ecoDiffLists(want, ecoTreeDigest(t, filepath.Join(repo, "node_modules"))); d != "" {
+				t.Errorf("restored node_modules differs:\n%s", d)
+			}
+		})
+	}
 }
