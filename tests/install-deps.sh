@@ -26,6 +26,10 @@ done
 for pkg in sshfs openssh-server; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
+# Snapshot compression: the script tests round-trip zstd and lz4 shards.
+for pkg in zstd lz4; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
 for pkg in ${PREWARM_EXTRA_APT_PACKAGES:-}; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done

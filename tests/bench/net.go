@@ -265,6 +265,9 @@ func (b *bench) netNpmSet(v *netVolume, s npmSet) error {
 	}
 	steps := b.npmSteps(r, &g, [3]string{"store", "snapshot", "tar-x"})
 	err := b.interleave("net "+s.name, b.cfg.runs, steps, g.record)
+	if info, cerr := netSnapshotCodec(r.primed); cerr == nil {
+		g.Info = append(g.Info, info)
+	}
 	if len(g.Modes[0].Seconds) > 0 {
 		b.res.Groups = append(b.res.Groups, g)
 	}
@@ -280,11 +283,34 @@ func (b *bench) netNpmSet(v *netVolume, s npmSet) error {
 	return nil
 }
 
+// netSnapshotCodec says which codec the scripts, as they are (default
+// PREWARM_SNAPSHOT_COMPRESSION=auto), wrote the snapshot in cache with:
+// the manifest's codec line (none when absent, as before codecs).
+func netSnapshotCodec(cache string) (string, error) {
+	snap, shards, err := oneSnapshot(cache)
+	if err != nil {
+		return "", err
+	}
+	m, err := os.ReadFile(filepath.Join(snap, "manifest"))
+	if err != nil {
+		return "", err
+	}
+	codec := "none"
+	for _, l := range strings.Split(string(m), "\n") {
+		if c, ok := strings.CutPrefix(l, "codec="); ok {
+			codec = c
+		}
+	}
+	size, _ := duBytes(snap)
+	return fmt.Sprintf("snapshot on the network volume: codec %s (the scripts' default PREWARM_SNAPSHOT_COMPRESSION=auto on a %s mount), %s in %d shards", codec, "fuse.sshfs", human(size), shards), nil
+}
+
 // netCompression makes gzip, zstd and lz4 copies of the plain tar on the
 // network volume (zstd and lz4 only where installed: an image may lack
 // them) and times one-process extraction of each from the volume, against
 // the uncompressed tar: does moving fewer bytes over the network pay for
-// the decompression?
+// the decompression? The same copies on local disk (rows local-tar-x-*)
+// give the other side of PREWARM_SNAPSHOT_COMPRESSION=auto's choice.
 func (b *bench) netCompression(r *npmRig) error {
 	type codec struct{ name, ext, comp, decomp string }
 	codecs := []codec{{"none", "", "", ""}, {"gzip", ".gz", "gzip -1 -c", "gzip -dc"}}
@@ -296,28 +322,34 @@ func (b *bench) netCompression(r *npmRig) error {
 	}
 	env := baseEnv("")
 	q := func(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+	localTar := filepath.Join(r.dir, "plain-local.tar")
+	if _, err := b.untimed(r.dir, env, 20*time.Minute, "cp", r.plainTar, localTar); err != nil {
+		return err
+	}
 	var steps []step
-	series := make([]Series, len(codecs))
-	for i, c := range codecs {
-		src := r.plainTar + c.ext
-		if c.comp != "" {
-			if _, err := b.untimed(r.dir, env, 20*time.Minute, "dash", "-c", c.comp+" <"+q(r.plainTar)+" >"+q(src)); err != nil {
-				return err
+	var series []Series
+	for _, where := range []struct{ prefix, tar, desc string }{{"", r.plainTar, "the network volume"}, {"local-", localTar, "local disk"}} {
+		for _, c := range codecs {
+			src := where.tar + c.ext
+			if c.comp != "" {
+				if _, err := b.untimed(r.dir, env, 20*time.Minute, "dash", "-c", c.comp+" <"+q(where.tar)+" >"+q(src)); err != nil {
+					return err
+				}
 			}
-		}
-		cmd := "tar -xf " + q(src) + " -C " + q(filepath.Join(r.dir, "untar"))
-		if c.decomp != "" {
-			cmd = c.decomp + " <" + q(src) + " | tar -xf - -C " + q(filepath.Join(r.dir, "untar"))
-		}
-		series[i] = Series{Name: "tar-x-" + c.name, Desc: fmt.Sprintf("%s from the network volume (%s): %s", map[bool]string{true: "uncompressed tar", false: c.name + " tar"}[c.comp == ""], human(fileSize(src)), cmd)}
-		steps = append(steps, step{series[i].Name, func(int) (float64, error) {
-			if err := fresh(filepath.Join(r.dir, "untar")); err != nil {
-				return 0, err
+			cmd := "tar -xf " + q(src) + " -C " + q(filepath.Join(r.dir, "untar"))
+			if c.decomp != "" {
+				cmd = c.decomp + " <" + q(src) + " | tar -xf - -C " + q(filepath.Join(r.dir, "untar"))
 			}
-			settle()
-			p, err := b.mustExec(r.dir, env, 10*time.Minute, "dash", "-c", cmd)
-			return p.Elapsed.Seconds(), err
-		}})
+			series = append(series, Series{Name: where.prefix + "tar-x-" + c.name, Desc: fmt.Sprintf("%s from %s (%s): %s", map[bool]string{true: "uncompressed tar", false: c.name + " tar"}[c.comp == ""], where.desc, human(fileSize(src)), cmd)})
+			steps = append(steps, step{series[len(series)-1].Name, func(int) (float64, error) {
+				if err := fresh(filepath.Join(r.dir, "untar")); err != nil {
+					return 0, err
+				}
+				settle()
+				p, err := b.mustExec(r.dir, env, 10*time.Minute, "dash", "-c", cmd)
+				return p.Elapsed.Seconds(), err
+			}})
+		}
 	}
 	err := b.interleave("net compression", b.cfg.runs, steps, func(mode string, secs, cpu float64) {
 		for i := range series {
@@ -328,8 +360,11 @@ func (b *bench) netCompression(r *npmRig) error {
 		}
 	})
 	removeAll(filepath.Join(r.dir, "untar"))
-	for _, c := range codecs[1:] {
-		os.Remove(r.plainTar + c.ext)
+	for _, c := range codecs {
+		if c.ext != "" {
+			os.Remove(r.plainTar + c.ext)
+		}
+		os.Remove(localTar + c.ext)
 	}
 	b.res.NetCompression = series
 	b.res.NetCompressionOf = fmt.Sprintf("%s node_modules, %s as one tar", r.set.name, human(fileSize(r.plainTar)))

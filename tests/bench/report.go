@@ -544,27 +544,40 @@ func pvcText(r *Results) string {
 	fmt.Fprintf(&b, "That is what the peers do (a setup-node-style cache, a per-repo PVC): `npm ci` with its cache on the shared volume. On the network volume here (%s) that took %s s for %s against %s s cold: `npm ci` still reads, verifies and unpacks every tarball from the volume one file at a time and writes node_modules file by file, so the network's per-file round trips stay in the path. prewarm's snapshot moves the finished node_modules as a few large shard files that concurrent extractors stream from the volume: %s s, %s × the store on the volume, and %s × one `tar -x` process reading a single tar from the same volume (%s s).",
 		r.NetNote, secs(median(st.Seconds)), strings.TrimSuffix(g.Set, " (network volume)"), secs(median(c.Seconds)), secs(median(sn.Seconds)), ratioStr(ratio(sn.Seconds, st.Seconds)), ratioStr(ratio(sn.Seconds, tx.Seconds)), secs(median(tx.Seconds)))
 	if len(r.NetCompression) > 0 {
-		var none float64
-		var parts []string
-		for _, s := range r.NetCompression {
-			m := median(s.Values)
-			if s.Name == "tar-x-none" {
-				none = m
+		// where: "" the network volume, "local-" local disk
+		summary := func(where string) (parts []string, none, best float64, bestName string) {
+			for _, s := range r.NetCompression {
+				name, ok := strings.CutPrefix(s.Name, where+"tar-x-")
+				if !ok {
+					continue
+				}
+				m := median(s.Values)
+				if name == "none" {
+					none = m
+				}
+				parts = append(parts, fmt.Sprintf("%s %s s", name, secs(m)))
 			}
-			parts = append(parts, fmt.Sprintf("%s %s s", strings.TrimPrefix(s.Name, "tar-x-"), secs(m)))
-		}
-		best, bestName := none, "none"
-		for _, s := range r.NetCompression {
-			if m := median(s.Values); m > 0 && m < best {
-				best, bestName = m, strings.TrimPrefix(s.Name, "tar-x-")
+			best, bestName = none, "none"
+			for _, s := range r.NetCompression {
+				if name, ok := strings.CutPrefix(s.Name, where+"tar-x-"); ok {
+					if m := median(s.Values); m > 0 && m < best {
+						best, bestName = m, name
+					}
+				}
 			}
+			return parts, none, best, bestName
 		}
+		parts, none, best, bestName := summary("")
 		fmt.Fprintf(&b, " Compression, measured on the same volume (%s, one-process extraction): %s.", r.NetCompressionOf, strings.Join(parts, ", "))
 		if bestName == "none" || best > 0.9*none {
-			b.WriteString(" It does not pay here: the bytes saved on the wire cost more in decompression than they save, so snapshots stay uncompressed. On a slower link (a real network, not loopback) the balance can tip; zstd and lz4 would then be detected, never required.")
+			b.WriteString(" It does not pay in this run: the bytes saved on the wire cost about as much in decompression as they save.")
 		} else {
 			fmt.Fprintf(&b, " %s saves %s × of the uncompressed extraction on this volume.", bestName, ratioStr(1-best/none))
 		}
+		if lparts, _, _, _ := summary("local-"); len(lparts) > 0 {
+			fmt.Fprintf(&b, " On local disk: %s.", strings.Join(lparts, ", "))
+		}
+		b.WriteString(" So the scripts compress only where it pays: `PREWARM_SNAPSHOT_COMPRESSION=auto` (the default) writes zstd shards (else lz4) when the cache is on a network file system and the image has the tool, uncompressed shards otherwise; an image without the tool restores a compressed snapshot as a clean miss ([caching.md](caching.md#install-snapshots-npm-pip)).")
 	}
 	b.WriteString("\n\n")
 	return b.String()

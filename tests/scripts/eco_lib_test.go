@@ -92,10 +92,13 @@ const ecoSnapshotSuffix = ".v2"
 // ecoSnapshotKey is the key a final snapshot name stands for.
 func ecoSnapshotKey(name string) string { return strings.TrimSuffix(name, ecoSnapshotSuffix) }
 
-// ecoManifest is a parsed snapshot manifest: shard file names in order
-// with their recorded "ALGO=VALUE", and the split directories' modes.
+// ecoManifest is a parsed snapshot manifest: the checksum algorithm and
+// the codec ("none" when the manifest has no codec line, as before codecs
+// existed), shard file names in order with their recorded checksum, and
+// the split directories' modes.
 type ecoManifest struct {
 	algo   string
+	codec  string
 	shards []string
 	sums   []string
 	dirs   map[string]string
@@ -110,8 +113,12 @@ func ecoReadManifest(dir string) (*ecoManifest, error) {
 	if len(lines) < 3 || lines[0] != "prewarm-snapshot-v2" || !strings.HasPrefix(lines[1], "algo=") {
 		return nil, fmt.Errorf("bad manifest header: %q", lines)
 	}
-	m := &ecoManifest{algo: strings.TrimPrefix(lines[1], "algo="), dirs: map[string]string{}}
-	for _, l := range lines[2 : len(lines)-1] {
+	m := &ecoManifest{algo: strings.TrimPrefix(lines[1], "algo="), codec: "none", dirs: map[string]string{}}
+	rest := lines[2 : len(lines)-1]
+	if len(rest) > 0 && strings.HasPrefix(rest[0], "codec=") {
+		m.codec, rest = strings.TrimPrefix(rest[0], "codec="), rest[1:]
+	}
+	for _, l := range rest {
 		f := strings.SplitN(l, " ", 3)
 		switch {
 		case len(f) == 3 && f[0] == "dir":
@@ -131,8 +138,9 @@ func ecoReadManifest(dir string) (*ecoManifest, error) {
 
 // ecoSnapshotValid checks a snapshot directory independently of the
 // scripts: the manifest is complete, every shard it lists exists, matches
-// its recorded checksum (POSIX cksum or sha256) and is a complete tar
-// archive, and no path is in two shards.
+// its recorded checksum (POSIX cksum or sha256, of the stored bytes),
+// carries the codec's file suffix, decompresses (with the real zstd or
+// lz4 command) into a complete tar archive, and no path is in two shards.
 func ecoSnapshotValid(dir string) error {
 	m, err := ecoReadManifest(dir)
 	if err != nil {
@@ -157,6 +165,22 @@ func ecoSnapshotValid(dir string) error {
 		if got != m.sums[i] {
 			return fmt.Errorf("shard %s: manifest records %s %q, data has %q", name, m.algo, m.sums[i], got)
 		}
+		ext, ok := ecoCodecExt[m.codec]
+		if !ok {
+			return fmt.Errorf("unknown codec %q", m.codec)
+		}
+		if !strings.HasSuffix(name, ".tar"+ext) {
+			return fmt.Errorf("shard %s of a %s snapshot does not end in .tar%s", name, m.codec, ext)
+		}
+		if m.codec != "none" {
+			cmd := exec.Command(m.codec, "-q", "-d", "-c")
+			cmd.Stdin = bytes.NewReader(data)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			if data, err = cmd.Output(); err != nil {
+				return fmt.Errorf("shard %s: %s -d: %v %s", name, m.codec, err, stderr.String())
+			}
+		}
 		tr := tar.NewReader(bytes.NewReader(data))
 		for {
 			h, err := tr.Next()
@@ -179,6 +203,14 @@ func ecoSnapshotValid(dir string) error {
 	}
 	return nil
 }
+
+// ecoCodecExt is each codec's shard suffix after ".tar" (docs/caching.md).
+var ecoCodecExt = map[string]string{"none": "", "zstd": ".zst", "lz4": ".lz4"}
+
+// ecoCodecs are the codecs a publish can write on this machine: none, and
+// zstd and lz4, which tests/install-deps.sh installs (a missing one fails
+// the test that needs it: it is never skipped).
+var ecoCodecs = []string{"none", "zstd", "lz4"}
 
 // ecoBiggestShard is the path of the snapshot's largest shard.
 func ecoBiggestShard(t *testing.T, dir string) string {
@@ -256,6 +288,8 @@ func TestLibInitRejectsInvalidSettings(t *testing.T) {
 			for _, c := range []struct{ env, msg string }{
 				{"PREWARM_CACHE_MODE=rw", "PREWARM_CACHE_MODE must be readWrite or readOnly"},
 				{"PREWARM_SNAPSHOTS=yes", "PREWARM_SNAPSHOTS must be true or false"},
+				{"PREWARM_SNAPSHOT_COMPRESSION=gzip", "PREWARM_SNAPSHOT_COMPRESSION must be auto, none, zstd or lz4, not 'gzip'"},
+				{"PREWARM_SNAPSHOT_COMPRESSION=ZSTD", "PREWARM_SNAPSHOT_COMPRESSION must be auto, none, zstd or lz4, not 'ZSTD'"},
 				{"PREWARM_CACHE=relative/cache", "PREWARM_CACHE must be an absolute path"},
 				{"PREWARM_REPO=repo", "PREWARM_REPO must be an absolute path"},
 			} {
@@ -313,66 +347,118 @@ func TestLibKeyIsIdenticalAcrossShellsAndChangesWithEveryInput(t *testing.T) {
 	}
 }
 
+// TestLibSnapshotPublishThenRestoreGivesIdenticalTree: per shell, checksum
+// and codec (PREWARM_SNAPSHOT_COMPRESSION none, zstd, lz4), a publish
+// writes a snapshot the independent check accepts, with the codec in the
+// manifest, and a restore gives the identical tree.
 func TestLibSnapshotPublishThenRestoreGivesIdenticalTree(t *testing.T) {
 	for _, sh := range ecoShells(t) {
 		for _, algo := range []string{"cksum", "sha256"} {
-			t.Run(sh.name+"/"+algo, func(t *testing.T) {
-				base, src, env := ecoPublishedSample(t, sh, nil, "PREWARM_SNAPSHOT_CHECKSUM="+algo)
-				final, temps := ecoSnapshots(t, filepath.Join(base, "cache"))
-				if len(final) != 1 || final[0] != ecoTestKey+ecoSnapshotSuffix || len(temps) != 0 {
-					t.Fatalf("snapshots/ holds %v, temps %v; want exactly %s%s", final, temps, ecoTestKey, ecoSnapshotSuffix)
-				}
-				if err := ecoSnapshotValid(filepath.Join(base, "cache", "snapshots", final[0])); err != nil {
-					t.Fatalf("published snapshot fails the independent check: %v", err)
-				}
-				if m, err := ecoReadManifest(filepath.Join(base, "cache", "snapshots", final[0])); err != nil || len(m.shards) < 4 {
-					t.Fatalf("want the sample tree in at least 4 shards, manifest %+v (err %v)", m, err)
-				}
-				// Restore over an existing tree: it is replaced, not merged.
-				target := filepath.Join(base, "repo", "node_modules")
-				if err := os.MkdirAll(filepath.Join(target, "stale"), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				r := ecoLib(t, sh, base, env, "pw_snapshot_restore", ecoTestKey, target)
-				if r.exitCode != 0 {
-					t.Fatalf("restore: want 0\n%s", r)
-				}
-				if d := ecoDiffLists(ecoTreeDigest(t, src), ecoTreeDigest(t, target)); d != "" {
-					t.Fatalf("restored tree differs from the published one:\n%s", d)
-				}
-				if tmp := ecoTempsUnder(t, base); len(tmp) != 0 {
-					t.Fatalf("temporary names left: %v", tmp)
-				}
-				// Miss, and snapshots switched off, both return 1.
-				if r := ecoLib(t, sh, base, env, "pw_snapshot_restore", strings.Repeat("f", 64), target); r.exitCode != 1 {
-					t.Errorf("restore of an unknown key: exit %d, want 1\n%s", r.exitCode, r)
-				}
-				if r := ecoLib(t, sh, base, append(env, "PREWARM_SNAPSHOTS=false"), "pw_snapshot_restore", ecoTestKey, target); r.exitCode != 1 {
-					t.Errorf("restore with PREWARM_SNAPSHOTS=false: exit %d, want 1\n%s", r.exitCode, r)
-				}
-				// readOnly never publishes.
-				if r := ecoLib(t, sh, base, append(env, "PREWARM_CACHE_MODE=readOnly"), "pw_snapshot_publish", strings.Repeat("e", 64), src); r.exitCode != 0 {
-					t.Fatalf("readOnly publish must not fail: %s", r)
-				}
-				if final, _ := ecoSnapshots(t, filepath.Join(base, "cache")); len(final) != 1 {
-					t.Errorf("readOnly publish wrote a snapshot: %v", final)
-				}
-			})
-		}
-	}
-}
-
-func TestLibSnapshotRestoreDetectsTruncatedBitFlippedAndChecksumMismatch(t *testing.T) {
-	for _, sh := range ecoShells(t) {
-		for _, algo := range []string{"cksum", "sha256"} {
-			for _, c := range ecoCorruptions {
-				t.Run(sh.name+"/"+algo+"/"+c.name, func(t *testing.T) {
-					ecoCorruptionCase(t, sh, algo, c)
+			for _, codec := range ecoCodecs {
+				t.Run(sh.name+"/"+algo+"/"+codec, func(t *testing.T) {
+					ecoRoundTrip(t, sh, algo, codec)
 				})
 			}
 		}
 	}
 }
+
+func ecoRoundTrip(t *testing.T, sh ecoShell, algo, codec string) {
+	base, src, env := ecoPublishedSample(t, sh, nil, "PREWARM_SNAPSHOT_CHECKSUM="+algo, "PREWARM_SNAPSHOT_COMPRESSION="+codec)
+	final, temps := ecoSnapshots(t, filepath.Join(base, "cache"))
+	if len(final) != 1 || final[0] != ecoTestKey+ecoSnapshotSuffix || len(temps) != 0 {
+		t.Fatalf("snapshots/ holds %v, temps %v; want exactly %s%s", final, temps, ecoTestKey, ecoSnapshotSuffix)
+	}
+	if err := ecoSnapshotValid(filepath.Join(base, "cache", "snapshots", final[0])); err != nil {
+		t.Fatalf("published snapshot fails the independent check: %v", err)
+	}
+	if m, err := ecoReadManifest(filepath.Join(base, "cache", "snapshots", final[0])); err != nil || len(m.shards) < 4 || m.codec != codec || m.algo != algo {
+		t.Fatalf("want the sample tree in at least 4 %s shards with %s, manifest %+v (err %v)", codec, algo, m, err)
+	}
+	// Restore over an existing tree: it is replaced, not merged.
+	target := filepath.Join(base, "repo", "node_modules")
+	if err := os.MkdirAll(filepath.Join(target, "stale"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := ecoLib(t, sh, base, env, "pw_snapshot_restore", ecoTestKey, target)
+	if r.exitCode != 0 {
+		t.Fatalf("restore: want 0\n%s", r)
+	}
+	if d := ecoDiffLists(ecoTreeDigest(t, src), ecoTreeDigest(t, target)); d != "" {
+		t.Fatalf("restored tree differs from the published one:\n%s", d)
+	}
+	if tmp := ecoTempsUnder(t, base); len(tmp) != 0 {
+		t.Fatalf("temporary names left: %v", tmp)
+	}
+	// Miss, and snapshots switched off, both return 1.
+	if r := ecoLib(t, sh, base, env, "pw_snapshot_restore", strings.Repeat("f", 64), target); r.exitCode != 1 {
+		t.Errorf("restore of an unknown key: exit %d, want 1\n%s", r.exitCode, r)
+	}
+	if r := ecoLib(t, sh, base, append(env, "PREWARM_SNAPSHOTS=false"), "pw_snapshot_restore", ecoTestKey, target); r.exitCode != 1 {
+		t.Errorf("restore with PREWARM_SNAPSHOTS=false: exit %d, want 1\n%s", r.exitCode, r)
+	}
+	// readOnly never publishes.
+	if r := ecoLib(t, sh, base, append(env, "PREWARM_CACHE_MODE=readOnly"), "pw_snapshot_publish", strings.Repeat("e", 64), src); r.exitCode != 0 {
+		t.Fatalf("readOnly publish must not fail: %s", r)
+	}
+	if final, _ := ecoSnapshots(t, filepath.Join(base, "cache")); len(final) != 1 {
+		t.Errorf("readOnly publish wrote a snapshot: %v", final)
+	}
+}
+
+// TestLibSnapshotRestoreDetectsTruncatedBitFlippedAndChecksumMismatch:
+// every corruption, uncompressed with both checksums and compressed with
+// each codec (the checksum is of the stored, compressed bytes), is a
+// fallback with no partial tree; and a compressed shard whose recorded
+// checksum matches but whose data does not decompress (written corrupt)
+// is one too.
+func TestLibSnapshotRestoreDetectsTruncatedBitFlippedAndChecksumMismatch(t *testing.T) {
+	for _, sh := range ecoShells(t) {
+		for _, ac := range [][2]string{{"cksum", "none"}, {"sha256", "none"}, {"cksum", "zstd"}, {"sha256", "lz4"}} {
+			cs := ecoCorruptions
+			if ac[1] != "none" {
+				cs = append(cs[:len(cs):len(cs)], ecoUndecompressable)
+			}
+			for _, c := range cs {
+				t.Run(sh.name+"/"+ac[0]+"/"+ac[1]+"/"+c.name, func(t *testing.T) {
+					ecoCorruptionCase(t, sh, ac[0], ac[1], c)
+				})
+			}
+		}
+	}
+}
+
+// ecoUndecompressable flips a byte in the middle of the biggest shard and
+// records the checksum of the damaged bytes, as if the shard had been
+// written corrupt: the checksum matches, the decompressor fails.
+var ecoUndecompressable = ecoCorruption{"undecompressable-good-checksum", func(t *testing.T, dir string) {
+	m, err := ecoReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := ecoBiggestShard(t, dir)
+	var data []byte
+	ecoRewrite(t, p, func(b []byte) []byte {
+		b[len(b)/2] ^= 0xff
+		data = append([]byte(nil), b...)
+		return b
+	})
+	sum := fmt.Sprintf("%d-%d", ecoPosixCksum(data), len(data))
+	if m.algo == "sha256" {
+		h := sha256.Sum256(data)
+		sum = hex.EncodeToString(h[:])
+	}
+	ecoRewrite(t, filepath.Join(dir, "manifest"), func(b []byte) []byte {
+		var out []string
+		for _, l := range strings.Split(string(b), "\n") {
+			if f := strings.Fields(l); len(f) == 3 && f[0] == "shard" && f[1] == filepath.Base(p) {
+				l = "shard " + f[1] + " " + sum
+			}
+			out = append(out, l)
+		}
+		return []byte(strings.Join(out, "\n"))
+	})
+}}
 
 // ecoPublishedSample publishes a sample tree (ecoSampleTree "one", then
 // more, if not nil, adds to it) under ecoTestKey in a fresh base with the
@@ -392,9 +478,12 @@ func ecoPublishedSample(t *testing.T, sh ecoShell, more func(src string), env ..
 	return base, src, libEnv
 }
 
-func ecoCorruptionCase(t *testing.T, sh ecoShell, algo string, c ecoCorruption) {
-	base, _, env := ecoPublishedSample(t, sh, nil, "PREWARM_SNAPSHOT_CHECKSUM="+algo)
+func ecoCorruptionCase(t *testing.T, sh ecoShell, algo, codec string, c ecoCorruption) {
+	base, _, env := ecoPublishedSample(t, sh, nil, "PREWARM_SNAPSHOT_CHECKSUM="+algo, "PREWARM_SNAPSHOT_COMPRESSION="+codec)
 	snap := filepath.Join(base, "cache", "snapshots", ecoTestKey+ecoSnapshotSuffix)
+	if m, err := ecoReadManifest(snap); err != nil || m.codec != codec {
+		t.Fatalf("want a %s snapshot, manifest %+v (err %v)", codec, m, err)
+	}
 	c.apply(t, snap)
 	target := filepath.Join(base, "repo", "node_modules")
 	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
@@ -426,13 +515,14 @@ func ecoCorruptionCase(t *testing.T, sh ecoShell, algo string, c ecoCorruption) 
 }
 
 // TestLibConcurrentPublishersLeaveExactlyOneCompleteSnapshot: N sharded
-// publishers of one key at once (4, or 8 with PREWARM_STRESS=1), each with
-// a different tree: one complete snapshot survives, exactly one
-// publisher's tree, no temps, nothing nested in the final directory.
+// publishers of one key at once (6, or 8 with PREWARM_STRESS=1), each with
+// a different tree and the codecs taking turns (none, zstd, lz4): one
+// complete snapshot survives, exactly one publisher's tree, no temps,
+// nothing nested in the final directory.
 func TestLibConcurrentPublishersLeaveExactlyOneCompleteSnapshot(t *testing.T) {
 	base := ecoTempDir(t)
 	env := ecoLibEnv(base)
-	n := stressPick(4, 8)
+	n := stressPick(6, 8)
 	digests := map[string]bool{}
 	for i := 0; i < n; i++ {
 		src := filepath.Join(base, fmt.Sprintf("src%d", i))
@@ -447,6 +537,7 @@ func TestLibConcurrentPublishersLeaveExactlyOneCompleteSnapshot(t *testing.T) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
+			env := append(env[:len(env):len(env)], "PREWARM_SNAPSHOT_COMPRESSION="+ecoCodecs[i%len(ecoCodecs)])
 			runs[i] = ecoLib(t, shells[i%len(shells)], base, env, "pw_snapshot_publish", ecoTestKey, filepath.Join(base, fmt.Sprintf("src%d", i)))
 		}(i)
 	}
@@ -467,6 +558,11 @@ func TestLibConcurrentPublishersLeaveExactlyOneCompleteSnapshot(t *testing.T) {
 	if !digests[strings.Join(ecoTreeDigest(t, target), "\n")] {
 		t.Fatal("the surviving snapshot is not exactly one publisher's tree")
 	}
+	m, err := ecoReadManifest(filepath.Join(base, "cache", "snapshots", final[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("the surviving snapshot is %s-compressed", m.codec)
 }
 
 // ecoBigTree writes incompressible files so gzip and tar take a while.
@@ -542,51 +638,63 @@ func ecoHasTemp(dir, prefix string) func() bool {
 	}
 }
 
+// TestLibKilledPublishOrRestoreLeavesOnlyTempNames: SIGKILL mid-publish and
+// mid-restore, per shell and codec: never an incomplete snapshot under the
+// final name, never a partial tree.
 func TestLibKilledPublishOrRestoreLeavesOnlyTempNames(t *testing.T) {
 	for _, sh := range ecoShells(t) {
-		t.Run(sh.name, func(t *testing.T) {
-			base := ecoTempDir(t)
-			env := ecoLibEnv(base, "PREWARM_SNAPSHOT_CHECKSUM=sha256")
-			src := filepath.Join(base, "src")
-			ecoBigTree(t, src, 96)
-			cache := filepath.Join(base, "cache")
-			snapdir := filepath.Join(cache, "snapshots")
-			if !ecoKillWhen(t, sh, base, env, ecoHasTemp(snapdir, ".tmp-"+ecoTestKey), 20*time.Millisecond, "pw_snapshot_publish", ecoTestKey, src) {
-				t.Skip("publish finished before the kill; cannot observe a crash on this machine")
+		for _, codec := range ecoCodecs {
+			t.Run(sh.name+"/"+codec, func(t *testing.T) {
+				ecoKilledCase(t, sh, codec)
+			})
+		}
+	}
+}
+
+func ecoKilledCase(t *testing.T, sh ecoShell, codec string) {
+	base := ecoTempDir(t)
+	env := ecoLibEnv(base, "PREWARM_SNAPSHOT_CHECKSUM=sha256", "PREWARM_SNAPSHOT_COMPRESSION="+codec)
+	src := filepath.Join(base, "src")
+	ecoBigTree(t, src, 96)
+	cache := filepath.Join(base, "cache")
+	snapdir := filepath.Join(cache, "snapshots")
+	if !ecoKillWhen(t, sh, base, env, ecoHasTemp(snapdir, ".tmp-"+ecoTestKey), 20*time.Millisecond, "pw_snapshot_publish", ecoTestKey, src) {
+		t.Skip("publish finished before the kill; cannot observe a crash on this machine")
+	}
+	final, temps := ecoSnapshots(t, cache)
+	for _, f := range final {
+		if err := ecoSnapshotValid(filepath.Join(cache, "snapshots", f)); err != nil {
+			t.Errorf("a killed publisher left an incomplete snapshot under its final name %s: %v", f, err)
+		}
+	}
+	if len(temps) == 0 {
+		t.Errorf("expected the killed publisher's .tmp-* file, found none (finals %v)", final)
+	}
+	// Publish for real, then kill a restore half-way.
+	for _, tmp := range temps {
+		os.Remove(filepath.Join(cache, "snapshots", tmp))
+	}
+	if r := ecoLib(t, sh, base, env, "pw_snapshot_publish", ecoTestKey, src); r.exitCode != 0 {
+		t.Fatal(r)
+	}
+	if m, err := ecoReadManifest(filepath.Join(snapdir, ecoTestKey+ecoSnapshotSuffix)); err != nil || m.codec != codec {
+		t.Fatalf("want a %s snapshot, manifest %+v (err %v)", codec, m, err)
+	}
+	target := filepath.Join(base, "repo", "node_modules")
+	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if ecoKillWhen(t, sh, base, env, ecoHasTemp(filepath.Dir(target), ".tmp-prewarm-node_modules-"), 20*time.Millisecond, "pw_snapshot_restore", ecoTestKey, target) {
+		if _, err := os.Lstat(target); err == nil {
+			if d := ecoDiffLists(ecoTreeDigest(t, src), ecoTreeDigest(t, target)); d != "" {
+				t.Errorf("a killed restore left a partial %s:\n%s", target, d)
 			}
-			final, temps := ecoSnapshots(t, cache)
-			for _, f := range final {
-				if err := ecoSnapshotValid(filepath.Join(cache, "snapshots", f)); err != nil {
-					t.Errorf("a killed publisher left an incomplete snapshot under its final name %s: %v", f, err)
-				}
+		}
+		for _, p := range ecoTempsUnder(t, filepath.Dir(target)) {
+			if !strings.HasPrefix(filepath.Base(p), ".tmp-prewarm-") {
+				t.Errorf("unexpected leftover %s", p)
 			}
-			if len(temps) == 0 {
-				t.Errorf("expected the killed publisher's .tmp-* file, found none (finals %v)", final)
-			}
-			// Publish for real, then kill a restore half-way.
-			for _, tmp := range temps {
-				os.Remove(filepath.Join(cache, "snapshots", tmp))
-			}
-			if r := ecoLib(t, sh, base, env, "pw_snapshot_publish", ecoTestKey, src); r.exitCode != 0 {
-				t.Fatal(r)
-			}
-			target := filepath.Join(base, "repo", "node_modules")
-			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if ecoKillWhen(t, sh, base, env, ecoHasTemp(filepath.Dir(target), ".tmp-prewarm-node_modules-"), 20*time.Millisecond, "pw_snapshot_restore", ecoTestKey, target) {
-				if _, err := os.Lstat(target); err == nil {
-					if d := ecoDiffLists(ecoTreeDigest(t, src), ecoTreeDigest(t, target)); d != "" {
-						t.Errorf("a killed restore left a partial %s:\n%s", target, d)
-					}
-				}
-				for _, p := range ecoTempsUnder(t, filepath.Dir(target)) {
-					if !strings.HasPrefix(filepath.Base(p), ".tmp-prewarm-") {
-						t.Errorf("unexpected leftover %s", p)
-					}
-				}
-			}
-		})
+		}
 	}
 }
 
@@ -831,6 +939,223 @@ func TestLibPublishLosingTheRenameRaceLeavesTheWinnerIntact(t *testing.T) {
 			}
 			if d := ecoDiffLists(ecoTreeDigest(t, winnerSrc), ecoTreeDigest(t, target)); d != "" {
 				t.Fatalf("the snapshot is not the winner's tree:\n%s", d)
+			}
+		})
+	}
+}
+
+// ecoPathWithout is a PATH for sh on which the named tools do not exist,
+// as in an image that lacks them: one directory of links to everything on
+// the shell's PATH (for busybox its applets first) but those tools.
+func ecoPathWithout(t *testing.T, sh ecoShell, tools ...string) string {
+	t.Helper()
+	bin := filepath.Join(ecoTempDir(t), "bin")
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	skip := map[string]bool{}
+	for _, tool := range tools {
+		skip[tool] = true
+	}
+	for _, dir := range filepath.SplitList(ecoPath(sh)) {
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			link := filepath.Join(bin, e.Name())
+			if skip[e.Name()] {
+				continue
+			}
+			if _, err := os.Lstat(link); err == nil {
+				continue // an earlier PATH entry wins
+			}
+			if err := os.Symlink(filepath.Join(dir, e.Name()), link); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, tool := range tools {
+		if _, err := exec.LookPath(filepath.Join(bin, tool)); err == nil {
+			t.Fatalf("%s is still on the PATH built without it", tool)
+		}
+	}
+	return bin
+}
+
+// TestLibSnapshotCodecMissingAtRestoreIsACleanMiss: a zstd or lz4 snapshot
+// restored in an image without that tool (a real PATH without it) is a
+// miss (exit 1: the caller installs and reports the store's cold/warm),
+// with one warning naming the tool, no tree, no temps; the snapshot stays
+// for the images that have the tool, and one of them restores it.
+func TestLibSnapshotCodecMissingAtRestoreIsACleanMiss(t *testing.T) {
+	for _, sh := range ecoShells(t) {
+		for _, codec := range []string{"zstd", "lz4"} {
+			t.Run(sh.name+"/"+codec, func(t *testing.T) {
+				base, src, env := ecoPublishedSample(t, sh, nil, "PREWARM_SNAPSHOT_COMPRESSION="+codec)
+				snap := filepath.Join(base, "cache", "snapshots", ecoTestKey+ecoSnapshotSuffix)
+				if m, err := ecoReadManifest(snap); err != nil || m.codec != codec {
+					t.Fatalf("want a %s snapshot, manifest %+v (err %v)", codec, m, err)
+				}
+				target := filepath.Join(base, "repo", "node_modules")
+				if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				r := ecoLib(t, sh, base, append(env, "PATH="+ecoPathWithout(t, sh, codec)), "pw_snapshot_restore", ecoTestKey, target)
+				want := "prewarm: warning: snapshot " + snap + " is compressed with " + codec + ", which this image lacks; installing instead\n"
+				if r.exitCode != 1 || r.stderr != want {
+					t.Fatalf("restore without %s: want exit 1 (miss) and exactly the warning %q\n%s", codec, want, r)
+				}
+				if _, err := os.Lstat(target); !os.IsNotExist(err) {
+					t.Errorf("a miss created %s (err %v)", target, err)
+				}
+				if tmp := ecoTempsUnder(t, base); len(tmp) != 0 {
+					t.Errorf("temporary names left: %v", tmp)
+				}
+				if err := ecoSnapshotValid(snap); err != nil {
+					t.Fatalf("the snapshot was damaged or removed: %v", err)
+				}
+				if r := ecoLib(t, sh, base, env, "pw_snapshot_restore", ecoTestKey, target); r.exitCode != 0 {
+					t.Fatalf("restore with %s: %s", codec, r)
+				}
+				if d := ecoDiffLists(ecoTreeDigest(t, src), ecoTreeDigest(t, target)); d != "" {
+					t.Fatalf("restored tree differs:\n%s", d)
+				}
+			})
+		}
+	}
+}
+
+// TestLibSnapshotCompressionPolicy: auto publishes uncompressed on this
+// machine's local disk (the real /proc/self/mounts) and zstd when the
+// mounts file says the cache is on a network file system (else lz4 when
+// only lz4 is there, else none, silently); an explicit codec the image
+// lacks warns once per run and publishes uncompressed.
+func TestLibSnapshotCompressionPolicy(t *testing.T) {
+	for _, sh := range ecoShells(t) {
+		t.Run(sh.name, func(t *testing.T) {
+			publish := func(env []string, keys ...string) (ecoRun, string, []string) {
+				t.Helper()
+				base := ecoTempDir(t)
+				src := filepath.Join(base, "src")
+				ecoSampleTree(t, src, "policy")
+				cache := filepath.Join(base, "cache")
+				if err := os.MkdirAll(cache, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				mounts := filepath.Join(base, "mounts")
+				env = append(ecoLibEnv(base, "PREWARM_MOUNTS_FILE="+mounts), env...)
+				var cmds []string
+				for _, k := range keys {
+					cmds = append(cmds, "pw_snapshot_publish "+k+" "+src)
+				}
+				// the mounts file: this machine's, with cache's mount added
+				// by the env's PW_TEST_MOUNT ("" for none)
+				real, err := os.ReadFile("/proc/self/mounts")
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, kv := range env {
+					if fs, ok := strings.CutPrefix(kv, "PW_TEST_MOUNT="); ok && fs != "" {
+						real = append(real, []byte("server:/export "+cache+" "+fs+" rw,relatime 0 0\n")...)
+					}
+				}
+				if err := os.WriteFile(mounts, real, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				r := ecoLib(t, sh, base, env, "eval", strings.Join(cmds, "; "))
+				if r.exitCode != 0 {
+					t.Fatalf("publish: %s", r)
+				}
+				var codecs []string
+				for _, k := range keys {
+					m, err := ecoReadManifest(filepath.Join(cache, "snapshots", k+ecoSnapshotSuffix))
+					if err != nil {
+						t.Fatalf("key %s: %v\n%s", k, err, r)
+					}
+					codecs = append(codecs, m.codec)
+				}
+				return r, src, codecs
+			}
+			k2 := strings.Repeat("b", 64)
+			noZstd := "PATH=" + ecoPathWithout(t, sh, "zstd")
+			noBoth := "PATH=" + ecoPathWithout(t, sh, "zstd", "lz4")
+			for _, c := range []struct {
+				name string
+				env  []string
+				want string
+				warn string
+			}{
+				{"auto on local disk", nil, "none", ""},
+				{"default (auto) on nfs4", []string{"PW_TEST_MOUNT=nfs4"}, "zstd", ""},
+				{"auto on fuse.sshfs", []string{"PREWARM_SNAPSHOT_COMPRESSION=auto", "PW_TEST_MOUNT=fuse.sshfs"}, "zstd", ""},
+				{"auto on overlay", []string{"PW_TEST_MOUNT=overlay"}, "none", ""},
+				{"auto on nfs, no zstd", []string{"PW_TEST_MOUNT=nfs", noZstd}, "lz4", ""},
+				{"auto on cifs, neither tool", []string{"PW_TEST_MOUNT=cifs", noBoth}, "none", ""},
+				{"none on nfs4", []string{"PREWARM_SNAPSHOT_COMPRESSION=none", "PW_TEST_MOUNT=nfs4"}, "none", ""},
+				{"lz4 on local disk", []string{"PREWARM_SNAPSHOT_COMPRESSION=lz4"}, "lz4", ""},
+				{"zstd without zstd", []string{"PREWARM_SNAPSHOT_COMPRESSION=zstd", noZstd}, "none",
+					"prewarm: warning: PREWARM_SNAPSHOT_COMPRESSION=zstd but this image has no zstd; publishing snapshots uncompressed\n"},
+			} {
+				r, _, codecs := publish(c.env, ecoTestKey, k2)
+				if codecs[0] != c.want || codecs[1] != c.want || r.stderr != c.warn {
+					t.Errorf("%s: published %v, want %s twice; stderr %q, want %q", c.name, codecs, c.want, r.stderr, c.warn)
+				}
+			}
+		})
+	}
+}
+
+// TestLibFsTypeFindsTheMountHoldingThePath: pw_fs_type against mounts
+// lines as the kernel writes them (/proc/self/mounts of a pod with an
+// NFSv4 PVC, an sshfs mount, an overlay root, an ext4 disk, a mount point
+// with a space, a point mounted twice), and pw_fs_network on each type.
+func TestLibFsTypeFindsTheMountHoldingThePath(t *testing.T) {
+	mounts := strings.Join([]string{
+		"overlay / overlay rw,relatime,lowerdir=/var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/snapshots/12/fs,upperdir=/var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/snapshots/13/fs,workdir=/var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/snapshots/13/work 0 0",
+		"proc /proc proc rw,nosuid,nodev,noexec,relatime 0 0",
+		"/dev/vda1 /workspace ext4 rw,relatime 0 0",
+		"fs-0123456789abcdef0.efs.us-east-1.amazonaws.com:/ /cache/npm nfs4 rw,relatime,vers=4.1,rsize=1048576,wsize=1048576,namlen=255,hard,noresvport,proto=tcp,timeo=600,retrans=2,sec=sys,clientaddr=10.0.1.5,local_lock=none,addr=10.0.2.9 0 0",
+		"prewarm@127.0.0.1:/srv/vol /mnt/net fuse.sshfs rw,nosuid,nodev,relatime,user_id=0,group_id=0 0 0",
+		"/dev/vdb /mnt/net/local ext4 rw,relatime 0 0",
+		"tmpfs /mnt/my\\040vol tmpfs rw,relatime 0 0",
+		"/dev/vdc /mnt/twice ext4 rw,relatime 0 0",
+		"10.0.0.7:/share /mnt/twice nfs rw,relatime,vers=3 0 0",
+		"10.0.0.8:6789:/ /mnt/ceph ceph rw,relatime,name=prewarm 0 0",
+	}, "\n") + "\n"
+	for _, sh := range ecoShells(t) {
+		t.Run(sh.name, func(t *testing.T) {
+			base := ecoTempDir(t)
+			file := filepath.Join(base, "mounts")
+			if err := os.WriteFile(file, []byte(mounts), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range []struct {
+				path, want string
+				network    bool
+			}{
+				{"/cache/npm", "nfs4", true},
+				{"/cache/npm/", "nfs4", true},
+				{"/cache/npm/snapshots", "nfs4", true},
+				{"/cache/npmx", "overlay", false},
+				{"/cache", "overlay", false},
+				{"/workspace/repo", "ext4", false},
+				{"/mnt/net/vol/npm", "fuse.sshfs", true},
+				{"/mnt/net/local/npm", "ext4", false},
+				{"/mnt/my vol/x", "tmpfs", false},
+				{"/mnt/twice/x", "nfs", true},
+				{"/mnt/ceph", "ceph", true},
+				{"/proc", "proc", false},
+			} {
+				r := ecoLib(t, sh, base, ecoLibEnv(base, "PREWARM_MOUNTS_FILE="+file, "PW_TEST_PATH="+c.path), "eval",
+					`t=$(pw_fs_type "$PW_TEST_PATH"); if pw_fs_network "$t"; then echo "$t network"; else echo "$t local"; fi`)
+				want := c.want + map[bool]string{true: " network", false: " local"}[c.network]
+				if r.exitCode != 0 || strings.TrimSpace(r.stdout) != want {
+					t.Errorf("%s: got %q, want %q\n%s", c.path, strings.TrimSpace(r.stdout), want, r)
+				}
+			}
+			// No mounts file: unknown, which is not a network file system.
+			r := ecoLib(t, sh, base, ecoLibEnv(base, "PREWARM_MOUNTS_FILE="+filepath.Join(base, "absent")), "eval",
+				`t=$(pw_fs_type /cache); pw_fs_network "$t" && echo network || echo "local '$t'"`)
+			if r.exitCode != 0 || strings.TrimSpace(r.stdout) != "local ''" {
+				t.Errorf("absent mounts file: got %q\n%s", r.stdout, r)
 			}
 		})
 	}

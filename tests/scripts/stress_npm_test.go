@@ -9,6 +9,7 @@ package scripts
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -41,8 +42,9 @@ func stressNpmVerify(t *testing.T, store string, minContent int) {
 }
 
 // TestStressNpmConcurrentRunsShareOneCacheAndOneSnapshot: N runs start at
-// once on an empty cache (half dash, half busybox), all install the same
-// lockfile and race to publish the same key. Then: every run succeeded
+// once on an empty cache (half dash, half busybox; the snapshot codecs
+// none, zstd and lz4 taking turns), all install the same lockfile and race
+// to publish the same key. Then: every run succeeded
 // with one summary, all report the same key, snapshots/ holds exactly one
 // valid snapshot and no temp names, every node_modules is the same tree,
 // `npm cache verify` is clean, and a second wave of N concurrent runs all
@@ -69,7 +71,8 @@ func TestStressNpmConcurrentRunsShareOneCacheAndOneSnapshot(t *testing.T) {
 		runs := make([]ecoRun, n)
 		start := time.Now()
 		stressParallel(n, func(i int) {
-			env := stressNpmEnv(reg, repos[i], filepath.Join(base, "home-"+label+strconv.Itoa(i)), cache)
+			env := stressNpmEnv(reg, repos[i], filepath.Join(base, "home-"+label+strconv.Itoa(i)), cache,
+				"PREWARM_SNAPSHOT_COMPRESSION="+ecoCodecs[i%len(ecoCodecs)])
 			runs[i] = stressRunScript(shells[i%len(shells)], script, "prewarm-npm", repos[i], env, 5*time.Minute)
 		})
 		sums := make([]ecoSummary, n)
@@ -103,6 +106,9 @@ func TestStressNpmConcurrentRunsShareOneCacheAndOneSnapshot(t *testing.T) {
 	key := stressFullKey(t, cache, sums[0]["key"])
 	if _, temps := stressSnapshotsDir(t, cache, key); len(temps) != 0 {
 		t.Errorf("temp names left after runs that all ended normally: %v", temps)
+	}
+	if m, err := ecoReadManifest(filepath.Join(cache, "snapshots", key+ecoSnapshotSuffix)); err == nil {
+		t.Logf("the one snapshot is %s-compressed", m.codec)
 	}
 	stressNpmVerify(t, filepath.Join(cache, "store"), len(reg.pkgs))
 	snap := filepath.Join(cache, "snapshots", key+ecoSnapshotSuffix)
@@ -143,6 +149,9 @@ func stressResults(sums []ecoSummary) map[string]int {
 //   - restore: as soon as the checkout's .tmp-prewarm-node_modules-<pid>
 //     appears (mid extraction).
 //
+// The snapshot codec rotates too (iteration i publishes with none, zstd
+// or lz4: ecoCodecs[(i+i/3)%3], so every phase meets every codec; the
+// snapshot the restore phase kills is zstd).
 // After each kill, snapshots/ holds only valid finals and .tmp-* names;
 // then a new pod (fresh checkout, same cache) must succeed with result
 // snapshot, warm or cold and the exact reference node_modules, and leave
@@ -161,8 +170,8 @@ func TestStressNpmCrashDuringInstallPublishOrRestoreNeverRestoresAPartial(t *tes
 	base := ecoTempDir(t)
 	cache := filepath.Join(base, "cache")
 	snapDir := filepath.Join(cache, "snapshots")
-	env := func(repo, salt string) []string {
-		return stressNpmEnv(reg, repo, filepath.Join(base, "home-"+filepath.Base(repo)), cache, "PREWARM_KEY_SALT="+salt)
+	env := func(repo, salt, codec string) []string {
+		return stressNpmEnv(reg, repo, filepath.Join(base, "home-"+filepath.Base(repo)), cache, "PREWARM_KEY_SALT="+salt, "PREWARM_SNAPSHOT_COMPRESSION="+codec)
 	}
 	project := func(name string) string {
 		repo := filepath.Join(base, name)
@@ -172,7 +181,7 @@ func TestStressNpmCrashDuringInstallPublishOrRestoreNeverRestoresAPartial(t *tes
 
 	// The reference tree, and a snapshot for the restore phase.
 	repo := project("reference")
-	r := ecoRunScript(t, shells[0], script, "prewarm-npm", repo, env(repo, "restore"), 5*time.Minute)
+	r := ecoRunScript(t, shells[0], script, "prewarm-npm", repo, env(repo, "restore", "zstd"), 5*time.Minute)
 	ecoWantResult(t, shells[0], r, ecoOK(t, shells[0], r), "cold")
 	want := ecoTreeDigest(t, filepath.Join(repo, "node_modules"))
 
@@ -180,13 +189,14 @@ func TestStressNpmCrashDuringInstallPublishOrRestoreNeverRestoresAPartial(t *tes
 	iteration := func(i int, phase string) {
 		t.Helper()
 		sh := shells[rng.IntN(len(shells))]
+		codec := ecoCodecs[(i+i/3)%len(ecoCodecs)]
 		salt := fmt.Sprintf("crash-%d", i)
 		if phase == "restore" {
 			salt = "restore"
 		}
 		repo := project(fmt.Sprintf("killed-%02d", i))
 		oldTemps := stressEntries(snapDir, ".tmp-", ecoSnapshotSuffix)
-		run := stressStart(t, sh, script, "prewarm-npm", repo, env(repo, salt))
+		run := stressStart(t, sh, script, "prewarm-npm", repo, env(repo, salt, codec))
 		switch phase {
 		case "install":
 			time.Sleep(time.Duration(60+rng.IntN(400)) * time.Millisecond)
@@ -201,7 +211,7 @@ func TestStressNpmCrashDuringInstallPublishOrRestoreNeverRestoresAPartial(t *tes
 		if hit {
 			caught[phase]++
 		}
-		t.Logf("iteration %d (%s, %s): killed=%v exit=%d after %s", i, phase, sh.name, hit, killed.exitCode, killed.elapsed.Round(time.Millisecond))
+		t.Logf("iteration %d (%s, %s, %s): killed=%v exit=%d after %s", i, phase, sh.name, codec, hit, killed.exitCode, killed.elapsed.Round(time.Millisecond))
 		if !hit && killed.exitCode != 0 {
 			t.Fatalf("iteration %d: the run failed on its own\n%s", i, killed)
 		}
@@ -209,7 +219,7 @@ func TestStressNpmCrashDuringInstallPublishOrRestoreNeverRestoresAPartial(t *tes
 
 		// The next pod: fresh checkout, same cache, same key.
 		next := project(fmt.Sprintf("recovered-%02d", i))
-		r := ecoRunScript(t, sh, script, "prewarm-npm", next, env(next, salt), 5*time.Minute)
+		r := ecoRunScript(t, sh, script, "prewarm-npm", next, env(next, salt, codec), 5*time.Minute)
 		s := ecoOK(t, sh, r)
 		switch s["result"] {
 		case "snapshot", "warm", "cold":
@@ -249,4 +259,66 @@ func TestStressNpmCrashDuringInstallPublishOrRestoreNeverRestoresAPartial(t *tes
 	}
 	t.Logf("snapshots/: %d finals, %d leftovers of killed publishers (removed by the pruner): %s", len(final), len(temps), strings.Join(temps, " "))
 	stressNpmVerify(t, filepath.Join(cache, "store"), len(reg.pkgs))
+}
+
+// TestStressNpmCompressedSnapshotWithoutTheToolIsAColdInstall: the real npm
+// script publishes a zstd snapshot; the npm store is then cleared (as
+// `prewarm cache clear --part stores` does), and a pod whose image has no
+// zstd (a real PATH without it) installs cold: result=cold, exactly one
+// warning naming zstd, the reference node_modules, the snapshot intact; a
+// pod with zstd then restores it (result=snapshot). Per shell.
+func TestStressNpmCompressedSnapshotWithoutTheToolIsAColdInstall(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("npm"); err != nil {
+		t.Fatal("npm is not installed")
+	}
+	reg := newStressNpmRegistry(t, 8, 64<<10, "")
+	script := ecoScript(t, "npm")
+	for _, sh := range ecoShells(t) {
+		t.Run(sh.name, func(t *testing.T) {
+			base := ecoTempDir(t)
+			cache := filepath.Join(base, "cache")
+			pod := func(name string, extra ...string) (ecoRun, ecoSummary, string) {
+				t.Helper()
+				repo := filepath.Join(base, name)
+				reg.writeProject(t, repo)
+				env := stressNpmEnv(reg, repo, filepath.Join(base, "home-"+name), cache, append([]string{"PREWARM_SNAPSHOT_COMPRESSION=zstd"}, extra...)...)
+				r := ecoRunScript(t, sh, script, "prewarm-npm", repo, env, 5*time.Minute)
+				return r, ecoOK(t, sh, r), repo
+			}
+			r, s, repo := pod("publisher")
+			ecoWantResult(t, sh, r, s, "cold")
+			want := ecoTreeDigest(t, filepath.Join(repo, "node_modules"))
+			key := stressFullKey(t, cache, s["key"])
+			snap := filepath.Join(cache, "snapshots", key+ecoSnapshotSuffix)
+			if m, err := ecoReadManifest(snap); err != nil || m.codec != "zstd" {
+				t.Fatalf("want a zstd snapshot, manifest %+v (err %v)", m, err)
+			}
+			if err := os.RemoveAll(filepath.Join(cache, "store")); err != nil {
+				t.Fatal(err)
+			}
+			r, s, repo = pod("no-zstd", "PATH="+ecoPathWithout(t, sh, "zstd"))
+			ecoWantResult(t, sh, r, s, "cold")
+			var warnings []string
+			for _, l := range strings.Split(r.stderr, "\n") {
+				if strings.HasPrefix(l, "prewarm: warning:") {
+					warnings = append(warnings, l)
+				}
+			}
+			if len(warnings) != 1 || !strings.Contains(warnings[0], "is compressed with zstd, which this image lacks; installing instead") {
+				t.Errorf("want exactly one warning naming zstd, got %q\n%s", warnings, r)
+			}
+			if d := ecoDiffLists(want, ecoTreeDigest(t, filepath.Join(repo, "node_modules"))); d != "" {
+				t.Errorf("node_modules of the pod without zstd differs:\n%s", d)
+			}
+			if err := ecoSnapshotValid(snap); err != nil {
+				t.Fatalf("the zstd snapshot did not survive the pod without zstd: %v", err)
+			}
+			r, s, repo = pod("with-zstd")
+			ecoWantResult(t, sh, r, s, "snapshot")
+			if d := ecoDiffLists(want, ecoTreeDigest(t, filepath.Join(repo, "node_modules"))); d != "" {
+				t.Errorf("restored node_modules differs:\n%s", d)
+			}
+		})
+	}
 }

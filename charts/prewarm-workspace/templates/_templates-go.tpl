@@ -977,6 +977,9 @@ Functions (names are a stable interface; other preset scripts build on them):
   pw_snapshot_restore KEY TARGET   0 restored, 1 miss, 2 corrupt/failed
   pw_snapshot_publish KEY SRC      never fails; no-op unless writable
   pw_cpus                  CPUs the container may use (cgroup quota, nproc)
+  pw_fs_type PATH          file system type of the mount holding PATH
+  pw_fs_network TYPE       0 if TYPE is a network file system
+  pw_snapshot_codec        sets PW_CODEC: the codec a publish writes
   pw_atomic_copy_tree SRC DST      copy SRC to DST via temp dir + rename
   pw_summary ECO KEY RESULT [k=v...]  the one stdout line per workdir,
                            also appended to the termination message
@@ -992,9 +995,12 @@ Functions (names are a stable interface; other preset scripts build on them):
 
 Snapshot format v2 (docs/caching.md owns the full layout): the snapshot of
 a key is the directory $PREWARM_CACHE/snapshots/<key>.v2 holding a text
-manifest and shard tars (uncompressed; byte-balanced whole subtrees), each
-shard checksummed (cksum, or sha256 in images without cksum). Restore reads
-each shard once, teed into its checksum and `tar -x`, with one extractor
+manifest and shard tars (byte-balanced whole subtrees; compressed with
+zstd or lz4 when the cache is a network file system and the image has the
+tool, PREWARM_SNAPSHOT_COMPRESSION), each shard checksummed over its
+stored bytes (cksum, or sha256 in images without cksum). Restore reads
+each shard once, teed into its checksum and (decompressed) `tar -x`, with
+one extractor
 per CPU the container may use (cgroup quota), into a temp dir beside the
 target, and renames it into place only when every shard matched: never a
 half tree. Publish writes snapshots/.tmp-<key>-<pid>.v2/, the manifest
@@ -1061,6 +1067,7 @@ pw_init() {
   : "${PREWARM_CACHE_MODE:=readWrite}"
   : "${PREWARM_SNAPSHOTS:=true}"
   : "${PREWARM_KEY_SALT:=}"
+  : "${PREWARM_SNAPSHOT_COMPRESSION:=auto}"
   case $PREWARM_CACHE_MODE in
     readWrite | readOnly) ;;
     *) pw_die "PREWARM_CACHE_MODE must be readWrite or readOnly, not '$PREWARM_CACHE_MODE'" ;;
@@ -1068,6 +1075,10 @@ pw_init() {
   case $PREWARM_SNAPSHOTS in
     true | false) ;;
     *) pw_die "PREWARM_SNAPSHOTS must be true or false, not '$PREWARM_SNAPSHOTS'" ;;
+  esac
+  case $PREWARM_SNAPSHOT_COMPRESSION in
+    auto | none | zstd | lz4) ;;
+    *) pw_die "PREWARM_SNAPSHOT_COMPRESSION must be auto, none, zstd or lz4, not '$PREWARM_SNAPSHOT_COMPRESSION'" ;;
   esac
   case $PREWARM_REPO in /*) ;; *) pw_die "PREWARM_REPO must be an absolute path, not '$PREWARM_REPO'" ;; esac
   case $PREWARM_CACHE in /*) ;; *) pw_die "PREWARM_CACHE must be an absolute path, not '$PREWARM_CACHE'" ;; esac
@@ -1085,6 +1096,7 @@ pw_init() {
   PW_WORKDIR=.
   PW_TMPS=
   PW_LEASE=
+  PW_CODEC=
   trap 'pw_cleanup; pw_lease_drop' EXIT
   trap 'pw_cleanup; pw_lease_drop; trap - EXIT; exit 130' INT TERM HUP
   PW_T0=$(pw_now)
@@ -1370,10 +1382,12 @@ pw_store_state() {
 
 # Snapshot layout v2 (docs/caching.md): the snapshot of KEY is the directory
 # $PREWARM_CACHE/snapshots/KEY.v2, published by one rename, holding
-#   manifest   "prewarm-snapshot-v2", "algo=ALGO", "dir MODE PATH"...,
-#              "shard FILE SUM"... and "end shards=N" as the last line
-#   0.tar ...  the shards: uncompressed tars of whole subtrees, balanced
-#              by bytes, restored by concurrent extractors
+#   manifest   "prewarm-snapshot-v2", "algo=ALGO", "codec=CODEC" (absent:
+#              none), "dir MODE PATH"..., "shard FILE SUM"... and
+#              "end shards=N" as the last line
+#   0.tar ...  the shards: tars of whole subtrees, balanced by bytes,
+#              restored by concurrent extractors; 0.tar.zst / 0.tar.lz4
+#              when compressed (SUM is of the stored bytes)
 pw_snapshot_file() { printf '%s/snapshots/%s.v2\n' "$PREWARM_CACHE" "$1"; }
 
 # pw_sum ALGO: the checksum of stdin as recorded in a manifest.
@@ -1426,6 +1440,105 @@ pw_cpus() {
     [ "$c" -lt "$n" ] && n=$c
   fi
   echo "$n"
+}
+
+# pw_fs_type PATH: the file system type of the mount holding PATH: the
+# longest mount point that is PATH or a parent of it (of equal ones the
+# last, which hides the others) in PREWARM_MOUNTS_FILE (default
+# /proc/self/mounts, whose fields escape a space as \040); empty if unknown.
+pw_fs_type() {
+  local p
+  p=$(cd "$1" 2>/dev/null && pwd -P) || p=$1
+  awk -v p="$p" '
+    function unesc(s,    o, i, c) {
+      o = ""
+      while ((i = index(s, "\\")) > 0) {
+        c = substr(s, i + 1, 3)
+        if (c == "040") c = " "
+        else if (c == "011") c = "\t"
+        else if (c == "012") c = "\n"
+        else if (c == "134") c = "\\"
+        else c = "\\" c
+        o = o substr(s, 1, i - 1) c
+        s = substr(s, i + 4)
+      }
+      return o s
+    }
+    {
+      m = unesc($2)
+      if ((m == "/" || p == m || substr(p, 1, length(m) + 1) == m "/") && length(m) >= best) {
+        best = length(m)
+        t = $3
+      }
+    }
+    END { if (t != "") print t }' "${PREWARM_MOUNTS_FILE:-/proc/self/mounts}" 2>/dev/null || :
+}
+
+# pw_fs_network TYPE: 0 if TYPE (as in /proc/self/mounts) is a network
+# file system: NFS (EFS, Filestore), SMB, CephFS, GlusterFS, Lustre, 9p and
+# the FUSE clients of remote storage (sshfs, gcsfuse, s3fs, ...).
+pw_fs_network() {
+  case $1 in
+    nfs | nfs4 | cifs | smb3 | smbfs | ceph | glusterfs | 9p | lustre | gpfs | beegfs | afs | orangefs) return 0 ;;
+    fuse.sshfs | fuse.glusterfs | fuse.ceph | fuse.ceph-fuse | fuse.cephfs | fuse.gcsfuse | fuse.s3fs | \
+      fuse.rclone | fuse.juicefs | fuse.goofys | fuse.mountpoint-s3 | fuse.blobfuse | fuse.blobfuse2 | fuse.efs) return 0 ;;
+  esac
+  return 1
+}
+
+# pw_snapshot_codec: sets PW_CODEC to the codec this run's publishes write
+# (once per run): PREWARM_SNAPSHOT_COMPRESSION none, zstd or lz4 (a tool
+# the image lacks: one warning, then none), or auto: zstd (else lz4) when
+# the image has it and the cache is on a network file system, else none.
+# Measured (docs/caching.md): on a network volume fewer bytes pay for the
+# decompression; on local disk it only costs CPU.
+pw_snapshot_codec() {
+  [ -z "$PW_CODEC" ] || return 0
+  case $PREWARM_SNAPSHOT_COMPRESSION in
+    none) PW_CODEC=none ;;
+    zstd | lz4)
+      PW_CODEC=$PREWARM_SNAPSHOT_COMPRESSION
+      if ! pw_has "$PW_CODEC"; then
+        pw_warn "PREWARM_SNAPSHOT_COMPRESSION=$PW_CODEC but this image has no $PW_CODEC; publishing snapshots uncompressed"
+        PW_CODEC=none
+      fi
+      ;;
+    *)
+      PW_CODEC=none
+      if pw_fs_network "$(pw_fs_type "$PREWARM_CACHE")"; then
+        if pw_has zstd; then
+          PW_CODEC=zstd
+        elif pw_has lz4; then
+          PW_CODEC=lz4
+        fi
+      fi
+      ;;
+  esac
+}
+
+# pw_codec_ext CODEC: the shard file suffix after ".tar".
+pw_codec_ext() {
+  case $1 in
+    zstd) echo .zst ;;
+    lz4) echo .lz4 ;;
+  esac
+}
+
+# pw_codec_enc / pw_codec_dec CODEC: stdin compressed (fastest level, as
+# measured) / decompressed to stdout.
+pw_codec_enc() {
+  case $1 in
+    zstd) zstd -q -1 -c ;;
+    lz4) lz4 -q -1 -c ;;
+    *) return 1 ;;
+  esac
+}
+pw_codec_dec() {
+  case $1 in
+    zstd) zstd -q -d -c ;;
+    lz4) lz4 -q -d -c ;;
+    *) return 1 ;;
+  esac
 }
 
 # pw_snapshot_jobs SHARDS: concurrent extractors: PREWARM_SNAPSHOT_JOBS, else
@@ -1518,9 +1631,10 @@ pw_snapshot_bad() {
   return 0
 }
 
-# pw_snapshot_x1 SHARD DEST ALGO WORK I: one extractor's shard: read once,
-# teed through a FIFO into the checksum (WORK/I.sum) and into tar -x. A
-# read error flags WORK/read-failed, a tar error WORK/tar-failed.
+# pw_snapshot_x1 SHARD DEST ALGO WORK I CODEC: one extractor's shard: read
+# once, teed through a FIFO into the checksum (WORK/I.sum) and into
+# (the decompressor and) tar -x. A read error flags WORK/read-failed, a
+# decompressor error WORK/dec-failed, a tar error WORK/tar-failed.
 pw_snapshot_x1() {
   local fifo pid
   fifo="$4/$5.fifo"
@@ -1531,16 +1645,22 @@ pw_snapshot_x1() {
   pw_sum "$3" <"$fifo" >"$4/$5.sum" &
   pid=$!
   { cat "$1" 2>>"$4/err" || : >"$4/read-failed"; } | tee "$fifo" 2>>"$4/err" |
-    { tar -xf - -C "$2" 2>>"$4/err" || : >"$4/tar-failed"; cat >/dev/null; }
+    if [ "$6" = none ]; then
+      { tar -xf - -C "$2" 2>>"$4/err" || : >"$4/tar-failed"; cat >/dev/null; }
+    else
+      { pw_codec_dec "$6" 2>>"$4/err" || : >"$4/dec-failed"; cat >/dev/null; } |
+        { tar -xf - -C "$2" 2>>"$4/err" || : >"$4/tar-failed"; cat >/dev/null; }
+    fi
   wait "$pid" || :
   rm -f "$fifo"
 }
 
 # pw_snapshot_restore KEY TARGET: 0 restored into TARGET, 1 no snapshot (or
-# snapshots off), 2 the snapshot failed (warned; TARGET untouched, no temp
-# left; a corrupt snapshot is removed when the cache is writable).
+# snapshots off, or compressed with a tool this image lacks: warned), 2 the
+# snapshot failed (warned; TARGET untouched, no temp left; a corrupt
+# snapshot is removed when the cache is writable).
 pw_snapshot_restore() {
-  local key target snap parent base tmp work old algo kind a b n i jobs w pids pid got want ended
+  local key target snap parent base tmp work old algo codec kind a b n i jobs w pids pid got want ended
   key=$1
   target=$2
   [ "$PREWARM_SNAPSHOTS" = true ] || return 1
@@ -1574,6 +1694,7 @@ pw_snapshot_restore() {
   # The manifest, checked line by line: shard names are plain, paths stay
   # inside the tree, modes are octal, and "end" counts the shards.
   algo=
+  codec=none
   ended=
   n=0
   : >"$work/list"
@@ -1582,6 +1703,7 @@ pw_snapshot_restore() {
     case $kind in
       prewarm-snapshot-v2) ;;
       algo=*) algo=${kind#algo=} ;;
+      codec=*) codec=${kind#codec=} ;;
       dir)
         case $a in - | [0-7][0-7][0-7] | [0-7][0-7][0-7][0-7]) ;; *) kind=bad ;; esac
         case $b in . | ./*) ;; *) kind=bad ;; esac
@@ -1636,6 +1758,23 @@ pw_snapshot_restore() {
     pw_cleanup
     return 2
   fi
+  # A codec this image lacks is a miss (the snapshot is fine; another
+  # image reads it); one this script does not know is a newer format.
+  case $codec in
+    none) ;;
+    zstd | lz4)
+      if ! pw_has "$codec"; then
+        pw_warn "snapshot $snap is compressed with $codec, which this image lacks; installing instead"
+        pw_cleanup
+        return 1
+      fi
+      ;;
+    *)
+      pw_warn "snapshot $snap uses compression '$codec' that this script cannot read; installing instead"
+      pw_cleanup
+      return 2
+      ;;
+  esac
   # The split directories first: two tars creating one missing parent at
   # once can fail (GNU tar gives up when its retry finds it made nothing).
   while IFS=' ' read -r a b; do
@@ -1655,7 +1794,7 @@ pw_snapshot_restore() {
     (
       while IFS=' ' read -r i a b; do
         [ $((i % jobs)) -eq "$w" ] || continue
-        pw_snapshot_x1 "$snap/$a" "$tmp" "$algo" "$work" "$i"
+        pw_snapshot_x1 "$snap/$a" "$tmp" "$algo" "$work" "$i" "$codec"
       done <"$work/list"
     ) &
     pids="$pids $!"
@@ -1677,6 +1816,11 @@ pw_snapshot_restore() {
       return 2
     fi
   done <"$work/list"
+  if [ -e "$work/dec-failed" ]; then
+    pw_snapshot_bad "$snap" "a $codec shard does not decompress: $(tr '\n' ' ' <"$work/err" 2>/dev/null | cut -c1-200)"
+    pw_cleanup
+    return 2
+  fi
   if [ -e "$work/tar-failed" ]; then
     pw_warn "restoring snapshot $snap failed ($(tr '\n' ' ' <"$work/err" 2>/dev/null | cut -c1-200)); installing instead"
     pw_cleanup
@@ -1706,10 +1850,25 @@ pw_snapshot_restore() {
   return 0
 }
 
+# pw_snapshot_pack SRC TMP PATH...: the shard of PATHs in SRC on stdout,
+# compressed with PW_CODEC; an error flags TMP.failed (text in TMP/.err).
+pw_snapshot_pack() {
+  local src tmp
+  src=$1
+  tmp=$2
+  shift 2
+  if [ "$PW_CODEC" = none ]; then
+    tar -cf - -C "$src" "$@" 2>>"$tmp/.err" || : >"$tmp.failed"
+  else
+    { tar -cf - -C "$src" "$@" 2>>"$tmp/.err" || : >"$tmp.failed"; } |
+      { pw_codec_enc "$PW_CODEC" 2>>"$tmp/.err" || : >"$tmp.failed"; }
+  fi
+}
+
 # pw_snapshot_publish KEY SRC: publish SRC's tree as the snapshot of KEY.
 # Never fails the script: every problem is a warning.
 pw_snapshot_publish() {
-  local key src dir final tmp plan algo k s line sum mode ok
+  local key src dir final tmp plan algo ext k s line sum mode ok
   key=$1
   src=$2
   [ "$PREWARM_SNAPSHOTS" = true ] || return 0
@@ -1729,6 +1888,8 @@ pw_snapshot_publish() {
   pw_track "$plan.1"
   pw_track "$tmp.failed"
   algo=$(pw_sum_algo)
+  pw_snapshot_codec
+  ext=$(pw_codec_ext "$PW_CODEC")
   ok=yes
   k=${PREWARM_SNAPSHOT_SHARDS:-8}
   case $k in '' | *[!0-9]* | 0) k=8 ;; esac
@@ -1741,7 +1902,7 @@ pw_snapshot_publish() {
   fi
   k=$(sed -n 's/^shards //p' "$plan")
   {
-    printf 'prewarm-snapshot-v2\nalgo=%s\n' "$algo"
+    printf 'prewarm-snapshot-v2\nalgo=%s\ncodec=%s\n' "$algo" "$PW_CODEC"
     # a split directory keeps its mode (tar creates it with the umask's)
     sed -n 's/^dir //p' "$plan" | while IFS= read -r line; do
       mode=$(stat -c %a "$src/$line" 2>/dev/null) || mode=
@@ -1756,11 +1917,12 @@ pw_snapshot_publish() {
       case $line in "unit $s "*) set -- "$@" "${line#unit "$s" }" ;; esac
     done <"$plan"
     if [ $# -gt 0 ]; then
-      # one pass: tar writes the shard and the checksum reads the same bytes
-      sum=$({ tar -cf - -C "$src" "$@" 2>>"$tmp/.err" || : >"$tmp.failed"; } |
-        { tee "$tmp/$s.tar" || : >"$tmp.failed"; } | pw_sum "$algo") || ok=no
+      # one pass: tar (and the compressor) write the shard and the
+      # checksum reads the same bytes
+      sum=$(pw_snapshot_pack "$src" "$tmp" "$@" | { tee "$tmp/$s.tar$ext" || : >"$tmp.failed"; } |
+        pw_sum "$algo") || ok=no
       if [ -e "$tmp.failed" ] || [ -z "$sum" ]; then ok=no; fi
-      printf 'shard %s.tar %s\n' "$s" "$sum" >>"$tmp/.manifest" || ok=no
+      printf 'shard %s.tar%s %s\n' "$s" "$ext" "$sum" >>"$tmp/.manifest" || ok=no
     fi
     s=$((s + 1))
   done
