@@ -66,13 +66,13 @@ var sections = []struct {
 	{"termination", (*bench).terminationBench},
 }
 
-// sectionNames lists the sections' names, comma-separated.
-func sectionNames() string {
+// sectionNames lists the sections' names in run order.
+func sectionNames() []string {
 	var names []string
 	for _, s := range sections {
 		names = append(names, s.name)
 	}
-	return strings.Join(names, ",")
+	return names
 }
 
 func main() {
@@ -80,7 +80,7 @@ func main() {
 	var only, replot, npmSets, netSets string
 	flag.IntVar(&c.runs, "runs", 5, "timed runs per mode (interleaved)")
 	flag.BoolVar(&c.quick, "quick", false, "3 runs, skip the ~1,500-package npm set, fewer render iterations")
-	flag.StringVar(&only, "only", "", "comma-separated sections to run: "+sectionNames())
+	flag.StringVar(&only, "only", "", "comma-separated sections to run: "+strings.Join(sectionNames(), ","))
 	flag.StringVar(&c.out, "out", "", "write benchmarks.md, benchmarks.svg and benchmarks-scaling.svg here (default: only the text report on stdout)")
 	flag.StringVar(&c.work, "work", "", "scratch directory (default: a new one under $TMPDIR, removed at the end)")
 	flag.BoolVar(&c.keep, "keep", false, "keep the scratch directory")
@@ -155,8 +155,8 @@ func run(c config, only, replot string) error {
 	c.only = map[string]bool{}
 	for _, s := range strings.Split(only, ",") {
 		if s = strings.TrimSpace(s); s != "" {
-			if !slices.Contains(strings.Split(sectionNames(), ","), s) {
-				return fmt.Errorf("-only: unknown section %q (have %s)", s, sectionNames())
+			if !slices.Contains(sectionNames(), s) {
+				return fmt.Errorf("-only: unknown section %q (have %s)", s, strings.Join(sectionNames(), ","))
 			}
 			c.only[s] = true
 		}
