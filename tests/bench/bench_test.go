@@ -88,35 +88,28 @@ func TestGoals(t *testing.T) {
 }
 
 // TestOutputsDeterministicAndWellFormed: the same numbers give the same
-// bytes (also after a JSON round trip, as -replot does), and each SVG is
-// well-formed XML.
+// bytes (also after a JSON round trip: written as benchmarks.json and read
+// back as -replot reads it), and each SVG is well-formed XML.
 func TestOutputsDeterministicAndWellFormed(t *testing.T) {
 	r := sampleResults()
-	js, err := json.Marshal(r)
-	if err != nil {
+	js := filepath.Join(t.TempDir(), "benchmarks.json")
+	if err := writeOutputs(filepath.Dir(js), r, js); err != nil {
 		t.Fatal(err)
 	}
-	var back Results
-	if err := json.Unmarshal(js, &back); err != nil {
+	back, err := readResults(js)
+	if err != nil {
 		t.Fatal(err)
 	}
 	for name, fn := range map[string]func(*Results) string{
 		"bars": barChartSVG, "scaling": scalingSVG, "markdown": markdownReport, "text": textReport,
 	} {
-		a, b, c := fn(r), fn(r), fn(&back)
+		a, b, c := fn(r), fn(r), fn(back)
 		if a != b || a != c {
 			t.Errorf("%s: output differs between renders of the same numbers", name)
 		}
 		if name == "bars" || name == "scaling" {
-			dec := xml.NewDecoder(strings.NewReader(a))
-			for {
-				_, err := dec.Token()
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					t.Fatalf("%s: not well-formed XML: %v", name, err)
-				}
+			if err := wellFormedXML(a); err != nil {
+				t.Fatalf("%s: not well-formed XML: %v", name, err)
 			}
 			if strings.Contains(a, "NaN") || strings.Contains(a, "Inf") {
 				t.Errorf("%s: holds NaN or Inf", name)
@@ -256,5 +249,18 @@ func TestMergeJoinsSideBySideRuns(t *testing.T) {
 	}
 	if err := mergeResults([]string{filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")}, out, ""); err == nil || !strings.Contains(err.Error(), "runs per mode") {
 		t.Fatalf("merging 3-run and 5-run results: want an error naming the runs, got %v", err)
+	}
+}
+
+// wellFormedXML reads every token of s; the first error is the answer.
+func wellFormedXML(s string) error {
+	dec := xml.NewDecoder(strings.NewReader(s))
+	for {
+		if _, err := dec.Token(); err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
 	}
 }

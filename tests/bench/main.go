@@ -28,6 +28,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -49,15 +50,37 @@ type config struct {
 	command    string // the command line, for the report
 }
 
-// sections in run order; -only picks a subset.
-var sections = []string{"render", "npm", "go", "pip", "cargo", "maven", "net", "scaling", "termination"}
+// sections in run order, each with what measures it; -only picks a subset.
+var sections = []struct {
+	name string
+	run  func(*bench) error
+}{
+	{"render", (*bench).renderCost},
+	{"npm", (*bench).npmAll},
+	{"go", (*bench).goBench},
+	{"pip", (*bench).pipBench},
+	{"cargo", (*bench).cargoBench},
+	{"maven", (*bench).mavenBench},
+	{"net", (*bench).netBench},
+	{"scaling", (*bench).npmCacheScaling},
+	{"termination", (*bench).terminationBench},
+}
+
+// sectionNames lists the sections' names in run order.
+func sectionNames() []string {
+	var names []string
+	for _, s := range sections {
+		names = append(names, s.name)
+	}
+	return names
+}
 
 func main() {
 	var c config
 	var only, replot, npmSets, netSets string
 	flag.IntVar(&c.runs, "runs", 5, "timed runs per mode (interleaved)")
 	flag.BoolVar(&c.quick, "quick", false, "3 runs, skip the ~1,500-package npm set, fewer render iterations")
-	flag.StringVar(&only, "only", "", "comma-separated sections to run: "+strings.Join(sections, ","))
+	flag.StringVar(&only, "only", "", "comma-separated sections to run: "+strings.Join(sectionNames(), ","))
 	flag.StringVar(&c.out, "out", "", "write benchmarks.md, benchmarks.svg and benchmarks-scaling.svg here (default: only the text report on stdout)")
 	flag.StringVar(&c.work, "work", "", "scratch directory (default: a new one under $TMPDIR, removed at the end)")
 	flag.BoolVar(&c.keep, "keep", false, "keep the scratch directory")
@@ -132,12 +155,8 @@ func run(c config, only, replot string) error {
 	c.only = map[string]bool{}
 	for _, s := range strings.Split(only, ",") {
 		if s = strings.TrimSpace(s); s != "" {
-			known := false
-			for _, k := range sections {
-				known = known || k == s
-			}
-			if !known {
-				return fmt.Errorf("-only: unknown section %q (have %s)", s, strings.Join(sections, ","))
+			if !slices.Contains(sectionNames(), s) {
+				return fmt.Errorf("-only: unknown section %q (have %s)", s, strings.Join(sectionNames(), ","))
 			}
 			c.only[s] = true
 		}
@@ -179,7 +198,8 @@ func run(c config, only, replot string) error {
 	logf("prewarm bench: %d runs per mode, scratch %s", c.runs, c.work)
 	logf("machine: %s", b.res.Machine.oneLine())
 	start := time.Now()
-	for _, s := range sections {
+	for _, sec := range sections {
+		s := sec.name
 		if len(c.only) > 0 && !c.only[s] {
 			continue
 		}
@@ -188,28 +208,7 @@ func run(c config, only, replot string) error {
 		}
 		t0 := time.Now()
 		logf("== %s", s)
-		var err error
-		switch s {
-		case "render":
-			err = b.renderCost()
-		case "npm":
-			err = b.npmAll()
-		case "go":
-			err = b.goBench()
-		case "pip":
-			err = b.pipBench()
-		case "cargo":
-			err = b.cargoBench()
-		case "maven":
-			err = b.mavenBench()
-		case "net":
-			err = b.netBench()
-		case "scaling":
-			err = b.npmCacheScaling()
-		case "termination":
-			err = b.terminationBench()
-		}
-		if err != nil {
+		if err := sec.run(b); err != nil {
 			logf("!! %s failed: %v", s, err)
 			b.res.Notes = append(b.res.Notes, fmt.Sprintf("%s: not measured: %v", s, firstLine(err.Error())))
 		}

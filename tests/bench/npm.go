@@ -11,6 +11,7 @@ import (
 
 	"github.com/prewarm-dev/prewarm/tests/internal/fixtures"
 	"github.com/prewarm-dev/prewarm/tests/internal/shells"
+	"github.com/prewarm-dev/prewarm/tests/internal/tree"
 )
 
 // npmSet is one dependency set: a package.json and package-lock.json.
@@ -380,17 +381,7 @@ func (b *bench) npmBreakdown(r *npmRig) error {
 	return err
 }
 
-func human(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.0f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
-}
+func human(n int64) string { return tree.Human(n) }
 
 // npmShards splits the node_modules of the plain tar into k tars of about
 // equal size by top-level entry (a scope directory stays whole).

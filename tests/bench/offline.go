@@ -64,6 +64,16 @@ func (b *bench) offlineFixtures() (map[string]string, error) {
 	return offline.Fixtures(b.ctx, filepath.Join(b.cfg.work, "offline-fixtures"), 10*time.Minute)
 }
 
+// offlineWork is the offline fixtures and a fresh work directory for
+// section name (the caller removes it).
+func (b *bench) offlineWork(name string) (fx map[string]string, dir string, err error) {
+	if fx, err = b.offlineFixtures(); err != nil {
+		return nil, "", err
+	}
+	dir, err = b.workdir(name)
+	return fx, dir, err
+}
+
 // ---- pip ----
 
 func (b *bench) pipBench() error {
@@ -153,11 +163,7 @@ func (g *Group) record(mode string, secs, cpu float64) {
 // ---- cargo ----
 
 func (b *bench) cargoBench() error {
-	fx, err := b.offlineFixtures()
-	if err != nil {
-		return err
-	}
-	dir, err := b.workdir("cargo")
+	fx, dir, err := b.offlineWork("cargo")
 	if err != nil {
 		return err
 	}
@@ -238,20 +244,16 @@ func (b *bench) cargoBench() error {
 var mvnTotalRE = regexp.MustCompile(`Total time:\s+([0-9.]+) s\b`)
 
 func (b *bench) mavenBench() error {
-	fx, err := b.offlineFixtures()
+	fx, dir, err := b.offlineWork("maven")
 	if err != nil {
 		return err
 	}
+	defer removeAll(dir)
 	srv, err := serve(offline.MavenRepoHandler(fx["MAVEN_REPO"]))
 	if err != nil {
 		return err
 	}
 	defer srv.Stop()
-	dir, err := b.workdir("maven")
-	if err != nil {
-		return err
-	}
-	defer removeAll(dir)
 	settings := filepath.Join(dir, "secret", "settings.xml")
 	if err := os.MkdirAll(filepath.Dir(settings), 0o755); err != nil {
 		return err

@@ -180,11 +180,11 @@ func textReport(r *Results) string {
 	b.WriteString(ratioTable(r).text())
 	if len(r.Breakdown) > 0 {
 		b.WriteString("\nsnapshot restore, part by part (" + r.BreakdownOf + ")\n")
-		b.WriteString(breakdownTable(r).text())
+		b.WriteString(partsTable(r.Breakdown).text())
 	}
 	if len(r.NetCompression) > 0 {
 		b.WriteString("\ncompression on the network volume (" + r.NetCompressionOf + ")\n")
-		b.WriteString(compressionTable(r).text())
+		b.WriteString(partsTable(r.NetCompression).text())
 	}
 	if r.Cache != nil && len(r.Cache.Points) > 0 {
 		b.WriteString("\ncache volume after N lockfile versions\n")
@@ -268,9 +268,11 @@ func ratioTable(r *Results) table {
 	return t
 }
 
-func breakdownTable(r *Results) table {
+// partsTable is one row per part: its median, spread and CPU seconds (the
+// snapshot breakdown, the compression comparison).
+func partsTable(parts []Series) table {
 	t := table{header: []string{"part", "median s", "min–max", "CPU s", "what"}, right: []bool{false, true, true, true, false}}
-	for _, s := range r.Breakdown {
+	for _, s := range parts {
 		st := stat(s.Values)
 		t.rows = append(t.rows, []string{s.Name, secs(st.Median), spread(st), secs(median(s.CPU)), s.Desc})
 	}
@@ -419,12 +421,12 @@ func markdownReport(r *Results) string {
 	if len(r.Breakdown) > 0 {
 		b.WriteString("### Where a snapshot restore spends its time\n\n")
 		b.WriteString("Each part timed alone on the same snapshot (" + r.BreakdownOf + "), interleaved like the modes.\n\n")
-		b.WriteString(breakdownTable(r).markdown() + "\n")
+		b.WriteString(partsTable(r.Breakdown).markdown() + "\n")
 	}
 	if len(r.NetCompression) > 0 {
 		b.WriteString("### Compression on the network volume\n\n")
 		b.WriteString("One-process extraction of the same tree (" + r.NetCompressionOf + ") from the network volume, uncompressed and compressed at the fastest level, interleaved.\n\n")
-		b.WriteString(compressionTable(r).markdown() + "\n")
+		b.WriteString(partsTable(r.NetCompression).markdown() + "\n")
 	}
 
 	b.WriteString("## Scaling\n\n")
@@ -581,15 +583,6 @@ func pvcText(r *Results) string {
 	}
 	b.WriteString("\n\n")
 	return b.String()
-}
-
-func compressionTable(r *Results) table {
-	t := table{header: []string{"part", "median s", "min–max", "CPU s", "what"}, right: []bool{false, true, true, true, false}}
-	for _, s := range r.NetCompression {
-		st := stat(s.Values)
-		t.rows = append(t.rows, []string{s.Name, secs(st.Median), spread(st), secs(median(s.CPU)), s.Desc})
-	}
-	return t
 }
 
 // observations flags results a reader would question (a warm mode slower

@@ -14,20 +14,12 @@ import (
 
 	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
 	"github.com/prewarm-dev/prewarm/pkg/podtemplate"
+	"github.com/prewarm-dev/prewarm/tests/internal/fixtures"
 )
 
 // demoTask is the Kelos Task the demo creates on the Workspace.
 func demoTask(ws *v1alpha2.Workspace) *v1alpha2.Task {
-	return &v1alpha2.Task{
-		TypeMeta:   metav1.TypeMeta{APIVersion: v1alpha2.GroupVersion.String(), Kind: "Task"},
-		ObjectMeta: metav1.ObjectMeta{Name: "fix-issue-42", Namespace: ws.Namespace},
-		Spec: v1alpha2.TaskSpec{
-			Type:         "claude-code",
-			Prompt:       "Fix issue 42 and open a pull request.",
-			Branch:       "kelos/fix-issue-42",
-			WorkspaceRef: &v1alpha2.WorkspaceReference{Name: ws.Name},
-		},
-	}
+	return fixtures.Task(ws, "fix-issue-42", "Fix issue 42 and open a pull request.", "kelos/fix-issue-42")
 }
 
 // showTaskPod is step 3: create a Task, render its Job from the live

@@ -22,6 +22,7 @@ import (
 	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
 	"github.com/prewarm-dev/prewarm/pkg/podtemplate"
 
+	"github.com/prewarm-dev/prewarm/tests/internal/shells"
 	"github.com/prewarm-dev/prewarm/tests/internal/tree"
 )
 
@@ -148,7 +149,7 @@ func (d *demo) runScripts(ctx context.Context, ws *v1alpha2.Workspace, job *batc
 	var sizes []string
 	for _, v := range ws.Spec.Volumes {
 		if c := v.Source.PersistentVolumeClaim; c != nil {
-			sizes = append(sizes, fmt.Sprintf("%s %s", c.ClaimName, humanBytes(dirSize(d.path("pvc", c.ClaimName)))))
+			sizes = append(sizes, fmt.Sprintf("%s %s", c.ClaimName, tree.Human(dirSize(d.path("pvc", c.ClaimName)))))
 		}
 	}
 	d.ui.line("cache PVC contents after both runs: %s", strings.Join(sizes, ", "))
@@ -217,17 +218,7 @@ var hostEnvDrop = []string{"PREWARM_", "npm_config_", "NPM_CONFIG_", "YARN_", "P
 // container's env with paths mapped. Network settings (GOPROXY, proxies)
 // stay, so the demo works where the machine needs them.
 func (d *demo) podEnv(c corev1.Container, m pathMap, extra ...string) ([]string, error) {
-	var env []string
-next:
-	for _, kv := range os.Environ() {
-		for _, p := range hostEnvDrop {
-			if strings.HasPrefix(kv, p) {
-				continue next
-			}
-		}
-		env = append(env, kv)
-	}
-	env = append(env, "TMPDIR="+d.path("tmp"))
+	env := append(shells.Without(os.Environ(), hostEnvDrop...), "TMPDIR="+d.path("tmp"))
 	for _, e := range c.Env {
 		if e.ValueFrom != nil {
 			return nil, fmt.Errorf("container %s: env %s comes from %v, which the demo cannot resolve locally", c.Name, e.Name, e.ValueFrom)
@@ -336,17 +327,6 @@ func dirSize(dir string) int64 {
 		return nil
 	})
 	return n
-}
-
-func humanBytes(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.0f MiB", float64(n)/(1<<20))
-	default:
-		return fmt.Sprintf("%d KiB", n>>10)
-	}
 }
 
 // displayPath shows p relative to the checkout when that is short.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -268,13 +269,7 @@ func listTree(t *testing.T, dir string) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []string
-	for _, l := range all {
-		if !strings.HasPrefix(l, dir+" ") {
-			out = append(out, l)
-		}
-	}
-	return out
+	return slices.DeleteFunc(all, func(l string) bool { return strings.HasPrefix(l, dir+" ") })
 }
 
 func chownTree(dir string, uid int) error {

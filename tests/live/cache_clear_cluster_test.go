@@ -91,13 +91,8 @@ func clearFixture(t *testing.T, dir string) (k1, k2 string) {
 }
 
 func TestCacheClusterWayClearAndInvalidate(t *testing.T) {
-	const (
-		ns      = "cache-clear-cluster"
-		release = "clr"
-		user    = "cache-dev"
-		npmPVC  = "clr-prewarm-caches-npm"
-		goPVC   = "clr-prewarm-caches-gomod"
-	)
+	const ns, release, user = "cache-clear-cluster", "clr", "cache-dev"
+	npmPVC, goPVC := chartCachesPVC(release, "npm"), chartCachesPVC(release, "gomod")
 	cs, h := installCaches(t, ns, release,
 		"--set", "caches.pip.enabled=false", "--set", "caches.cargo.enabled=false",
 		"--set", "caches.maven.enabled=false", "--set", "caches.gradle.enabled=false")

@@ -32,17 +32,14 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/prewarm-dev/prewarm/pkg/cache"
+	"github.com/prewarm-dev/prewarm/tests/internal/fixtures"
 )
 
 // cacheKubeconfig is h's admin kubeconfig impersonating user.
 func cacheKubeconfig(t *testing.T, admin, user string) string {
 	t.Helper()
-	raw, err := os.ReadFile(admin)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var kc map[string]any
-	if err := yaml.Unmarshal(raw, &kc); err != nil {
+	if err := fixtures.ReadYAML(admin, &kc); err != nil {
 		t.Fatal(err)
 	}
 	u := kc["users"].([]any)[0].(map[string]any)["user"].(map[string]any)

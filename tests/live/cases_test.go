@@ -3,14 +3,13 @@ package live
 import (
 	"bytes"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"sigs.k8s.io/yaml"
 
 	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
+	"github.com/prewarm-dev/prewarm/tests/internal/fixtures"
 )
 
 // casesGlob is the case table pkg/api/v1alpha2's unit tests also run.
@@ -50,13 +49,9 @@ func loadCases(t *testing.T) []validateCase {
 
 func readCases(t *testing.T, file string) []validateCase {
 	t.Helper()
-	raw, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var cases []validateCase
-	if err := yaml.UnmarshalStrict(raw, &cases); err != nil {
-		t.Fatalf("%s: %v", file, err)
+	if err := fixtures.ReadYAML(file, &cases); err != nil {
+		t.Fatal(err)
 	}
 	for i := range cases {
 		cases[i].File = filepath.Base(file)

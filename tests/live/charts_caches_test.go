@@ -176,15 +176,7 @@ func TestChartsCachesInstallUpgradeUninstall(t *testing.T) {
 	// An upgrade changes the pruners, never the PVCs' identity.
 	h.must(t, "upgrade", release, h.chartPath("prewarm-caches"), "--namespace", ns, "--reuse-values",
 		"--set", "pruner.schedule=0 4 * * *")
-	for name, uid := range uids {
-		p, err := cs.CoreV1().PersistentVolumeClaims(ns).Get(t.Context(), name, metav1.GetOptions{})
-		if err != nil {
-			t.Fatalf("after upgrade: %v", err)
-		}
-		if string(p.UID) != uid || p.DeletionTimestamp != nil {
-			t.Errorf("after upgrade %s was replaced or is being deleted", name)
-		}
-	}
+	chartsPVCsKept(t, cs, ns, uids)
 	cj, err := cs.BatchV1().CronJobs(ns).Get(t.Context(), "team-prewarm-caches-npm-pruner", metav1.GetOptions{})
 	if err != nil || cj.Spec.Schedule != "0 4 * * *" {
 		t.Errorf("after upgrade the npm pruner has schedule %v (err %v), want 0 4 * * *", chartsSchedule(cj), err)
@@ -274,17 +266,24 @@ func chartsReleaseFinalizers(t *testing.T, cs kubernetes.Interface, ns, name str
 	}
 }
 
-func chartsPVCNames(pvcs []corev1.PersistentVolumeClaim) []string {
-	var out []string
-	for _, p := range pvcs {
-		out = append(out, p.Name)
-	}
-	return out
-}
-
 func chartsSchedule(cj *batchv1.CronJob) string {
 	if cj == nil {
 		return "<none>"
 	}
 	return fmt.Sprintf("%q", cj.Spec.Schedule)
+}
+
+// chartsPVCsKept fails for each PVC of uids (name: UID) that an upgrade
+// deleted, replaced or marked for deletion.
+func chartsPVCsKept(t *testing.T, cs kubernetes.Interface, ns string, uids map[string]string) {
+	t.Helper()
+	for name, uid := range uids {
+		p, err := cs.CoreV1().PersistentVolumeClaims(ns).Get(t.Context(), name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatalf("after upgrade: %v", err)
+		}
+		if string(p.UID) != uid || p.DeletionTimestamp != nil {
+			t.Errorf("after upgrade PVC %s was replaced or is being deleted", name)
+		}
+	}
 }

@@ -194,7 +194,7 @@ func TestChartsPolicyRefusesWorkspaces(t *testing.T) {
 			t.Errorf("helm uninstall %s: %v\n%s", release, err, out)
 		}
 	})
-	policy := release + "-prewarm-policy"
+	policy := chartPolicy(release)
 
 	switch warnings, ok := policyTypeChecking(t, policy); {
 	case !ok:

@@ -59,12 +59,10 @@ func TestWorkspaceChartInstallUpgradeUninstall(t *testing.T) {
 	const (
 		ns        = "charts-workspace"
 		release   = "ws"
-		wsName    = "ws-prewarm-workspace"
-		npmClaim  = "ws-prewarm-workspace-npm-cache"
-		gomodPVC  = "ws-prewarm-workspace-gomod-cache"
 		repo      = "https://github.com/acme/app.git"
 		selectRel = "app.kubernetes.io/instance=" + release
 	)
+	wsName, npmClaim, gomodPVC := chartWorkspace(release), chartWorkspacePVC(release, "npm"), chartWorkspacePVC(release, "gomod")
 	gvr := installCRDs(t)["Workspace"]
 	ensureNamespace(t, ns, restrictedLabels)
 	cs := clientset(t, cp.Config())
@@ -162,15 +160,7 @@ func TestWorkspaceChartInstallUpgradeUninstall(t *testing.T) {
 	if got := wsChartSetupEnv(t, upgraded, "prewarm-gomod", "PREWARM_PREBUILD"); got != "test" {
 		t.Errorf("after upgrade prewarm-gomod PREWARM_PREBUILD=%q, want %q", got, "test")
 	}
-	for name, uid := range uids {
-		p, err := cs.CoreV1().PersistentVolumeClaims(ns).Get(t.Context(), name, metav1.GetOptions{})
-		if err != nil {
-			t.Fatalf("after upgrade: %v", err)
-		}
-		if string(p.UID) != uid || p.DeletionTimestamp != nil {
-			t.Errorf("after upgrade PVC %s was replaced or is being deleted", name)
-		}
-	}
+	chartsPVCsKept(t, cs, ns, uids)
 
 	// The Task pod rendered from the stored Workspace is admitted under
 	// Pod Security "restricted" (dry-run; the namespace enforces it).

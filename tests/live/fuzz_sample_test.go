@@ -392,13 +392,11 @@ func fuzzJSON(v any) []byte {
 	return b
 }
 
+// fuzzSetName sets metadata.name, making metadata if it is missing.
 func fuzzSetName(obj map[string]any, name string) {
-	md, _ := obj["metadata"].(map[string]any)
-	if md == nil {
-		md = map[string]any{}
-		obj["metadata"] = md
+	if err := unstructured.SetNestedField(obj, name, "metadata", "name"); err != nil {
+		panic(err) // metadata is not a map: no base case or mutator makes one
 	}
-	md["name"] = name
 }
 
 func fuzzSpec(obj map[string]any) map[string]any {

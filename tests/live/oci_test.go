@@ -42,15 +42,8 @@ const (
 // the namespace's Workspaces, the caches release owns the npm PVC, and the
 // workspace release mounts it (caches.npm.existingClaim).
 func TestChartsFromOCIRegistry(t *testing.T) {
-	const (
-		ns         = "charts-oci"
-		policyRel  = "oci-policy"
-		cachesRel  = "oci-caches"
-		wsRel      = "oci-ws"
-		cachePVC   = "oci-caches-prewarm-caches-npm"
-		policyName = "oci-policy-prewarm-policy"
-		wsName     = "oci-ws-prewarm-workspace"
-	)
+	const ns, policyRel, cachesRel, wsRel = "charts-oci", "oci-policy", "oci-caches", "oci-ws"
+	cachePVC, policyName, wsName := chartCachesPVC(cachesRel, "npm"), chartPolicy(policyRel), chartWorkspace(wsRel)
 	gvr := installCRDs(t)["Workspace"]
 	labels := map[string]string{"prewarm.dev/test": "charts-oci"}
 	for k, v := range restrictedLabels {

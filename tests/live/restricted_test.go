@@ -14,6 +14,7 @@ import (
 	"github.com/prewarm-dev/prewarm/pkg/podtemplate"
 
 	"github.com/prewarm-dev/prewarm/tests/internal/cluster"
+	"github.com/prewarm-dev/prewarm/tests/internal/fixtures"
 )
 
 // restrictedLabels make PodSecurity enforce (pods) and warn (Jobs: enforce
@@ -53,16 +54,7 @@ func TestRenderedPodsPassRestricted(t *testing.T) {
 
 func render(t *testing.T, ws *v1alpha2.Workspace) *batchv1.Job {
 	t.Helper()
-	task := &v1alpha2.Task{
-		ObjectMeta: metav1.ObjectMeta{Name: "t1", Namespace: ws.Namespace},
-		Spec: v1alpha2.TaskSpec{
-			Type:         "claude-code",
-			Prompt:       "fix it",
-			Branch:       "prewarm/t1",
-			WorkspaceRef: &v1alpha2.WorkspaceReference{Name: ws.Name},
-		},
-	}
-	job, err := podtemplate.Render(ws, task, podtemplate.Options{})
+	job, err := podtemplate.Render(ws, fixtures.Task(ws, "t1", "fix it", "prewarm/t1"), podtemplate.Options{})
 	if err != nil {
 		t.Fatalf("render: %v", err)
 	}

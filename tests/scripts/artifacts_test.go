@@ -12,15 +12,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"sort"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
-
-	templatesgo "github.com/prewarm-dev/prewarm/templates-go"
 )
 
 type artServer struct {
@@ -64,40 +59,10 @@ func (p artPod) hfHub() string { return filepath.Join(p.home, ".cache", "hugging
 
 func runArtifacts(t *testing.T, sh pruneShell, p artPod, list string, extra ...string) pruneResult {
 	t.Helper()
-	script, err := templatesgoExecute("prewarm.script.artifacts")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(sh.argv[0], append(append([]string{}, sh.argv[1:]...), "-c", script, "prewarm-artifacts")...)
-	cmd.Env = append([]string{
-		"PATH=" + sh.path, "PREWARM_CACHE=" + p.cache, "PREWARM_ARTIFACTS_DIR=" + p.dir,
+	return pruneExec(t, sh, ecoScript(t, "artifacts"), "prewarm-artifacts", append([]string{
+		"PREWARM_CACHE=" + p.cache, "PREWARM_ARTIFACTS_DIR=" + p.dir,
 		"PREWARM_HOME=" + p.home, "PREWARM_ARTIFACTS=" + list, "PREWARM_CACHE_MODE=" + p.mode, "TMPDIR=" + t.TempDir(),
-	}, extra...)
-	var out, errb strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err = cmd.Run()
-	t.Logf("%s stderr:\n%s", sh.name, errb.String())
-	return pruneResult{stdout: out.String(), stderr: errb.String(), err: err}
-}
-
-// treeState lists every path under root with its mode, size and mtime:
-// equal states mean nothing was written.
-func treeState(t *testing.T, root string) []string {
-	t.Helper()
-	var out []string
-	_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return nil
-		}
-		fi, err := os.Lstat(p)
-		if err != nil {
-			return nil
-		}
-		out = append(out, p+" "+fi.Mode().String()+" "+fi.ModTime().String()+" "+strconv.FormatInt(fi.Size(), 10))
-		return nil
-	})
-	sort.Strings(out)
-	return out
+	}, extra...)...)
 }
 
 func readAll(t *testing.T, p string) string {
@@ -158,7 +123,7 @@ func TestArtifactsFetchOnceVerifyAndLayOut(t *testing.T) {
 			// a Task pod: the cache read-only; nothing fetched, nothing
 			// written to the cache, every file there (through links into
 			// the store)
-			before := treeState(t, cacheDir)
+			before := ecoCacheState(t, cacheDir)
 			p := newArtPod(base, cacheDir, "pod1", "readOnly")
 			r = runArtifacts(t, sh, p, list, env)
 			if r.err != nil {
@@ -167,7 +132,7 @@ func TestArtifactsFetchOnceVerifyAndLayOut(t *testing.T) {
 			if !strings.Contains(r.stdout, "result=warm") || !strings.Contains(r.stdout, "fetched=0 cached=3") || srv.hits.Load() != hits {
 				t.Errorf("pod1 must reuse the downloads: %s (server hits %d -> %d)", r.stdout, hits, srv.hits.Load())
 			}
-			if after := treeState(t, cacheDir); strings.Join(after, "\n") != strings.Join(before, "\n") {
+			if after := ecoCacheState(t, cacheDir); strings.Join(after, "\n") != strings.Join(before, "\n") {
 				t.Errorf("a readOnly pod changed the cache:\nbefore %v\nafter  %v", before, after)
 			}
 			if readAll(t, filepath.Join(p.dir, "data", "train.csv")) != string(csv) || readAll(t, filepath.Join(p.dir, "tools", "private.bin")) != string(private) {
@@ -316,24 +281,6 @@ func TestArtifactsHubLayout(t *testing.T) {
 	}
 }
 
-func templatesgoExecute(name string) (string, error) {
-	return templatesgo.Execute(name, map[string]any{})
-}
-
 func TestArtifactsShellcheck(t *testing.T) {
-	sc, err := exec.LookPath("shellcheck")
-	if err != nil {
-		t.Fatal("shellcheck is not installed: run `make deps`")
-	}
-	script, err := templatesgoExecute("prewarm.script.artifacts")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(t.TempDir(), "artifacts.sh")
-	if err := os.WriteFile(p, []byte(script), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command(sc, "-s", "sh", "-S", "style", p).CombinedOutput(); err != nil {
-		t.Fatalf("shellcheck -s sh: %v\n%s", err, out)
-	}
+	scriptShellcheck(t, "artifacts", ecoScript(t, "artifacts"))
 }

@@ -211,11 +211,7 @@ func ecoWriteFiles(t *testing.T, dir string, files map[string]string) {
 // sha256 for files, the target for symlinks, nothing for directories.
 func ecoTreeDigest(t *testing.T, root string) []string {
 	t.Helper()
-	out, err := tree.Digest(root)
-	if err != nil {
-		t.Fatalf("digest %s: %v", root, err)
-	}
-	return out
+	return ecoList(t, "digest", tree.Digest, root)
 }
 
 // ecoDiffLists reports the first differences of two sorted lists.
@@ -225,9 +221,15 @@ func ecoDiffLists(a, b []string) string { return tree.Diff(a, b, 30) }
 // symlink target, to prove a read-only run wrote nothing.
 func ecoCacheState(t *testing.T, root string) []string {
 	t.Helper()
-	out, err := tree.State(root)
+	return ecoList(t, "list", tree.State, root)
+}
+
+// ecoList is list(root); an error fails the test, naming verb and root.
+func ecoList(t *testing.T, verb string, list func(string) ([]string, error), root string) []string {
+	t.Helper()
+	out, err := list(root)
 	if err != nil {
-		t.Fatalf("list %s: %v", root, err)
+		t.Fatalf("%s %s: %v", verb, root, err)
 	}
 	return out
 }

@@ -22,8 +22,6 @@ import (
 	"testing"
 	"time"
 
-	templatesgo "github.com/prewarm-dev/prewarm/templates-go"
-
 	"github.com/prewarm-dev/prewarm/tests/internal/offline"
 	"github.com/prewarm-dev/prewarm/tests/internal/run"
 	"github.com/prewarm-dev/prewarm/tests/internal/shells"
@@ -63,14 +61,28 @@ func offlineShells(t *testing.T) []offlineShell {
 	return ecoShells(t)
 }
 
+// offlineEachShell runs f as a subtest under each shell, with a fresh
+// directory of its own (t.TempDir).
+func offlineEachShell(t *testing.T, f func(t *testing.T, sh offlineShell, dir string)) {
+	t.Helper()
+	for _, sh := range offlineShells(t) {
+		t.Run(sh.name, func(t *testing.T) { f(t, sh, t.TempDir()) })
+	}
+}
+
+// offlineHello copies the testdata/<eco>/hello project to dir/repo/hello
+// and returns dir/repo, the checkout a script runs in.
+func offlineHello(t *testing.T, dir, eco string) string {
+	t.Helper()
+	repo := filepath.Join(dir, "repo")
+	offlineCopyTree(t, filepath.Join("testdata", eco, "hello"), filepath.Join(repo, "hello"))
+	return repo
+}
+
 // offlineScript renders prewarm.script.<eco> as the presets do.
 func offlineScript(t *testing.T, eco string) string {
 	t.Helper()
-	s, err := templatesgo.Execute("prewarm.script."+eco, map[string]any{})
-	if err != nil {
-		t.Fatalf("render prewarm.script.%s: %v", eco, err)
-	}
-	return s
+	return ecoScript(t, eco)
 }
 
 // offlineEnv is a clean environment: PATH (busybox applets first for
@@ -265,22 +277,30 @@ func offlineLint(t *testing.T, eco string) {
 	if strings.Contains(script, "{{") || strings.Contains(script, "}}") {
 		t.Fatalf("prewarm.script.%s: rendered text still holds template braces", eco)
 	}
-	f := filepath.Join(t.TempDir(), eco+".sh")
-	if err := os.WriteFile(f, []byte(script), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	sc, err := exec.LookPath("shellcheck")
-	if err != nil {
-		t.Fatal("shellcheck is not installed: apt-get install -y shellcheck (or run tests/scripts/testdata/build-offline-fixtures.sh as root)")
-	}
-	if out, err := exec.Command(sc, "-s", "sh", "-S", "style", f).CombinedOutput(); err != nil {
-		t.Errorf("shellcheck -s sh prewarm.script.%s: %v\n%s", eco, err, out)
-	}
+	f := scriptShellcheck(t, eco, script)
 	for _, sh := range offlineShells(t) {
 		if out, err := exec.Command(sh.argv[0], "-n", f).CombinedOutput(); err != nil {
 			t.Errorf("%s -n prewarm.script.%s: %v\n%s", sh.name, eco, err, out)
 		}
 	}
+}
+
+// scriptShellcheck writes script (prewarm.script.<name>) to a file, runs
+// `shellcheck -s sh -S style` on it and returns the file's path.
+func scriptShellcheck(t *testing.T, name, script string) string {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), name+".sh")
+	if err := os.WriteFile(f, []byte(script), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := exec.LookPath("shellcheck")
+	if err != nil {
+		t.Fatal("shellcheck is not installed: apt-get install -y shellcheck (run `make deps`, or tests/scripts/testdata/build-offline-fixtures.sh as root)")
+	}
+	if out, err := exec.Command(sc, "-s", "sh", "-S", "style", f).CombinedOutput(); err != nil {
+		t.Errorf("shellcheck -s sh prewarm.script.%s: %v\n%s", name, err, out)
+	}
+	return f
 }
 
 // offlineDiff reports what differs between two sorted listings ("" if

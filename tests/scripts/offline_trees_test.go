@@ -71,52 +71,49 @@ func offlineReadLabel(t *testing.T, dir string) string {
 }
 
 func TestOfflineTreesPublishKeepsCurrentAndPreviousGeneration(t *testing.T) {
-	for _, sh := range offlineShells(t) {
-		t.Run(sh.name, func(t *testing.T) {
-			root := t.TempDir()
-			cache := filepath.Join(root, "cache")
-			link := filepath.Join(cache, "home")
-			// A plain directory written in place before (a Maven 3.9
-			// writer does that) is taken over as a generation.
-			offlineGenTree(t, link, "plain", 10)
-			var current []string
-			for i := 1; i <= 3; i++ {
-				src := filepath.Join(root, fmt.Sprintf("src%d", i))
-				offlineGenTree(t, src, fmt.Sprintf("gen%d", i), 100)
-				if err := os.WriteFile(filepath.Join(src, "sub", "drop.lock"), nil, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				r := offlineTrees(t, sh, cache, "pwt_publish", src, link, "pwt_test_filter")
-				if r.exitCode != 0 || len(offlineLines(r.stderr, "warning")) > 0 {
-					t.Fatalf("publish %d:\n%s", i, r)
-				}
-				gen := offlineLinkGeneration(t, link)
-				if got := offlineReadLabel(t, link); got != fmt.Sprintf("gen%d", i) {
-					t.Fatalf("after publish %d the link shows %q", i, got)
-				}
-				if left := offlineFind(t, gen, "*.lock"); len(left) > 0 {
-					t.Errorf("the filter did not run on the published copy: %v", left)
-				}
-				if _, err := os.Stat(filepath.Join(src, "sub", "drop.lock")); err != nil {
-					t.Errorf("the filter must work on the copy, not the source: %v", err)
-				}
-				current = append(current, filepath.Base(gen))
-				gens := offlineGenerations(t, link)
-				sort.Strings(gens)
-				want := []string{current[len(current)-1]}
-				if i == 1 {
-					want = append(want, current[0]+"-before") // the plain directory
-				} else {
-					want = append(want, current[len(current)-2])
-				}
-				sort.Strings(want)
-				if strings.Join(gens, " ") != strings.Join(want, " ") {
-					t.Fatalf("after publish %d generations = %v, want %v", i, gens, want)
-				}
+	offlineEachShell(t, func(t *testing.T, sh offlineShell, root string) {
+		cache := filepath.Join(root, "cache")
+		link := filepath.Join(cache, "home")
+		// A plain directory written in place before (a Maven 3.9
+		// writer does that) is taken over as a generation.
+		offlineGenTree(t, link, "plain", 10)
+		var current []string
+		for i := 1; i <= 3; i++ {
+			src := filepath.Join(root, fmt.Sprintf("src%d", i))
+			offlineGenTree(t, src, fmt.Sprintf("gen%d", i), 100)
+			if err := os.WriteFile(filepath.Join(src, "sub", "drop.lock"), nil, 0o644); err != nil {
+				t.Fatal(err)
 			}
-			offlineNoTemps(t, cache)
-		})
-	}
+			r := offlineTrees(t, sh, cache, "pwt_publish", src, link, "pwt_test_filter")
+			if r.exitCode != 0 || len(offlineLines(r.stderr, "warning")) > 0 {
+				t.Fatalf("publish %d:\n%s", i, r)
+			}
+			gen := offlineLinkGeneration(t, link)
+			if got := offlineReadLabel(t, link); got != fmt.Sprintf("gen%d", i) {
+				t.Fatalf("after publish %d the link shows %q", i, got)
+			}
+			if left := offlineFind(t, gen, "*.lock"); len(left) > 0 {
+				t.Errorf("the filter did not run on the published copy: %v", left)
+			}
+			if _, err := os.Stat(filepath.Join(src, "sub", "drop.lock")); err != nil {
+				t.Errorf("the filter must work on the copy, not the source: %v", err)
+			}
+			current = append(current, filepath.Base(gen))
+			gens := offlineGenerations(t, link)
+			sort.Strings(gens)
+			want := []string{current[len(current)-1]}
+			if i == 1 {
+				want = append(want, current[0]+"-before") // the plain directory
+			} else {
+				want = append(want, current[len(current)-2])
+			}
+			sort.Strings(want)
+			if strings.Join(gens, " ") != strings.Join(want, " ") {
+				t.Fatalf("after publish %d generations = %v, want %v", i, gens, want)
+			}
+		}
+		offlineNoTemps(t, cache)
+	})
 }
 
 // Readers that resolve the link once (as tar -C and Gradle's path lookups
@@ -188,29 +185,26 @@ func TestOfflineTreesReadersNeverSeeAPartialGeneration(t *testing.T) {
 }
 
 func TestOfflineTreesCopyReportsFailure(t *testing.T) {
-	for _, sh := range offlineShells(t) {
-		t.Run(sh.name, func(t *testing.T) {
-			root := t.TempDir()
-			cache := filepath.Join(root, "cache")
-			src := filepath.Join(root, "src")
-			offlineGenTree(t, src, "x", 10)
-			dst := filepath.Join(root, "dst")
-			if r := offlineTrees(t, sh, cache, "pwt_copy", src, dst, "a", "sub"); r.exitCode != 0 {
-				t.Fatalf("copy:\n%s", r)
-			}
-			if offlineReadLabel(t, dst) != "x" {
-				t.Fatal("copy lost content")
-			}
-			if r := offlineTrees(t, sh, cache, "pwt_copy", src, dst, "missing"); r.exitCode == 0 {
-				t.Fatalf("copying a missing path must fail\n%s", r)
-			}
-			if r := offlineTrees(t, sh, cache, "pwt_publish", filepath.Join(root, "nope"), filepath.Join(cache, "x"), ":"); r.exitCode == 0 || len(offlineLines(r.stderr, "not published")) != 1 {
-				t.Fatalf("publishing a missing source must fail with a warning\n%s", r)
-			}
-			if _, err := os.Lstat(filepath.Join(cache, "x")); !os.IsNotExist(err) {
-				t.Fatalf("a failed publish must not create the link: %v", err)
-			}
-			offlineNoTemps(t, cache)
-		})
-	}
+	offlineEachShell(t, func(t *testing.T, sh offlineShell, root string) {
+		cache := filepath.Join(root, "cache")
+		src := filepath.Join(root, "src")
+		offlineGenTree(t, src, "x", 10)
+		dst := filepath.Join(root, "dst")
+		if r := offlineTrees(t, sh, cache, "pwt_copy", src, dst, "a", "sub"); r.exitCode != 0 {
+			t.Fatalf("copy:\n%s", r)
+		}
+		if offlineReadLabel(t, dst) != "x" {
+			t.Fatal("copy lost content")
+		}
+		if r := offlineTrees(t, sh, cache, "pwt_copy", src, dst, "missing"); r.exitCode == 0 {
+			t.Fatalf("copying a missing path must fail\n%s", r)
+		}
+		if r := offlineTrees(t, sh, cache, "pwt_publish", filepath.Join(root, "nope"), filepath.Join(cache, "x"), ":"); r.exitCode == 0 || len(offlineLines(r.stderr, "not published")) != 1 {
+			t.Fatalf("publishing a missing source must fail with a warning\n%s", r)
+		}
+		if _, err := os.Lstat(filepath.Join(cache, "x")); !os.IsNotExist(err) {
+			t.Fatalf("a failed publish must not create the link: %v", err)
+		}
+		offlineNoTemps(t, cache)
+	})
 }

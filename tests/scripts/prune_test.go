@@ -57,14 +57,16 @@ type pruneResult struct {
 
 func runPrune(t *testing.T, sh pruneShell, cache, maxBytes string) pruneResult {
 	t.Helper()
-	args := append(append([]string{}, sh.argv[1:]...), "-c", pruneScript(t), "prune")
-	cmd := exec.Command(sh.argv[0], args...)
-	cmd.Env = []string{
-		"PATH=" + sh.path,
-		"PREWARM_CACHE=" + cache,
-		"PREWARM_PRUNE_MAX_BYTES=" + maxBytes,
-		"TMPDIR=" + t.TempDir(),
-	}
+	return pruneExec(t, sh, pruneScript(t), "prune",
+		"PREWARM_CACHE="+cache, "PREWARM_PRUNE_MAX_BYTES="+maxBytes, "TMPDIR="+t.TempDir())
+}
+
+// pruneExec runs `sh -c script name` with sh's PATH and env only, logging
+// its stderr.
+func pruneExec(t *testing.T, sh pruneShell, script, name string, env ...string) pruneResult {
+	t.Helper()
+	cmd := exec.Command(sh.argv[0], append(append([]string{}, sh.argv[1:]...), "-c", script, name)...)
+	cmd.Env = append([]string{"PATH=" + sh.path}, env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

@@ -1,10 +1,11 @@
 package cluster
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"strings"
+
+	prun "github.com/prewarm-dev/prewarm/tests/internal/run"
 )
 
 // LogTail returns the last n lines of each child's log, for failure output.
@@ -19,14 +20,12 @@ func (cp *ControlPlane) LogTail(n int) string {
 	return b.String()
 }
 
+// tail is the last n lines of the file at path (run.Tail), ending in a
+// newline.
 func tail(path string, n int) string {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return err.Error() + "\n"
 	}
-	lines := bytes.SplitAfter(data, []byte("\n"))
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return string(bytes.Join(lines, nil))
+	return prun.Tail(strings.TrimSuffix(string(data), "\n"), n) + "\n"
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -105,24 +106,28 @@ func BaseEnv(pathHead string) []string {
 	if pathHead != "" {
 		path = pathHead + ":" + path
 	}
-	var env []string
-next:
-	for _, kv := range os.Environ() {
-		for _, p := range dropped {
-			if strings.HasPrefix(kv, p) {
-				continue next
-			}
-		}
-		if strings.HasPrefix(kv, "PATH=") || strings.HasPrefix(kv, "RUSTUP_HOME=") {
-			continue
-		}
-		env = append(env, kv)
-	}
-	env = append(env, "PATH="+path)
+	// PATH and RUSTUP_HOME are set below, from what was found.
+	env := append(Without(os.Environ(), slices.Concat(dropped, []string{"PATH=", "RUSTUP_HOME="})...), "PATH="+path)
 	if rustupHome != "" {
 		env = append(env, "RUSTUP_HOME="+rustupHome)
 	}
 	return env
+}
+
+// Without is env (KEY=VALUE entries) without the entries that start with
+// one of prefixes ("GOPATH=" drops one variable, "PIP_" a family).
+func Without(env []string, prefixes ...string) []string {
+	var out []string
+next:
+	for _, kv := range env {
+		for _, p := range prefixes {
+			if strings.HasPrefix(kv, p) {
+				continue next
+			}
+		}
+		out = append(out, kv)
+	}
+	return out
 }
 
 // Rust finds rustup's toolchain: ~/.cargo/bin ("" when absent), to go on

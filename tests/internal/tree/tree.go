@@ -124,28 +124,26 @@ func State(root string) ([]string, error) {
 // Diff reports the entries only in a ("- ") and only in b ("+ "), at most
 // max of them ("" if the lists hold the same entries).
 func Diff(a, b []string, max int) string {
-	am, bm := map[string]bool{}, map[string]bool{}
-	for _, s := range a {
-		am[s] = true
-	}
-	for _, s := range b {
-		bm[s] = true
-	}
-	var d []string
-	for _, s := range a {
-		if !bm[s] {
-			d = append(d, "- "+s)
-		}
-	}
-	for _, s := range b {
-		if !am[s] {
-			d = append(d, "+ "+s)
-		}
-	}
+	d := append(missing(a, b, "- "), missing(b, a, "+ ")...)
 	if len(d) > max {
 		d = append(d[:max], fmt.Sprintf("... %d more", len(d)-max))
 	}
 	return strings.Join(d, "\n")
+}
+
+// missing lists the entries of a that b lacks, each after mark.
+func missing(a, b []string, mark string) []string {
+	in := make(map[string]bool, len(b))
+	for _, s := range b {
+		in[s] = true
+	}
+	var out []string
+	for _, s := range a {
+		if !in[s] {
+			out = append(out, mark+s)
+		}
+	}
+	return out
 }
 
 // Temps lists the ".tmp-*" names anywhere under root (an unreadable or
@@ -213,4 +211,17 @@ func WriteFiles(dir string, files map[string]string) error {
 		}
 	}
 	return nil
+}
+
+// Human is n bytes for a reader: "1.50 GiB", "12.3 MiB", "4 KiB", "17 B".
+func Human(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.0f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
 }
