@@ -32,6 +32,15 @@ func (f *cacheFlags) add(cmd *cobra.Command, cluster bool) {
 	}
 }
 
+// clusterWay reports whether the cluster flags name the caches; they and
+// --path exclude each other.
+func (f *cacheFlags) clusterWay() (bool, error) {
+	if f.cluster.set() && f.path != "" {
+		return false, fmt.Errorf("--path and the cluster flags (-n with --claim or --release) exclude each other")
+	}
+	return f.cluster.set(), nil
+}
+
 // targets resolves --path (and --preset) into caches.
 func (f *cacheFlags) targets() ([]cache.Target, error) {
 	return cache.Resolve(f.path, f.preset)
@@ -120,10 +129,11 @@ without a record they are "-" and the snapshot files' mtimes.`,
 
 // inventories scans the caches at --path, or in the cluster.
 func (f *cacheFlags) inventories(cmd *cobra.Command) ([]*cache.Inventory, error) {
-	if f.cluster.set() {
-		if f.path != "" {
-			return nil, fmt.Errorf("--path and the cluster flags (-n with --claim or --release) exclude each other")
-		}
+	cluster, err := f.clusterWay()
+	switch {
+	case err != nil:
+		return nil, err
+	case cluster:
 		return f.cluster.inventories(cmd.Context(), f.preset, cmd.ErrOrStderr())
 	}
 	ts, err := f.targets()
@@ -210,10 +220,11 @@ its output is printed here, with pvc/<claim> for the path.`,
   prewarm cache clear -n agents --claim my-app-prewarm-caches-npm --part snapshots`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if f.cluster.set() {
-				if f.path != "" {
-					return fmt.Errorf("--path and the cluster flags (-n with --claim or --release) exclude each other")
-				}
+			cluster, err := f.clusterWay()
+			if err != nil {
+				return err
+			}
+			if cluster {
 				args := []string{"clear"}
 				for _, n := range []string{"part", "store", "wait"} {
 					if fl := cmd.Flags().Lookup(n); fl.Changed {
@@ -271,10 +282,11 @@ mounts the PVC read-write and runs this same command on it.`,
 			if err := cache.CheckKey(args[0]); err != nil {
 				return err
 			}
-			if f.cluster.set() {
-				if f.path != "" {
-					return fmt.Errorf("--path and the cluster flags (-n with --claim or --release) exclude each other")
-				}
+			cluster, err := f.clusterWay()
+			if err != nil {
+				return err
+			}
+			if cluster {
 				return f.cluster.clear(cmd.Context(), f.preset, []string{"invalidate", args[0]}, cmd.OutOrStdout(), cmd.ErrOrStderr(), true)
 			}
 			return j.run(cmd, func(out io.Writer) error {
