@@ -27,6 +27,19 @@ type cliCase struct {
 	Golden string `json:"golden"`
 }
 
+// readCases decodes a case file strictly: an unknown key fails the test.
+// (pkg/internal/yamlcase does the same for pkg/; cmd cannot import it.)
+func readCases(t *testing.T, file string, v any) {
+	t.Helper()
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.UnmarshalStrict(raw, v); err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+}
+
 var updateGolden = flag.Bool("update-cli", false, "rewrite CLI golden files")
 
 func TestCLICases(t *testing.T) { runCLICases(t, "testdata/cli/cases.yaml") }
@@ -35,14 +48,8 @@ func TestCLICases(t *testing.T) { runCLICases(t, "testdata/cli/cases.yaml") }
 // exit status, stdout/stderr patterns and goldens.
 func runCLICases(t *testing.T, file string) {
 	t.Helper()
-	raw, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var cases []cliCase
-	if err := yaml.UnmarshalStrict(raw, &cases); err != nil {
-		t.Fatal(err)
-	}
+	readCases(t, file, &cases)
 	for _, tc := range cases {
 		t.Run(tc.Name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer

@@ -83,21 +83,15 @@ var panicRE = regexp.MustCompile(`panic:|goroutine \d+ \[|runtime error:|\[recov
 
 func loadHostileCases(t *testing.T) []hostileCase {
 	t.Helper()
+	var all []hostileCase
+	seen := map[string]bool{}
 	files, err := filepath.Glob("testdata/hostile/*.yaml")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no hostile case files: %v", err)
 	}
-	var all []hostileCase
-	seen := map[string]bool{}
 	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
 		var cases []hostileCase
-		if err := yaml.UnmarshalStrict(raw, &cases); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
+		readCases(t, f, &cases)
 		for _, c := range cases {
 			if seen[c.Name] {
 				t.Fatalf("%s: duplicate case name %q", f, c.Name)

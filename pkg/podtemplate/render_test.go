@@ -4,7 +4,6 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -12,6 +11,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
+
+	"github.com/prewarm-dev/prewarm/pkg/internal/yamlcase"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/render/*.want.yaml from the renderer")
@@ -25,14 +26,8 @@ type renderCase struct {
 
 func loadRenderCase(t *testing.T, file string) renderCase {
 	t.Helper()
-	raw, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var rc renderCase
-	if err := yaml.UnmarshalStrict(raw, &rc); err != nil {
-		t.Fatalf("%s: %v", file, err)
-	}
+	yamlcase.Read(t, file, &rc)
 	return rc
 }
 
@@ -55,14 +50,8 @@ func TestRenderGolden(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			rc := loadRenderCase(t, in)
 			got, err := renderYAML(t, rc)
-			if rc.WantError != "" {
-				if err == nil || !regexp.MustCompile(rc.WantError).MatchString(err.Error()) {
-					t.Fatalf("want error matching %q, got %v", rc.WantError, err)
-				}
+			if yamlcase.WantError(t, "Render", err, rc.WantError) {
 				return
-			}
-			if err != nil {
-				t.Fatalf("Render: %v", err)
 			}
 			wantFile := strings.TrimSuffix(in, ".input.yaml") + ".want.yaml"
 			if *update {

@@ -1,11 +1,11 @@
 package podtemplate
 
 import (
-	"os"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
-	"sigs.k8s.io/yaml"
+
+	"github.com/prewarm-dev/prewarm/pkg/internal/yamlcase"
 )
 
 type statusCase struct {
@@ -20,14 +20,8 @@ type statusCase struct {
 }
 
 func TestSetupFailure(t *testing.T) {
-	raw, err := os.ReadFile("testdata/status/cases.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var cases []statusCase
-	if err := yaml.UnmarshalStrict(raw, &cases); err != nil {
-		t.Fatal(err)
-	}
+	yamlcase.Read(t, "testdata/status/cases.yaml", &cases)
 	for _, tc := range cases {
 		t.Run(tc.Name, func(t *testing.T) {
 			f, failed := SetupFailure(&corev1.Pod{Status: tc.Status})

@@ -66,6 +66,19 @@ func cases(t *testing.T, dir string) []string {
 	return out
 }
 
+// eachCase runs check on every case file of testdata/<dir>, decoded
+// strictly into a C, as a subtest named after the file.
+func eachCase[C any](t *testing.T, dir string, check func(t *testing.T, file string, c C)) {
+	t.Helper()
+	for _, file := range cases(t, dir) {
+		t.Run(caseName(file), func(t *testing.T) {
+			var c C
+			readYAML(t, file, &c)
+			check(t, file, c)
+		})
+	}
+}
+
 // caseName names a case file of cases: its base name without .yaml.
 func caseName(file string) string { return strings.TrimSuffix(filepath.Base(file), ".yaml") }
 

@@ -5,6 +5,8 @@ package yamlcase
 
 import (
 	"os"
+	"path/filepath"
+	"regexp"
 	"testing"
 
 	"sigs.k8s.io/yaml"
@@ -20,4 +22,33 @@ func Read(t testing.TB, file string, v any) {
 	if err := yaml.UnmarshalStrict(data, v); err != nil {
 		t.Fatalf("%s: %v", file, err)
 	}
+}
+
+// Files lists the case files matching pattern (sorted, as filepath.Glob
+// returns them), failing t when there are none: a suite whose cases went
+// missing must not pass by running nothing.
+func Files(t testing.TB, pattern string) []string {
+	t.Helper()
+	files, err := filepath.Glob(pattern)
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no case files match %s (err: %v)", pattern, err)
+	}
+	return files
+}
+
+// WantError checks the error of the call named what against a case's
+// expected error, a regexp ("" expects none). It reports whether the case
+// ends here: the wanted error came, so there is no result to check.
+func WantError(t testing.TB, what string, err error, pattern string) bool {
+	t.Helper()
+	if pattern != "" {
+		if err == nil || !regexp.MustCompile(pattern).MatchString(err.Error()) {
+			t.Fatalf("%s error = %v, want match for %q", what, err, pattern)
+		}
+		return true
+	}
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	return false
 }
