@@ -3,7 +3,6 @@ package chartrender
 import (
 	"fmt"
 	"regexp"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -83,14 +82,7 @@ func TestConflictParityGoVsHelm(t *testing.T) {
 
 func cronJobNamed(t *testing.T, manifest, name string) batchv1.CronJob {
 	t.Helper()
-	for _, doc := range strings.Split(manifest, "\n---\n") {
-		if !strings.Contains(doc, "\nkind: CronJob\n") {
-			continue
-		}
-		var cj batchv1.CronJob
-		if err := yaml.UnmarshalStrict([]byte(doc), &cj); err != nil {
-			t.Fatalf("decode CronJob: %v", err)
-		}
+	for _, cj := range decodeKind[batchv1.CronJob](t, manifest, "CronJob") {
 		if cj.Name == name {
 			return cj
 		}

@@ -122,10 +122,7 @@ func renderParity(t *testing.T, c *chart.Chart, vals map[string]any) string {
 // podOverridesFrom decodes the podOverrides ConfigMap's podOverrides.yaml.
 func podOverridesFrom(t *testing.T, manifest string) podtemplate.PodOverrides {
 	t.Helper()
-	var cm corev1.ConfigMap
-	if err := yaml.UnmarshalStrict([]byte(docOfKind(t, manifest, "ConfigMap")), &cm); err != nil {
-		t.Fatal(err)
-	}
+	cm := decodeKind[corev1.ConfigMap](t, manifest, "ConfigMap")[0]
 	var po podtemplate.PodOverrides
 	if err := yaml.UnmarshalStrict([]byte(cm.Data["podOverrides.yaml"]), &po); err != nil {
 		t.Fatalf("podOverrides.yaml: %v", err)
@@ -167,13 +164,36 @@ func checkPolicyCarries(t *testing.T, manifest string, po podtemplate.PodOverrid
 
 func docOfKind(t *testing.T, manifest, kind string) string {
 	t.Helper()
+	return docsOfKind(t, manifest, kind)[0]
+}
+
+// docsOfKind are the documents of kind in manifest, in order; none fails t.
+func docsOfKind(t *testing.T, manifest, kind string) []string {
+	t.Helper()
+	var docs []string
 	for _, doc := range strings.Split(manifest, "\n---\n") {
 		if strings.Contains(doc, "\nkind: "+kind+"\n") {
-			return doc
+			docs = append(docs, doc)
 		}
 	}
-	t.Fatalf("no %s in render", kind)
-	return ""
+	if len(docs) == 0 {
+		t.Fatalf("no %s in render:\n%s", kind, manifest)
+	}
+	return docs
+}
+
+// decodeKind decodes each document of kind in manifest strictly into a T.
+func decodeKind[T any](t *testing.T, manifest, kind string) []T {
+	t.Helper()
+	var out []T
+	for _, doc := range docsOfKind(t, manifest, kind) {
+		var v T
+		if err := yaml.UnmarshalStrict([]byte(doc), &v); err != nil {
+			t.Fatalf("decode rendered %s: %v", kind, err)
+		}
+		out = append(out, v)
+	}
+	return out
 }
 
 func readValues(t *testing.T, path string) ([]byte, map[string]any) {
@@ -191,18 +211,7 @@ func readValues(t *testing.T, path string) ([]byte, map[string]any) {
 
 func workspaceFrom(t *testing.T, manifest string) v1alpha2.Workspace {
 	t.Helper()
-	for _, doc := range strings.Split(manifest, "\n---\n") {
-		if !strings.Contains(doc, "\nkind: Workspace\n") {
-			continue
-		}
-		var ws v1alpha2.Workspace
-		if err := yaml.UnmarshalStrict([]byte(doc), &ws); err != nil {
-			t.Fatalf("decode rendered Workspace: %v", err)
-		}
-		return ws
-	}
-	t.Fatalf("no Workspace in render:\n%s", manifest)
-	return v1alpha2.Workspace{}
+	return decodeKind[v1alpha2.Workspace](t, manifest, "Workspace")[0]
 }
 
 // goWorkspace is the chart's contract written in Go: workspace.* fields,

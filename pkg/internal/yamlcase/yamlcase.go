@@ -52,3 +52,24 @@ func WantError(t testing.TB, what string, err error, pattern string) bool {
 	}
 	return false
 }
+
+// Run runs check on each case of file, a YAML list of cases decoded
+// strictly into C, as a subtest named after the case's name field.
+func Run[C any](t *testing.T, file string, check func(t *testing.T, c C)) {
+	t.Helper()
+	var cases []C
+	Read(t, file, &cases)
+	var names []struct {
+		Name string `json:"name"`
+	}
+	data, err := os.ReadFile(file)
+	if err == nil {
+		err = yaml.Unmarshal(data, &names)
+	}
+	if err != nil || len(names) != len(cases) {
+		t.Fatalf("%s: cannot read the case names: %v", file, err)
+	}
+	for i, c := range cases {
+		t.Run(names[i].Name, func(t *testing.T) { check(t, c) })
+	}
+}
