@@ -46,6 +46,8 @@ func TestKelosPodOverridesGolden(t *testing.T) {
 	}
 }
 
+// compareGolden compares got with the golden file byte for byte (-update
+// rewrites it first).
 func compareGolden(t *testing.T, file string, got []byte) {
 	t.Helper()
 	if *update {
@@ -55,7 +57,7 @@ func compareGolden(t *testing.T, file string, got []byte) {
 	}
 	want, err := os.ReadFile(file)
 	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
+		t.Fatalf("%v (run go test ./pkg/podtemplate -update to create it)", err)
 	}
 	if diff := cmp.Diff(string(want), string(got)); diff != "" {
 		t.Errorf("%s (-want +got):\n%s", file, diff)

@@ -2,7 +2,6 @@ package podtemplate
 
 import (
 	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -53,19 +52,7 @@ func TestRenderGolden(t *testing.T) {
 			if yamlcase.WantError(t, "Render", err, rc.WantError) {
 				return
 			}
-			wantFile := strings.TrimSuffix(in, ".input.yaml") + ".want.yaml"
-			if *update {
-				if err := os.WriteFile(wantFile, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(wantFile)
-			if err != nil {
-				t.Fatalf("%v (run go test ./pkg/podtemplate -update to create it)", err)
-			}
-			if diff := cmp.Diff(string(want), string(got)); diff != "" {
-				t.Errorf("rendered Job differs (-want +got):\n%s", diff)
-			}
+			compareGolden(t, strings.TrimSuffix(in, ".input.yaml")+".want.yaml", got)
 		})
 	}
 }
@@ -80,18 +67,7 @@ func TestExtensionFreeWorkspaceRendersPreExtensionPod(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if *update {
-		if err := os.WriteFile("testdata/pre-extension.yaml", got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile("testdata/pre-extension.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("extension-free render changed (-want +got):\n%s", diff)
-	}
+	compareGolden(t, "testdata/pre-extension.yaml", got)
 }
 
 func TestInitContainerOrder(t *testing.T) {
