@@ -24,12 +24,10 @@ type cacheFlags struct {
 	cluster clusterFlags
 }
 
-func (f *cacheFlags) add(cmd *cobra.Command, cluster bool) {
+func (f *cacheFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.path, "path", "", "directory where the cache volume is mounted (one preset's cache, or a directory of <preset>/ caches)")
 	cmd.Flags().StringVar(&f.preset, "preset", "", "preset of the cache at --path (default: read from its use records or layout): "+strings.Join(cache.Presets(), ", "))
-	if cluster {
-		f.cluster.add(cmd)
-	}
+	f.cluster.add(cmd)
 }
 
 // clusterWay reports whether the cluster flags name the caches; they and
@@ -96,7 +94,7 @@ record naming it).`,
 			return cache.WriteDu(cmd.OutOrStdout(), invs, b)
 		},
 	}
-	f.add(cmd, true)
+	f.add(cmd)
 	cmd.Flags().StringVar(&budget, "budget", "", "budget to compare with (bytes or a quantity such as 8Gi; default: the pruner's recorded budget)")
 	return cmd
 }
@@ -122,7 +120,7 @@ without a record they are "-" and the snapshot files' mtimes.`,
 			return cache.WriteLs(cmd.OutOrStdout(), invs, full)
 		},
 	}
-	f.add(cmd, true)
+	f.add(cmd)
 	cmd.Flags().BoolVar(&full, "full-keys", false, "print all 64 hex digits of each key")
 	return cmd
 }
@@ -254,7 +252,7 @@ its output is printed here, with pvc/<claim> for the path.`,
 			})
 		},
 	}
-	f.add(cmd, true)
+	f.add(cmd)
 	j.add(cmd)
 	cmd.Flags().StringVar(&o.Part, "part", cache.ClearAll, "what to remove: all, snapshots or stores")
 	cmd.Flags().StringVar(&o.Store, "store", "", "with --part stores: only this store directory (e.g. store, mod, build)")
@@ -305,7 +303,7 @@ mounts the PVC read-write and runs this same command on it.`,
 			})
 		},
 	}
-	f.add(cmd, true)
+	f.add(cmd)
 	j.add(cmd)
 	return cmd
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/cli/values"
+	"helm.sh/helm/v3/pkg/getter"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 
@@ -196,15 +198,17 @@ func decodeKind[T any](t *testing.T, manifest, kind string) []T {
 	return out
 }
 
+// readValues reads a values file as helm -f and prewarm render -f do
+// (Helm's values.Options), and returns its bytes for strict decoding.
 func readValues(t *testing.T, path string) ([]byte, map[string]any) {
 	t.Helper()
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var vals map[string]any
-	if err := yaml.Unmarshal(raw, &vals); err != nil {
-		t.Fatal(err)
+	vals, err := (&values.Options{ValueFiles: []string{path}}).MergeValues(getter.Providers{})
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
 	}
 	return raw, vals
 }
