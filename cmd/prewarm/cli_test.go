@@ -11,7 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"sigs.k8s.io/yaml"
+	"github.com/prewarm-dev/prewarm/internal/yamlcase"
 )
 
 type cliCase struct {
@@ -27,19 +27,6 @@ type cliCase struct {
 	Golden string `json:"golden"`
 }
 
-// readCases decodes a case file strictly: an unknown key fails the test.
-// (pkg/internal/yamlcase does the same for pkg/; cmd cannot import it.)
-func readCases(t *testing.T, file string, v any) {
-	t.Helper()
-	raw, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := yaml.UnmarshalStrict(raw, v); err != nil {
-		t.Fatalf("%s: %v", file, err)
-	}
-}
-
 var updateGolden = flag.Bool("update-cli", false, "rewrite CLI golden files")
 
 func TestCLICases(t *testing.T) { runCLICases(t, "testdata/cli/cases.yaml") }
@@ -49,7 +36,7 @@ func TestCLICases(t *testing.T) { runCLICases(t, "testdata/cli/cases.yaml") }
 func runCLICases(t *testing.T, file string) {
 	t.Helper()
 	var cases []cliCase
-	readCases(t, file, &cases)
+	yamlcase.Read(t, file, &cases)
 	for _, tc := range cases {
 		t.Run(tc.Name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer

@@ -28,6 +28,8 @@ import (
 
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
+
+	"github.com/prewarm-dev/prewarm/internal/yamlcase"
 )
 
 // hostileCase is one row of testdata/hostile/*.yaml.
@@ -85,13 +87,9 @@ func loadHostileCases(t *testing.T) []hostileCase {
 	t.Helper()
 	var all []hostileCase
 	seen := map[string]bool{}
-	files, err := filepath.Glob("testdata/hostile/*.yaml")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no hostile case files: %v", err)
-	}
-	for _, f := range files {
+	for _, f := range yamlcase.Files(t, "testdata/hostile/*.yaml") {
 		var cases []hostileCase
-		readCases(t, f, &cases)
+		yamlcase.Read(t, f, &cases)
 		for _, c := range cases {
 			if seen[c.Name] {
 				t.Fatalf("%s: duplicate case name %q", f, c.Name)

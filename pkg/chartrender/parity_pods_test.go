@@ -17,7 +17,7 @@ import (
 	"github.com/prewarm-dev/prewarm/pkg/presets"
 	templatesgo "github.com/prewarm-dev/prewarm/templates-go"
 
-	"github.com/prewarm-dev/prewarm/pkg/internal/yamlcase"
+	"github.com/prewarm-dev/prewarm/internal/yamlcase"
 )
 
 // TestWarmerParityGoVsHelm renders each parity values file through Helm

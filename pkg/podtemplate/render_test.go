@@ -11,7 +11,7 @@ import (
 
 	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
 
-	"github.com/prewarm-dev/prewarm/pkg/internal/yamlcase"
+	"github.com/prewarm-dev/prewarm/internal/yamlcase"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/render/*.want.yaml from the renderer")

@@ -5,7 +5,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/prewarm-dev/prewarm/pkg/internal/yamlcase"
+	"github.com/prewarm-dev/prewarm/internal/yamlcase"
 )
 
 type statusCase struct {

@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prewarm-dev/prewarm/internal/yamlcase"
 	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
-	"github.com/prewarm-dev/prewarm/pkg/internal/yamlcase"
 )
 
 // applyCase is testdata/apply/<case>.yaml: a Workspace and a presets map.

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/prewarm-dev/prewarm/pkg/internal/yamlcase"
+	"github.com/prewarm-dev/prewarm/internal/yamlcase"
 )
 
 // ValidationCase is one row of testdata/validate/*.yaml; the live suite in

@@ -1,4 +1,4 @@
-// Package yamlcase reads the YAML case files of the packages' tests
+// Package yamlcase reads the YAML case files of the tests in cmd/ and pkg/
 // (testdata/...): one strict decoder, so an unknown key in a case file
 // fails the test instead of being ignored.
 package yamlcase
