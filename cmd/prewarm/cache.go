@@ -24,12 +24,19 @@ type cacheFlags struct {
 	cluster clusterFlags
 }
 
-func (f *cacheFlags) add(cmd *cobra.Command, cluster bool) {
+func (f *cacheFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.path, "path", "", "directory where the cache volume is mounted (one preset's cache, or a directory of <preset>/ caches)")
 	cmd.Flags().StringVar(&f.preset, "preset", "", "preset of the cache at --path (default: read from its use records or layout): "+strings.Join(cache.Presets(), ", "))
-	if cluster {
-		f.cluster.add(cmd)
+	f.cluster.add(cmd)
+}
+
+// clusterWay reports whether the cluster flags name the caches; they and
+// --path exclude each other.
+func (f *cacheFlags) clusterWay() (bool, error) {
+	if f.cluster.set() && f.path != "" {
+		return false, fmt.Errorf("--path and the cluster flags (-n with --claim or --release) exclude each other")
 	}
+	return f.cluster.set(), nil
 }
 
 // targets resolves --path (and --preset) into caches.
@@ -87,7 +94,7 @@ record naming it).`,
 			return cache.WriteDu(cmd.OutOrStdout(), invs, b)
 		},
 	}
-	f.add(cmd, true)
+	f.add(cmd)
 	cmd.Flags().StringVar(&budget, "budget", "", "budget to compare with (bytes or a quantity such as 8Gi; default: the pruner's recorded budget)")
 	return cmd
 }
@@ -113,17 +120,18 @@ without a record they are "-" and the snapshot files' mtimes.`,
 			return cache.WriteLs(cmd.OutOrStdout(), invs, full)
 		},
 	}
-	f.add(cmd, true)
+	f.add(cmd)
 	cmd.Flags().BoolVar(&full, "full-keys", false, "print all 64 hex digits of each key")
 	return cmd
 }
 
 // inventories scans the caches at --path, or in the cluster.
 func (f *cacheFlags) inventories(cmd *cobra.Command) ([]*cache.Inventory, error) {
-	if f.cluster.set() {
-		if f.path != "" {
-			return nil, fmt.Errorf("--path and the cluster flags (-n with --claim or --release) exclude each other")
-		}
+	cluster, err := f.clusterWay()
+	switch {
+	case err != nil:
+		return nil, err
+	case cluster:
 		return f.cluster.inventories(cmd.Context(), f.preset, cmd.ErrOrStderr())
 	}
 	ts, err := f.targets()
@@ -210,10 +218,11 @@ its output is printed here, with pvc/<claim> for the path.`,
   prewarm cache clear -n agents --claim my-app-prewarm-caches-npm --part snapshots`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if f.cluster.set() {
-				if f.path != "" {
-					return fmt.Errorf("--path and the cluster flags (-n with --claim or --release) exclude each other")
-				}
+			cluster, err := f.clusterWay()
+			if err != nil {
+				return err
+			}
+			if cluster {
 				args := []string{"clear"}
 				for _, n := range []string{"part", "store", "wait"} {
 					if fl := cmd.Flags().Lookup(n); fl.Changed {
@@ -243,7 +252,7 @@ its output is printed here, with pvc/<claim> for the path.`,
 			})
 		},
 	}
-	f.add(cmd, true)
+	f.add(cmd)
 	j.add(cmd)
 	cmd.Flags().StringVar(&o.Part, "part", cache.ClearAll, "what to remove: all, snapshots or stores")
 	cmd.Flags().StringVar(&o.Store, "store", "", "with --part stores: only this store directory (e.g. store, mod, build)")
@@ -271,10 +280,11 @@ mounts the PVC read-write and runs this same command on it.`,
 			if err := cache.CheckKey(args[0]); err != nil {
 				return err
 			}
-			if f.cluster.set() {
-				if f.path != "" {
-					return fmt.Errorf("--path and the cluster flags (-n with --claim or --release) exclude each other")
-				}
+			cluster, err := f.clusterWay()
+			if err != nil {
+				return err
+			}
+			if cluster {
 				return f.cluster.clear(cmd.Context(), f.preset, []string{"invalidate", args[0]}, cmd.OutOrStdout(), cmd.ErrOrStderr(), true)
 			}
 			return j.run(cmd, func(out io.Writer) error {
@@ -293,7 +303,7 @@ mounts the PVC read-write and runs this same command on it.`,
 			})
 		},
 	}
-	f.add(cmd, true)
+	f.add(cmd)
 	j.add(cmd)
 	return cmd
 }

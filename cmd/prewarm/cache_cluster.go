@@ -19,43 +19,40 @@ import (
 )
 
 // clusterFlags reach a cache through the cluster: a short Job mounts the
-// PVC and prints the inventory (kubeconfig resolved as kubectl does).
+// PVC and prints the inventory. kube (-n, --kubeconfig, --context) are the
+// flags report and exporter have too, loaded the same way.
 type clusterFlags struct {
-	namespace  string
-	claim      string
-	release    string
-	image      string
-	kubeconfig string
-	context    string
-	timeout    time.Duration
+	kube    kubeFlags
+	claim   string
+	release string
+	image   string
+	timeout time.Duration
 }
 
 func (c *clusterFlags) add(cmd *cobra.Command) {
-	cmd.Flags().StringVarP(&c.namespace, "namespace", "n", "", "namespace of the cache PVC (cluster way)")
+	c.kube.add(cmd.Flags(), "namespace of the cache PVC (cluster way)")
 	cmd.Flags().StringVar(&c.claim, "claim", "", "name of the cache PVC (cluster way)")
 	cmd.Flags().StringVar(&c.release, "release", "", "Helm release (prewarm-workspace or prewarm-caches) whose cache PVCs to read (cluster way)")
 	cmd.Flags().StringVar(&c.image, "image", "", "image of the Job (cluster way); du and ls: a POSIX sh, du, stat, sed, awk (default "+cache.DefaultImage+"); clear and invalidate: the prewarm binary on PATH (default: the exporter image of the prewarm-caches chart)")
-	cmd.Flags().StringVar(&c.kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)")
-	cmd.Flags().StringVar(&c.context, "context", "", "kubeconfig context")
 	cmd.Flags().DurationVar(&c.timeout, "timeout", 5*time.Minute, "how long to wait for the Job (cluster way)")
 }
 
 func (c *clusterFlags) set() bool {
-	return c.namespace != "" || c.claim != "" || c.release != ""
+	return c.kube.namespace != "" || c.claim != "" || c.release != ""
 }
 
 // client checks the flags and connects to the cluster as kubectl would.
 func (c *clusterFlags) client() (kubernetes.Interface, error) {
-	if c.namespace == "" {
+	if c.kube.namespace == "" {
 		return nil, fmt.Errorf("-n NAMESPACE is required with --claim or --release (or use --path DIR for a mounted cache)")
 	}
 	if (c.claim == "") == (c.release == "") {
-		return nil, fmt.Errorf("give exactly one of --claim NAME and --release NAME with -n %s", c.namespace)
+		return nil, fmt.Errorf("give exactly one of --claim NAME and --release NAME with -n %s", c.kube.namespace)
 	}
 	if c.timeout <= 0 {
 		return nil, fmt.Errorf("--timeout %s must be positive", c.timeout)
 	}
-	cfg, err := clientConfig(c.kubeconfig, c.context, "").ClientConfig()
+	cfg, err := clientConfig(c.kube.kubeconfig, c.kube.context, "").ClientConfig()
 	if err != nil {
 		return nil, fmt.Errorf("kubeconfig: %w", err)
 	}
@@ -78,7 +75,7 @@ func (c *clusterFlags) inventories(ctx context.Context, preset string, progress 
 	}
 	ctx, stop := interruptible(ctx)
 	defer stop()
-	ts, err := cache.ResolveClaims(ctx, cs, c.namespace, c.claim, c.release, preset)
+	ts, err := cache.ResolveClaims(ctx, cs, c.kube.namespace, c.claim, c.release, preset)
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +83,7 @@ func (c *clusterFlags) inventories(ctx context.Context, preset string, progress 
 	if image == "" {
 		image = cache.DefaultImage
 	}
-	return cache.RunInventory(ctx, cs, c.namespace, image, ts, c.timeout, progress)
+	return cache.RunInventory(ctx, cs, c.kube.namespace, image, ts, c.timeout, progress)
 }
 
 // clear runs `prewarm cache ARGS` (clear or invalidate with their flags)
@@ -98,7 +95,7 @@ func (c *clusterFlags) clear(ctx context.Context, preset string, args []string, 
 	}
 	ctx, stop := interruptible(ctx)
 	defer stop()
-	ts, err := cache.ResolveClaims(ctx, cs, c.namespace, c.claim, c.release, preset)
+	ts, err := cache.ResolveClaims(ctx, cs, c.kube.namespace, c.claim, c.release, preset)
 	if err != nil {
 		return err
 	}
@@ -112,7 +109,7 @@ func (c *clusterFlags) clear(ctx context.Context, preset string, args []string, 
 			return err
 		}
 	}
-	err = cache.RunClear(ctx, cs, c.namespace, image, ts, append([]string{"cache"}, args...), c.timeout, out, progress)
+	err = cache.RunClear(ctx, cs, c.kube.namespace, image, ts, append([]string{"cache"}, args...), c.timeout, out, progress)
 	var jf *cache.JobFailure
 	if errors.As(err, &jf) {
 		return &exitError{code: exitUsage, err: jf}

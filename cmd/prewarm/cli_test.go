@@ -11,7 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"sigs.k8s.io/yaml"
+	"github.com/prewarm-dev/prewarm/internal/yamlcase"
 )
 
 type cliCase struct {
@@ -35,14 +35,8 @@ func TestCLICases(t *testing.T) { runCLICases(t, "testdata/cli/cases.yaml") }
 // exit status, stdout/stderr patterns and goldens.
 func runCLICases(t *testing.T, file string) {
 	t.Helper()
-	raw, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var cases []cliCase
-	if err := yaml.UnmarshalStrict(raw, &cases); err != nil {
-		t.Fatal(err)
-	}
+	yamlcase.Read(t, file, &cases)
 	for _, tc := range cases {
 		t.Run(tc.Name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer

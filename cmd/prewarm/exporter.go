@@ -18,7 +18,6 @@ import (
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/tools/cache"
@@ -54,11 +53,8 @@ volumes read-only). It stops gracefully on SIGTERM or SIGINT.`,
   prewarm exporter -n team-a --cache npm=/cache/npm --cache gomod=/cache/gomod`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if _, err := labels.Parse(selector); err != nil {
-				return &exitError{code: 2, err: fmt.Errorf("--selector %q: %w", selector, err)}
-			}
-			if all && kf.namespace != "" {
-				return &exitError{code: 2, err: fmt.Errorf("--all-namespaces and --namespace %q exclude each other", kf.namespace)}
+			if err := kf.checkPodFlags(all, selector); err != nil {
+				return err
 			}
 			cacheMap, err := parseCacheFlags(caches)
 			if err != nil {

@@ -28,6 +28,8 @@ import (
 
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
+
+	"github.com/prewarm-dev/prewarm/internal/yamlcase"
 )
 
 // hostileCase is one row of testdata/hostile/*.yaml.
@@ -83,21 +85,11 @@ var panicRE = regexp.MustCompile(`panic:|goroutine \d+ \[|runtime error:|\[recov
 
 func loadHostileCases(t *testing.T) []hostileCase {
 	t.Helper()
-	files, err := filepath.Glob("testdata/hostile/*.yaml")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no hostile case files: %v", err)
-	}
 	var all []hostileCase
 	seen := map[string]bool{}
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, f := range yamlcase.Files(t, "testdata/hostile/*.yaml") {
 		var cases []hostileCase
-		if err := yaml.UnmarshalStrict(raw, &cases); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
+		yamlcase.Read(t, f, &cases)
 		for _, c := range cases {
 			if seen[c.Name] {
 				t.Fatalf("%s: duplicate case name %q", f, c.Name)

@@ -2,7 +2,8 @@ package main
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -24,12 +25,7 @@ func badQuantity(raw []byte) (path, value string, found bool) {
 func walkQuantities(node any, path string, isQuantity bool) (string, string, bool) {
 	switch n := node.(type) {
 	case map[string]any:
-		keys := make([]string, 0, len(n))
-		for k := range n {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(n)) {
 			inMap := k == "requests" || k == "limits"
 			if p, v, ok := walkQuantities(n[k], joinPath(path, k), k == "sizeLimit" || (isQuantity && !inMap)); ok {
 				return p, v, true
@@ -59,12 +55,7 @@ func walkQuantities(node any, path string, isQuantity bool) (string, string, boo
 }
 
 func quantityMap(m map[string]any, path string) (string, string, bool) {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		if s, ok := m[k].(string); ok {
 			if _, err := resource.ParseQuantity(s); err != nil {
 				return path + "." + k, s, true

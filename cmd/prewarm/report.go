@@ -49,6 +49,18 @@ func clientConfig(kubeconfig, kubeContext, namespace string) clientcmd.ClientCon
 	return clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
 }
 
+// checkPodFlags checks the pod selection flags report and exporter add
+// beside these: -l SELECTOR, and -A, which excludes -n.
+func (k *kubeFlags) checkPodFlags(all bool, selector string) error {
+	if _, err := labels.Parse(selector); err != nil {
+		return &exitError{code: exitUsage, err: fmt.Errorf("--selector %q: %w", selector, err)}
+	}
+	if all && k.namespace != "" {
+		return &exitError{code: exitUsage, err: fmt.Errorf("--all-namespaces and --namespace %q exclude each other", k.namespace)}
+	}
+	return nil
+}
+
 // client returns a clientset and the namespace: -n, else the context's.
 func (k *kubeFlags) client() (kubernetes.Interface, string, error) {
 	cc := clientConfig(k.kubeconfig, k.context, k.namespace)
@@ -97,11 +109,8 @@ It needs get/list on pods. The kubeconfig is found like kubectl's.`,
 			if output != "table" && output != "json" {
 				return &exitError{code: 2, err: fmt.Errorf("--output %q is not supported (table or json)", output)}
 			}
-			if _, err := labels.Parse(selector); err != nil {
-				return &exitError{code: 2, err: fmt.Errorf("--selector %q: %w", selector, err)}
-			}
-			if all && kf.namespace != "" {
-				return &exitError{code: 2, err: fmt.Errorf("--all-namespaces and --namespace %q exclude each other", kf.namespace)}
+			if err := kf.checkPodFlags(all, selector); err != nil {
+				return err
 			}
 			cs, ns, err := kf.client()
 			if err != nil {

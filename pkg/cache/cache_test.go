@@ -227,6 +227,23 @@ func left(t *testing.T, root string) []string {
 	return out
 }
 
+// removeFromNpmCache runs remove (Clear or Invalidate) on a fresh npmCache
+// and checks its error against want (a substring; "" wants none) and,
+// without one, how many names it removed. ok is false when the case ends
+// with its wanted error.
+func removeFromNpmCache(t *testing.T, remove func(root string) (Result, error), want string, removed int) (root string, res Result, ok bool) {
+	t.Helper()
+	root = npmCache(t)
+	res, err := remove(root)
+	if wantErr(t, err, want) {
+		return root, res, false
+	}
+	if len(res.Removed) != removed {
+		t.Errorf("removed %d names %v, want %d", len(res.Removed), res.Removed, removed)
+	}
+	return root, res, true
+}
+
 var keyRun = regexp.MustCompile(`[0-9a-f]{64}`)
 
 func TestClear(t *testing.T) {
@@ -264,13 +281,9 @@ func TestClear(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			root := npmCache(t)
-			res, err := Clear(root, "npm", c.opts)
-			if wantErr(t, err, c.err) {
+			root, _, ok := removeFromNpmCache(t, func(root string) (Result, error) { return Clear(root, "npm", c.opts) }, c.err, c.removed)
+			if !ok {
 				return
-			}
-			if len(res.Removed) != c.removed {
-				t.Errorf("removed %d names %v, want %d", len(res.Removed), res.Removed, c.removed)
 			}
 			if d := cmp.Diff(c.left, left(t, root)); d != "" {
 				t.Errorf("left (-want +got):\n%s", d)
@@ -413,13 +426,9 @@ func TestInvalidate(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			root := npmCache(t)
-			res, err := Invalidate(root, "npm", c.key)
-			if wantErr(t, err, c.err) {
+			root, res, ok := removeFromNpmCache(t, func(root string) (Result, error) { return Invalidate(root, "npm", c.key) }, c.err, c.removed)
+			if !ok {
 				return
-			}
-			if len(res.Removed) != c.removed {
-				t.Errorf("removed %v, want %d names", res.Removed, c.removed)
 			}
 			for _, n := range res.Removed {
 				if _, err := os.Lstat(filepath.Join(root, n)); err == nil {

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -333,11 +335,7 @@ func Invalidate(root, preset, key string) (Result, error) {
 		return Result{}, fmt.Errorf("no snapshot or use record for key %s in %s", key, root)
 	case 1:
 	default:
-		var ks []string
-		for k := range match {
-			ks = append(ks, k)
-		}
-		sort.Strings(ks)
+		ks := slices.Sorted(maps.Keys(match))
 		return Result{}, fmt.Errorf("key %s matches %d keys (%s); give more digits", key, len(ks), strings.Join(ks, ", "))
 	}
 	var full string

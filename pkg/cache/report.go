@@ -3,7 +3,8 @@ package cache
 import (
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -27,12 +28,7 @@ func WriteDu(w io.Writer, invs []*Inventory, budget int64) error {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\n", presetLabel(inv.Preset), inv.Root,
 			u.Snapshots, u.Stores, u.Temp, u.Other, u.Total(), b, pct)
-		names := make([]string, 0, len(u.ByStore))
-		for n := range u.ByStore {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		for _, n := range names {
+		for _, n := range slices.Sorted(maps.Keys(u.ByStore)) {
 			last := "-"
 			if t := inv.storeLastUse(n); !t.IsZero() {
 				last = stamp(t)

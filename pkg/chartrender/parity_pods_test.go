@@ -3,7 +3,6 @@ package chartrender
 import (
 	"fmt"
 	"regexp"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -18,7 +17,7 @@ import (
 	"github.com/prewarm-dev/prewarm/pkg/presets"
 	templatesgo "github.com/prewarm-dev/prewarm/templates-go"
 
-	"github.com/prewarm-dev/prewarm/pkg/internal/yamlcase"
+	"github.com/prewarm-dev/prewarm/internal/yamlcase"
 )
 
 // TestWarmerParityGoVsHelm renders each parity values file through Helm
@@ -28,7 +27,7 @@ import (
 func TestWarmerParityGoVsHelm(t *testing.T) {
 	eachCase(t, "parity", func(t *testing.T, f string, c *chart.Chart) {
 		raw, vals := readValues(t, f)
-		got := cronJobNamed(t, renderParity(t, c, vals), "parity-prewarm-workspace-warmer").Spec.JobTemplate.Spec.Template.Spec
+		got := cronJobPod(t, renderParity(t, c, vals), "parity-prewarm-workspace-warmer")
 		ws := goWorkspace(t, raw, "parity-prewarm-workspace", true)
 		want, err := podtemplate.WarmerPodSpec(&ws, podtemplate.Options{})
 		if err != nil {
@@ -81,22 +80,16 @@ func TestConflictParityGoVsHelm(t *testing.T) {
 	})
 }
 
-func cronJobNamed(t *testing.T, manifest, name string) batchv1.CronJob {
+// cronJobPod is the pod spec of the CronJob named name in manifest.
+func cronJobPod(t *testing.T, manifest, name string) corev1.PodSpec {
 	t.Helper()
-	for _, doc := range strings.Split(manifest, "\n---\n") {
-		if !strings.Contains(doc, "\nkind: CronJob\n") {
-			continue
-		}
-		var cj batchv1.CronJob
-		if err := yaml.UnmarshalStrict([]byte(doc), &cj); err != nil {
-			t.Fatalf("decode CronJob: %v", err)
-		}
+	for _, cj := range decodeKind[batchv1.CronJob](t, manifest, "CronJob") {
 		if cj.Name == name {
-			return cj
+			return cj.Spec.JobTemplate.Spec.Template.Spec
 		}
 	}
 	t.Fatalf("no CronJob %s in render", name)
-	return batchv1.CronJob{}
+	return corev1.PodSpec{}
 }
 
 // TestPrunerParityGoVsHelm renders both charts' pruner CronJobs through
@@ -141,7 +134,7 @@ func TestPrunerParityGoVsHelm(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := cronJobNamed(t, manifest, "parity-prewarm-workspace-"+eco+"-pruner").Spec.JobTemplate.Spec.Template.Spec
+			got := cronJobPod(t, manifest, "parity-prewarm-workspace-"+eco+"-pruner")
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("%s pruner pod: Go vs Helm (-want +got):\n%s", eco, diff)
 			}
@@ -167,7 +160,7 @@ func TestPrunerParityGoVsHelm(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := cronJobNamed(t, manifest, "parity-prewarm-caches-"+name+"-pruner").Spec.JobTemplate.Spec.Template.Spec
+			got := cronJobPod(t, manifest, "parity-prewarm-caches-"+name+"-pruner")
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("%s pruner pod: Go vs Helm (-want +got):\n%s", name, diff)
 			}

@@ -10,6 +10,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/cli/values"
+	"helm.sh/helm/v3/pkg/getter"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 
@@ -122,10 +124,7 @@ func renderParity(t *testing.T, c *chart.Chart, vals map[string]any) string {
 // podOverridesFrom decodes the podOverrides ConfigMap's podOverrides.yaml.
 func podOverridesFrom(t *testing.T, manifest string) podtemplate.PodOverrides {
 	t.Helper()
-	var cm corev1.ConfigMap
-	if err := yaml.UnmarshalStrict([]byte(docOfKind(t, manifest, "ConfigMap")), &cm); err != nil {
-		t.Fatal(err)
-	}
+	cm := decodeKind[corev1.ConfigMap](t, manifest, "ConfigMap")[0]
 	var po podtemplate.PodOverrides
 	if err := yaml.UnmarshalStrict([]byte(cm.Data["podOverrides.yaml"]), &po); err != nil {
 		t.Fatalf("podOverrides.yaml: %v", err)
@@ -167,42 +166,56 @@ func checkPolicyCarries(t *testing.T, manifest string, po podtemplate.PodOverrid
 
 func docOfKind(t *testing.T, manifest, kind string) string {
 	t.Helper()
-	for _, doc := range strings.Split(manifest, "\n---\n") {
-		if strings.Contains(doc, "\nkind: "+kind+"\n") {
-			return doc
-		}
-	}
-	t.Fatalf("no %s in render", kind)
-	return ""
+	return docsOfKind(t, manifest, kind)[0]
 }
 
+// docsOfKind are the documents of kind in manifest, in order; none fails t.
+func docsOfKind(t *testing.T, manifest, kind string) []string {
+	t.Helper()
+	var docs []string
+	for _, doc := range strings.Split(manifest, "\n---\n") {
+		if strings.Contains(doc, "\nkind: "+kind+"\n") {
+			docs = append(docs, doc)
+		}
+	}
+	if len(docs) == 0 {
+		t.Fatalf("no %s in render:\n%s", kind, manifest)
+	}
+	return docs
+}
+
+// decodeKind decodes each document of kind in manifest strictly into a T.
+func decodeKind[T any](t *testing.T, manifest, kind string) []T {
+	t.Helper()
+	var out []T
+	for _, doc := range docsOfKind(t, manifest, kind) {
+		var v T
+		if err := yaml.UnmarshalStrict([]byte(doc), &v); err != nil {
+			t.Fatalf("decode rendered %s: %v", kind, err)
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// readValues reads a values file as helm -f and prewarm render -f do
+// (Helm's values.Options), and returns its bytes for strict decoding.
 func readValues(t *testing.T, path string) ([]byte, map[string]any) {
 	t.Helper()
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var vals map[string]any
-	if err := yaml.Unmarshal(raw, &vals); err != nil {
-		t.Fatal(err)
+	vals, err := (&values.Options{ValueFiles: []string{path}}).MergeValues(getter.Providers{})
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
 	}
 	return raw, vals
 }
 
 func workspaceFrom(t *testing.T, manifest string) v1alpha2.Workspace {
 	t.Helper()
-	for _, doc := range strings.Split(manifest, "\n---\n") {
-		if !strings.Contains(doc, "\nkind: Workspace\n") {
-			continue
-		}
-		var ws v1alpha2.Workspace
-		if err := yaml.UnmarshalStrict([]byte(doc), &ws); err != nil {
-			t.Fatalf("decode rendered Workspace: %v", err)
-		}
-		return ws
-	}
-	t.Fatalf("no Workspace in render:\n%s", manifest)
-	return v1alpha2.Workspace{}
+	return decodeKind[v1alpha2.Workspace](t, manifest, "Workspace")[0]
 }
 
 // goWorkspace is the chart's contract written in Go: workspace.* fields,

@@ -3,7 +3,6 @@ package podtemplate
 import (
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -11,6 +10,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
+
+	"github.com/prewarm-dev/prewarm/internal/yamlcase"
 )
 
 type podOverridesCase struct {
@@ -30,23 +31,11 @@ func TestKelosPodOverridesGolden(t *testing.T) {
 	}
 	for _, in := range inputs {
 		t.Run(strings.TrimSuffix(filepath.Base(in), ".input.yaml"), func(t *testing.T) {
-			raw, err := os.ReadFile(in)
-			if err != nil {
-				t.Fatal(err)
-			}
 			var tc podOverridesCase
-			if err := yaml.UnmarshalStrict(raw, &tc); err != nil {
-				t.Fatal(err)
-			}
+			yamlcase.Read(t, in, &tc)
 			plain, po, err := KelosPodOverrides(&tc.Workspace, Options{})
-			if tc.WantError != "" {
-				if err == nil || !regexp.MustCompile(tc.WantError).MatchString(err.Error()) {
-					t.Fatalf("want error %q, got %v", tc.WantError, err)
-				}
+			if yamlcase.WantError(t, "KelosPodOverrides", err, tc.WantError) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			got, err := yaml.Marshal(podOverridesGolden{Workspace: plain, PodOverrides: po})
 			if err != nil {
@@ -57,6 +46,8 @@ func TestKelosPodOverridesGolden(t *testing.T) {
 	}
 }
 
+// compareGolden compares got with the golden file byte for byte (-update
+// rewrites it first).
 func compareGolden(t *testing.T, file string, got []byte) {
 	t.Helper()
 	if *update {
@@ -66,7 +57,7 @@ func compareGolden(t *testing.T, file string, got []byte) {
 	}
 	want, err := os.ReadFile(file)
 	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
+		t.Fatalf("%v (run go test ./pkg/podtemplate -update to create it)", err)
 	}
 	if diff := cmp.Diff(string(want), string(got)); diff != "" {
 		t.Errorf("%s (-want +got):\n%s", file, diff)

@@ -2,9 +2,7 @@ package podtemplate
 
 import (
 	"flag"
-	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -12,6 +10,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
+
+	"github.com/prewarm-dev/prewarm/internal/yamlcase"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/render/*.want.yaml from the renderer")
@@ -25,14 +25,8 @@ type renderCase struct {
 
 func loadRenderCase(t *testing.T, file string) renderCase {
 	t.Helper()
-	raw, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var rc renderCase
-	if err := yaml.UnmarshalStrict(raw, &rc); err != nil {
-		t.Fatalf("%s: %v", file, err)
-	}
+	yamlcase.Read(t, file, &rc)
 	return rc
 }
 
@@ -55,28 +49,10 @@ func TestRenderGolden(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			rc := loadRenderCase(t, in)
 			got, err := renderYAML(t, rc)
-			if rc.WantError != "" {
-				if err == nil || !regexp.MustCompile(rc.WantError).MatchString(err.Error()) {
-					t.Fatalf("want error matching %q, got %v", rc.WantError, err)
-				}
+			if yamlcase.WantError(t, "Render", err, rc.WantError) {
 				return
 			}
-			if err != nil {
-				t.Fatalf("Render: %v", err)
-			}
-			wantFile := strings.TrimSuffix(in, ".input.yaml") + ".want.yaml"
-			if *update {
-				if err := os.WriteFile(wantFile, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(wantFile)
-			if err != nil {
-				t.Fatalf("%v (run go test ./pkg/podtemplate -update to create it)", err)
-			}
-			if diff := cmp.Diff(string(want), string(got)); diff != "" {
-				t.Errorf("rendered Job differs (-want +got):\n%s", diff)
-			}
+			compareGolden(t, strings.TrimSuffix(in, ".input.yaml")+".want.yaml", got)
 		})
 	}
 }
@@ -91,18 +67,7 @@ func TestExtensionFreeWorkspaceRendersPreExtensionPod(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if *update {
-		if err := os.WriteFile("testdata/pre-extension.yaml", got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile("testdata/pre-extension.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("extension-free render changed (-want +got):\n%s", diff)
-	}
+	compareGolden(t, "testdata/pre-extension.yaml", got)
 }
 
 func TestInitContainerOrder(t *testing.T) {

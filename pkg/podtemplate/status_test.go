@@ -1,11 +1,11 @@
 package podtemplate
 
 import (
-	"os"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
-	"sigs.k8s.io/yaml"
+
+	"github.com/prewarm-dev/prewarm/internal/yamlcase"
 )
 
 type statusCase struct {
@@ -20,29 +20,19 @@ type statusCase struct {
 }
 
 func TestSetupFailure(t *testing.T) {
-	raw, err := os.ReadFile("testdata/status/cases.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cases []statusCase
-	if err := yaml.UnmarshalStrict(raw, &cases); err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range cases {
-		t.Run(tc.Name, func(t *testing.T) {
-			f, failed := SetupFailure(&corev1.Pod{Status: tc.Status})
-			if tc.Want == nil {
-				if failed {
-					t.Fatalf("want no failure, got %+v", f)
-				}
-				return
+	yamlcase.Run(t, "testdata/status/cases.yaml", func(t *testing.T, tc statusCase) {
+		f, failed := SetupFailure(&corev1.Pod{Status: tc.Status})
+		if tc.Want == nil {
+			if failed {
+				t.Fatalf("want no failure, got %+v", f)
 			}
-			if !failed {
-				t.Fatal("want a failure, got none")
-			}
-			if f.Step != tc.Want.Step || f.Reason != tc.Want.Reason || f.Message != tc.Want.Message {
-				t.Errorf("got %+v, want %+v", f, *tc.Want)
-			}
-		})
-	}
+			return
+		}
+		if !failed {
+			t.Fatal("want a failure, got none")
+		}
+		if f.Step != tc.Want.Step || f.Reason != tc.Want.Reason || f.Message != tc.Want.Message {
+			t.Errorf("got %+v, want %+v", f, *tc.Want)
+		}
+	})
 }

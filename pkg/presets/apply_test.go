@@ -1,10 +1,10 @@
 package presets
 
 import (
-	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/prewarm-dev/prewarm/internal/yamlcase"
 	"github.com/prewarm-dev/prewarm/pkg/api/v1alpha2"
 )
 
@@ -18,35 +18,23 @@ type applyCase struct {
 }
 
 func TestApply(t *testing.T) {
-	for _, file := range cases(t, "apply") {
-		name := caseName(file)
-		t.Run(name, func(t *testing.T) {
-			var c applyCase
-			readYAML(t, file, &c)
-			ws := c.Workspace.DeepCopy()
-			err := Apply(ws, c.Presets)
-			if c.Error != "" {
-				if err == nil || !regexp.MustCompile(c.Error).MatchString(err.Error()) {
-					t.Fatalf("Apply error = %v, want match for %q", err, c.Error)
-				}
-				return
+	eachCase(t, "apply", func(t *testing.T, file string, c applyCase) {
+		ws := c.Workspace.DeepCopy()
+		if yamlcase.WantError(t, "Apply", Apply(ws, c.Presets), c.Error) {
+			return
+		}
+		if errs := ws.Validate(); len(errs) > 0 {
+			t.Errorf("merged Workspace does not validate: %v", errs.ToAggregate())
+		}
+		for i := range ws.Spec.Setup {
+			eco := strings.TrimPrefix(ws.Spec.Setup[i].Name, "prewarm-")
+			if Known(eco) {
+				a := Additions{Setup: ws.Spec.Setup[i : i+1]}
+				placeholder(t, eco, &a)
 			}
-			if err != nil {
-				t.Fatalf("Apply: %v", err)
-			}
-			if errs := ws.Validate(); len(errs) > 0 {
-				t.Errorf("merged Workspace does not validate: %v", errs.ToAggregate())
-			}
-			for i := range ws.Spec.Setup {
-				eco := strings.TrimPrefix(ws.Spec.Setup[i].Name, "prewarm-")
-				if Known(eco) {
-					a := Additions{Setup: ws.Spec.Setup[i : i+1]}
-					placeholder(t, eco, &a)
-				}
-			}
-			golden(t, strings.TrimSuffix(file, ".yaml")+".golden.yaml", ws)
-		})
-	}
+		}
+		golden(t, strings.TrimSuffix(file, ".yaml")+".golden.yaml", ws)
+	})
 }
 
 // TestApplyPublic runs Apply with the default options of every preset.

@@ -180,16 +180,13 @@ func validateArtifactURL(v string, allowHTTP bool, p *field.Path) field.ErrorLis
 // validateRelFile checks a relative file path: not empty, clean, no '..',
 // no whitespace or NUL (the setup script splits its list on blanks).
 func validateRelFile(v string, p *field.Path, what string) field.ErrorList {
-	switch {
-	case v == "":
+	if v == "" {
 		return field.ErrorList{field.Required(p, what)}
-	case strings.ContainsAny(v, " \t\r\n\x00"):
-		return field.ErrorList{field.Invalid(p, v, "must not contain whitespace or NUL")}
-	case strings.HasPrefix(v, "/"):
-		return field.ErrorList{field.Invalid(p, v, "must be a relative path")}
-	case hasDotDot(v):
-		return field.ErrorList{field.Invalid(p, v, "must not contain '..'")}
-	case path.Clean(v) != v || v == ".":
+	}
+	if errs := relFileShape.check(v, p); errs != nil {
+		return errs
+	}
+	if path.Clean(v) != v || v == "." {
 		return field.ErrorList{field.Invalid(p, v, fmt.Sprintf("must be a clean path to a file (%s)", path.Clean(v)))}
 	}
 	return nil

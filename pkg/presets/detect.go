@@ -3,10 +3,11 @@ package presets
 import (
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -116,11 +117,7 @@ func toOptions(found map[string]map[string]bool) map[string]Options {
 		if len(set) == 0 {
 			continue
 		}
-		dirs := make([]string, 0, len(set))
-		for dir := range set {
-			dirs = append(dirs, dir)
-		}
-		sort.Strings(dirs)
+		dirs := slices.Sorted(maps.Keys(set))
 		if d.topMost {
 			dirs = topMost(dirs)
 		}

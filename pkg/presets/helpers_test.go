@@ -14,7 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	"sigs.k8s.io/yaml"
 
-	"github.com/prewarm-dev/prewarm/pkg/internal/yamlcase"
+	"github.com/prewarm-dev/prewarm/internal/yamlcase"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -64,6 +64,19 @@ func cases(t *testing.T, dir string) []string {
 		t.Fatalf("no cases in testdata/%s", dir)
 	}
 	return out
+}
+
+// eachCase runs check on every case file of testdata/<dir>, decoded
+// strictly into a C, as a subtest named after the file.
+func eachCase[C any](t *testing.T, dir string, check func(t *testing.T, file string, c C)) {
+	t.Helper()
+	for _, file := range cases(t, dir) {
+		t.Run(caseName(file), func(t *testing.T) {
+			var c C
+			readYAML(t, file, &c)
+			check(t, file, c)
+		})
+	}
 }
 
 // caseName names a case file of cases: its base name without .yaml.

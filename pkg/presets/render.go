@@ -52,12 +52,10 @@ func DefaultsFor(name string) (Defaults, error) {
 	}
 	d, ok := all[name]
 	if !ok {
-		return Defaults{}, unknownPreset(name)
+		return Defaults{}, UnknownError(name)
 	}
 	return d, nil
 }
-
-func unknownPreset(name string) error { return UnknownError(name) }
 
 // scriptName is the define block holding a preset's setup script.
 func scriptName(name string) string { return "prewarm.script." + name }
@@ -66,7 +64,7 @@ func scriptName(name string) string { return "prewarm.script." + name }
 // is the same for every Workspace: settings reach it only through env.
 func Script(name string) (string, error) {
 	if !Known(name) {
-		return "", unknownPreset(name)
+		return "", UnknownError(name)
 	}
 	return templatesgo.Execute(scriptName(name), map[string]any{})
 }

@@ -16,20 +16,15 @@ type renderCase struct {
 }
 
 func TestRender(t *testing.T) {
-	for _, file := range cases(t, "render") {
-		name := caseName(file)
-		t.Run(name, func(t *testing.T) {
-			var c renderCase
-			readYAML(t, file, &c)
-			o := decodeCaseOptions(t, c.Options)
-			got, err := Render(c.Preset, o)
-			if err != nil {
-				t.Fatalf("Render(%s): %v", c.Preset, err)
-			}
-			placeholder(t, c.Preset, &got)
-			golden(t, strings.TrimSuffix(file, ".yaml")+".golden.yaml", got)
-		})
-	}
+	eachCase(t, "render", func(t *testing.T, file string, c renderCase) {
+		o := decodeCaseOptions(t, c.Options)
+		got, err := Render(c.Preset, o)
+		if err != nil {
+			t.Fatalf("Render(%s): %v", c.Preset, err)
+		}
+		placeholder(t, c.Preset, &got)
+		golden(t, strings.TrimSuffix(file, ".yaml")+".golden.yaml", got)
+	})
 }
 
 func decodeCaseOptions(t *testing.T, raw json.RawMessage) Options {

@@ -2,9 +2,10 @@ package presets
 
 import (
 	"fmt"
+	"maps"
 	"path"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -59,13 +60,8 @@ func (o Options) Validate(name string, p *field.Path) field.ErrorList {
 
 // ValidateMap checks a presets map: known names, then each preset's options.
 func ValidateMap(m map[string]Options, p *field.Path) field.ErrorList {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	var errs field.ErrorList
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		errs = append(errs, m[k].Validate(k, p.Child(k))...)
 	}
 	return errs
@@ -87,7 +83,7 @@ func ValidateWorkdirs(dirs []string, p *field.Path) field.ErrorList {
 			errs = append(errs, field.Invalid(ip, d, "must be relative to the repository root"))
 		case strings.HasPrefix(d, "-"):
 			errs = append(errs, field.Invalid(ip, d, "must not start with '-' (use ./"+d+")"))
-		case hasDotDot(d):
+		case v1alpha2.HasDotDot(d):
 			errs = append(errs, field.Invalid(ip, d, "must not contain '..'"))
 		case path.Clean(d) != d:
 			errs = append(errs, field.Invalid(ip, d, fmt.Sprintf("must be a clean path (%s)", path.Clean(d))))
@@ -99,13 +95,33 @@ func ValidateWorkdirs(dirs []string, p *field.Path) field.ErrorList {
 	return errs
 }
 
-func hasDotDot(v string) bool {
-	for _, part := range strings.Split(v, "/") {
-		if part == ".." {
-			return true
-		}
+// pathShape is what a path field allows, tried in this order: none of the
+// characters refuse (refuseMsg), absolute or relative as the field wants
+// (placeMsg), no ".." component. Each field's messages name its own terms.
+type pathShape struct {
+	refuse, refuseMsg string
+	absolute          bool
+	placeMsg          string
+}
+
+var (
+	subPathShape   = pathShape{"\n\x00", "must not contain a newline or NUL", false, "must be a relative path within the claim"}
+	mountPathShape = pathShape{"\n\x00:", "must not contain a newline, NUL or ':'", true, "must be an absolute path"}
+	// relFileShape: the setup script splits its file lists on blanks.
+	relFileShape = pathShape{" \t\r\n\x00", "must not contain whitespace or NUL", false, "must be a relative path"}
+)
+
+// check returns the first rule of s that v breaks.
+func (s pathShape) check(v string, p *field.Path) field.ErrorList {
+	switch {
+	case strings.ContainsAny(v, s.refuse):
+		return field.ErrorList{field.Invalid(p, v, s.refuseMsg)}
+	case strings.HasPrefix(v, "/") != s.absolute:
+		return field.ErrorList{field.Invalid(p, v, s.placeMsg)}
+	case v1alpha2.HasDotDot(v):
+		return field.ErrorList{field.Invalid(p, v, "must not contain '..'")}
 	}
-	return false
+	return nil
 }
 
 func validateImage(img *Image, p *field.Path) field.ErrorList {
@@ -162,31 +178,22 @@ func validateCache(name string, o Options, d Defaults, p *field.Path) field.Erro
 }
 
 func validateSubPath(v string, p *field.Path) field.ErrorList {
-	switch {
-	case v == "":
+	if v == "" {
 		return nil
-	case strings.ContainsAny(v, "\n\x00"):
-		return field.ErrorList{field.Invalid(p, v, "must not contain a newline or NUL")}
-	case strings.HasPrefix(v, "/"):
-		return field.ErrorList{field.Invalid(p, v, "must be a relative path within the claim")}
-	case hasDotDot(v):
-		return field.ErrorList{field.Invalid(p, v, "must not contain '..'")}
 	}
-	return nil
+	return subPathShape.check(v, p)
 }
 
 // validateMountPath checks an optional mount path: absolute, clean, not
 // the workspace volume's /workspace and not the root.
 func validateMountPath(v string, p *field.Path) field.ErrorList {
-	switch {
-	case v == "":
+	if v == "" {
 		return nil
-	case strings.ContainsAny(v, "\n\x00:"):
-		return field.ErrorList{field.Invalid(p, v, "must not contain a newline, NUL or ':'")}
-	case !strings.HasPrefix(v, "/"):
-		return field.ErrorList{field.Invalid(p, v, "must be an absolute path")}
-	case hasDotDot(v):
-		return field.ErrorList{field.Invalid(p, v, "must not contain '..'")}
+	}
+	if errs := mountPathShape.check(v, p); errs != nil {
+		return errs
+	}
+	switch {
 	case path.Clean(v) != v:
 		return field.ErrorList{field.Invalid(p, v, fmt.Sprintf("must be a clean path (%s)", path.Clean(v)))}
 	case v == "/":
@@ -206,7 +213,7 @@ func validateOnly(name string, o Options, p *field.Path) field.ErrorList {
 	switch {
 	case o.Prebuild != "" && name != "gomod":
 		errs = append(errs, field.Forbidden(p.Child("prebuild"), "only the gomod preset has prebuild"))
-	case o.Prebuild != "" && !contains(prebuilds, o.Prebuild):
+	case o.Prebuild != "" && !slices.Contains(prebuilds, o.Prebuild):
 		errs = append(errs, field.NotSupported(p.Child("prebuild"), o.Prebuild, prebuilds))
 	}
 	if len(o.Goals) > 0 && name != "maven" {
@@ -292,15 +299,6 @@ func validateSecretKey(v string, p *field.Path, required bool) field.ErrorList {
 		errs = append(errs, field.Invalid(p, v, msg))
 	}
 	return errs
-}
-
-func contains(list []string, v string) bool {
-	for _, s := range list {
-		if s == v {
-			return true
-		}
-	}
-	return false
 }
 
 // cacheMountPath is the effective cache.mountPath (the template's default

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/prewarm-dev/prewarm/internal/yamlcase"
 )
 
 // validateCase is one entry of testdata/validate/*.yaml. Options are
@@ -38,14 +40,8 @@ func runValidateCase(t *testing.T, c validateCase) {
 	if len(c.Options) > 0 && string(c.Options) != "null" {
 		var err error
 		o, err = DecodeOptions(c.Options)
-		if c.DecodeError != "" {
-			if err == nil || !regexp.MustCompile(c.DecodeError).MatchString(err.Error()) {
-				t.Fatalf("DecodeOptions error = %v, want match for %q", err, c.DecodeError)
-			}
+		if yamlcase.WantError(t, "DecodeOptions", err, c.DecodeError) {
 			return
-		}
-		if err != nil {
-			t.Fatalf("DecodeOptions: %v", err)
 		}
 	}
 	errs := o.Validate(c.Preset, field.NewPath("presets", c.Preset))

@@ -7,6 +7,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/prewarm-dev/prewarm/internal/yamlcase"
 )
 
 type aggregateCase struct {
@@ -16,28 +18,24 @@ type aggregateCase struct {
 }
 
 func TestAggregateTable(t *testing.T) {
-	var cases []aggregateCase
-	readYAML(t, "testdata/aggregate.yaml", &cases)
-	for _, tc := range cases {
-		t.Run(tc.Name, func(t *testing.T) {
-			groups := aggregatePods(tc.Pods)
-			var got bytes.Buffer
-			if err := WriteTable(&got, groups); err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(tc.Table, got.String()); diff != "" {
-				t.Errorf("table (-want +got):\n%s", diff)
-			}
-			// The listing order must not matter.
-			rev := make([]corev1.Pod, len(tc.Pods))
-			for i, p := range tc.Pods {
-				rev[len(tc.Pods)-1-i] = p
-			}
-			if diff := cmp.Diff(groups, aggregatePods(rev)); diff != "" {
-				t.Errorf("reversed pod order changes the report (-want +got):\n%s", diff)
-			}
-		})
-	}
+	yamlcase.Run(t, "testdata/aggregate.yaml", func(t *testing.T, tc aggregateCase) {
+		groups := aggregatePods(tc.Pods)
+		var got bytes.Buffer
+		if err := WriteTable(&got, groups); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(tc.Table, got.String()); diff != "" {
+			t.Errorf("table (-want +got):\n%s", diff)
+		}
+		// The listing order must not matter.
+		rev := make([]corev1.Pod, len(tc.Pods))
+		for i, p := range tc.Pods {
+			rev[len(tc.Pods)-1-i] = p
+		}
+		if diff := cmp.Diff(groups, aggregatePods(rev)); diff != "" {
+			t.Errorf("reversed pod order changes the report (-want +got):\n%s", diff)
+		}
+	})
 }
 
 func TestWriteJSON(t *testing.T) {

@@ -6,7 +6,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/prewarm-dev/prewarm/pkg/internal/yamlcase"
+	"github.com/prewarm-dev/prewarm/internal/yamlcase"
 )
 
 type lineCase struct {
@@ -17,25 +17,21 @@ type lineCase struct {
 }
 
 func TestParseLine(t *testing.T) {
-	var cases []lineCase
-	readYAML(t, "testdata/lines.yaml", &cases)
-	for _, tc := range cases {
-		t.Run(tc.Name, func(t *testing.T) {
-			got, err := ParseLine(tc.Line)
-			if tc.Error != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.Error) {
-					t.Fatalf("error %v, want one containing %q", err, tc.Error)
-				}
-				return
+	yamlcase.Run(t, "testdata/lines.yaml", func(t *testing.T, tc lineCase) {
+		got, err := ParseLine(tc.Line)
+		if tc.Error != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.Error) {
+				t.Fatalf("error %v, want one containing %q", err, tc.Error)
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(*tc.Want, got); diff != "" {
-				t.Errorf("ParseLine (-want +got):\n%s", diff)
-			}
-		})
-	}
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(*tc.Want, got); diff != "" {
+			t.Errorf("ParseLine (-want +got):\n%s", diff)
+		}
+	})
 }
 
 func TestParseMessageSkipsOtherLines(t *testing.T) {

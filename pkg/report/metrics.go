@@ -1,9 +1,10 @@
 package report
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"sync"
 	"time"
 
@@ -124,12 +125,7 @@ func (c *CacheCollector) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect implements prometheus.Collector.
 func (c *CacheCollector) Collect(ch chan<- prometheus.Metric) {
-	names := make([]string, 0, len(c.caches))
-	for n := range c.caches {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(c.caches)) {
 		p, mtime, err := ReadUsage(c.caches[n])
 		if err != nil {
 			continue

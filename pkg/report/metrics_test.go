@@ -40,13 +40,7 @@ prewarm_setup_total{ecosystem="pip",namespace="team-b",result="fallback",workspa
 	if n := testutil.CollectAndCount(m.seconds); n != 3 {
 		t.Errorf("prewarm_setup_seconds has %d series, want 3 (one per namespace, workspace, ecosystem)", n)
 	}
-	problems, err := testutil.GatherAndLint(reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range problems {
-		t.Errorf("lint: %s: %s", p.Metric, p.Text)
-	}
+	lintMetrics(t, reg)
 	// A running container is counted when it terminates, not before.
 	pod := corev1.Pod{}
 	pod.Name, pod.Namespace, pod.UID = "late", "team-c", "uid-late"
@@ -85,6 +79,12 @@ prewarm_cache_used_bytes{cache="npm"} 200
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), MetricCacheUsedBytes, MetricCacheBudgetBytes); err != nil {
 		t.Error(err)
 	}
+	lintMetrics(t, reg)
+}
+
+// lintMetrics fails t for each problem promlint finds in what reg gathers.
+func lintMetrics(t *testing.T, reg *prometheus.Registry) {
+	t.Helper()
 	problems, err := testutil.GatherAndLint(reg)
 	if err != nil {
 		t.Fatal(err)

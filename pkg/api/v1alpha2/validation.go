@@ -119,10 +119,7 @@ func validateAgentEnv(env []corev1.EnvVar, p *field.Path) field.ErrorList {
 }
 
 func validateRemotes(remotes []GitRemote, p *field.Path) field.ErrorList {
-	var errs field.ErrorList
-	if len(remotes) > maxRemotes {
-		errs = append(errs, field.TooMany(p, len(remotes), maxRemotes))
-	}
+	errs := tooMany(len(remotes), maxRemotes, p)
 	seen := sets.New[string]()
 	for i, r := range remotes {
 		rp := p.Index(i)
@@ -169,6 +166,14 @@ func validateWorkspaceName(name string, p *field.Path) field.ErrorList {
 	return errs
 }
 
+// tooMany reports a list longer than the CRD allows.
+func tooMany(n, limit int, p *field.Path) field.ErrorList {
+	if n > limit {
+		return field.ErrorList{field.TooMany(p, n, limit)}
+	}
+	return nil
+}
+
 // maxLen reports a string longer than the CRD allows.
 func maxLen(v string, n int, p *field.Path) field.ErrorList {
 	if len(v) > n {
@@ -193,10 +198,7 @@ func validateRepo(repo string, p *field.Path) field.ErrorList {
 }
 
 func validateFiles(files []WorkspaceFile, p *field.Path) field.ErrorList {
-	var errs field.ErrorList
-	if len(files) > maxFiles {
-		errs = append(errs, field.TooMany(p, len(files), maxFiles))
-	}
+	errs := tooMany(len(files), maxFiles, p)
 	seen := sets.New[string]()
 	for i, f := range files {
 		fp := p.Index(i).Child("path")
@@ -219,13 +221,15 @@ func validateRelativePath(v string, p *field.Path, required bool) field.ErrorLis
 		return field.ErrorList{field.Required(p, "a relative path")}
 	case strings.HasPrefix(v, "/"):
 		return field.ErrorList{field.Invalid(p, v, "must be a relative path")}
-	case hasDotDot(v):
+	case HasDotDot(v):
 		return field.ErrorList{field.Invalid(p, v, "must not contain '..'")}
 	}
 	return nil
 }
 
-func hasDotDot(v string) bool {
+// HasDotDot reports whether the slash-separated path v has a ".."
+// component. Presets reuse it for their path fields.
+func HasDotDot(v string) bool {
 	for _, part := range strings.Split(v, "/") {
 		if part == ".." {
 			return true
@@ -235,10 +239,7 @@ func hasDotDot(v string) bool {
 }
 
 func validateSetup(setup []SetupContainer, p *field.Path) field.ErrorList {
-	var errs field.ErrorList
-	if len(setup) > maxSetup {
-		errs = append(errs, field.TooMany(p, len(setup), maxSetup))
-	}
+	errs := tooMany(len(setup), maxSetup, p)
 	seen := sets.New[string]()
 	for i, c := range setup {
 		cp := p.Index(i)
@@ -283,10 +284,7 @@ func validateName(name string, p *field.Path, seen sets.Set[string], container b
 }
 
 func validateEnv(env []corev1.EnvVar, p *field.Path) field.ErrorList {
-	var errs field.ErrorList
-	if len(env) > maxEnv {
-		errs = append(errs, field.TooMany(p, len(env), maxEnv))
-	}
+	errs := tooMany(len(env), maxEnv, p)
 	seen := sets.New[string]()
 	for i, e := range env {
 		np := p.Index(i).Child("name")
@@ -319,21 +317,11 @@ func printableASCII(s string) bool {
 // ValidateResources checks a container's requests and limits: at most 16
 // entries each, none negative, no request above its limit. Presets reuse it.
 func ValidateResources(r corev1.ResourceRequirements, p *field.Path) field.ErrorList {
-	var errs field.ErrorList
-	if len(r.Requests) > maxResourceEntries {
-		errs = append(errs, field.TooMany(p.Child("requests"), len(r.Requests), maxResourceEntries))
-	}
-	if len(r.Limits) > maxResourceEntries {
-		errs = append(errs, field.TooMany(p.Child("limits"), len(r.Limits), maxResourceEntries))
-	}
-	names := make([]string, 0, len(r.Requests))
-	for n := range r.Requests {
-		names = append(names, string(n))
-	}
-	sort.Strings(names)
+	errs := tooMany(len(r.Requests), maxResourceEntries, p.Child("requests"))
+	errs = append(errs, tooMany(len(r.Limits), maxResourceEntries, p.Child("limits"))...)
 	errs = append(errs, nonNegative(r.Requests, p.Child("requests"))...)
 	errs = append(errs, nonNegative(r.Limits, p.Child("limits"))...)
-	for _, n := range names {
+	for _, n := range sortedNames(r.Requests) {
 		req := r.Requests[corev1.ResourceName(n)]
 		lim, ok := r.Limits[corev1.ResourceName(n)]
 		if ok && req.Cmp(lim) > 0 {
@@ -363,10 +351,7 @@ func sortedNames(list corev1.ResourceList) []string {
 }
 
 func validateVolumes(vols []WorkspaceVolume, p *field.Path, o ValidationOptions) field.ErrorList {
-	var errs field.ErrorList
-	if len(vols) > maxVolumes {
-		errs = append(errs, field.TooMany(p, len(vols), maxVolumes))
-	}
+	errs := tooMany(len(vols), maxVolumes, p)
 	names, mounts := sets.New[string](), sets.New[string]()
 	for i, v := range vols {
 		vp := p.Index(i)
@@ -390,7 +375,7 @@ func validateMountPath(mp string, p *field.Path, seen sets.Set[string]) field.Er
 		errs = append(errs, field.Invalid(p, mp, "must be an absolute path"))
 	case clean == WorkspaceMountPath:
 		errs = append(errs, field.Invalid(p, mp, "must not be /workspace, which holds the workspace volume"))
-	case hasDotDot(mp):
+	case HasDotDot(mp):
 		errs = append(errs, field.Invalid(p, mp, "must not contain '..'"))
 	case clean == "/":
 		errs = append(errs, field.Invalid(p, mp, "must not be /"))

@@ -2,12 +2,11 @@ package v1alpha2
 
 import (
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
-	"sigs.k8s.io/yaml"
+	"github.com/prewarm-dev/prewarm/internal/yamlcase"
 )
 
 // ValidationCase is one row of testdata/validate/*.yaml; the live suite in
@@ -21,20 +20,10 @@ type ValidationCase struct {
 
 func loadValidationCases(t *testing.T) []ValidationCase {
 	t.Helper()
-	files, err := filepath.Glob("testdata/validate/*.yaml")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no validation cases found: %v", err)
-	}
 	var all []ValidationCase
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, f := range yamlcase.Files(t, "testdata/validate/*.yaml") {
 		var cases []ValidationCase
-		if err := yaml.UnmarshalStrict(raw, &cases); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
+		yamlcase.Read(t, f, &cases)
 		all = append(all, cases...)
 	}
 	return all
