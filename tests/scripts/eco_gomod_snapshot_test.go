@@ -232,3 +232,56 @@ func TestGomodSnapshotCorruptFallsBackThenReadOnlyNeverPublishes(t *testing.T) {
 		})
 	}
 }
+
+// TestGomodSnapshotTwoWorkdirsMergeIntoOneCache, under dash and busybox:
+// two workdirs (two keys) share the per-pod caches; on the second pod the
+// first workdir's restore lands in the empty caches and the second one's is
+// merged into them (not replacing them): both result=snapshot, and the
+// agent builds both modules with GOPROXY=off.
+func TestGomodSnapshotTwoWorkdirsMergeIntoOneCache(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Fatal("go is not installed")
+	}
+	files := map[string]string{}
+	for name, body := range ecoGoSmallFiles {
+		files[name] = body
+		if name == "go.mod" {
+			body = strings.Replace(body, "example.com/gosmall", "example.com/gosmall/two", 1)
+		}
+		files["two/"+name] = body
+	}
+	for _, sh := range ecoShells(t) {
+		t.Run(sh.name, func(t *testing.T) {
+			base := ecoTempDir(t)
+			cache := filepath.Join(base, "cache")
+			runPod := func(name string, extra ...string) (ecoRun, string, string) {
+				repo := filepath.Join(base, "repo-"+name)
+				home := filepath.Join(base, "home-"+name)
+				ecoWriteFiles(t, repo, files)
+				env := append([]string{"PREWARM_REPO=" + repo, "PREWARM_HOME=" + home, "PREWARM_CACHE=" + cache,
+					"PREWARM_SNAPSHOTS=true", "PREWARM_WORKDIRS=.\ntwo"}, extra...)
+				return ecoRunScript(t, sh, ecoScript(t, "gomod"), "prewarm-gomod", repo, env, 8*time.Minute), repo, home
+			}
+			r, _, _ := runPod("cold")
+			if r.exitCode != 0 {
+				t.Fatalf("cold run failed\n%s", r)
+			}
+			if got := ecoGoSnapDirs(t, cache); len(got) != 4 {
+				t.Fatalf("want 4 snapshots (2 keys x module and build cache), got %v", got)
+			}
+			r, repo, home := runPod("restore", "GOPROXY=off")
+			if r.exitCode != 0 {
+				t.Fatalf("restore run failed\n%s", r)
+			}
+			for _, s := range ecoSummaries(t, r, 2) {
+				ecoWantResult(t, sh, r, s, "snapshot")
+			}
+			ecoGoAgentBuild(t, repo, home)
+			ecoGoAgentBuild(t, filepath.Join(repo, "two"), home)
+			if temps := ecoTempsUnder(t, home); len(temps) > 0 {
+				t.Errorf("merge temps left under HOME: %v", temps)
+			}
+		})
+	}
+}

@@ -603,9 +603,11 @@ pw_go_snap_restore() {
     return
   fi
   tmp="${dir%/*}/.tmp-prewarm-merge-${dir##*/}-$$"
-  pw_track "$tmp"
   rc=0
   pw_snapshot_restore "$key" "$tmp" || rc=$?
+  # tracked only now: pw_snapshot_restore's own cleanup removes every
+  # tracked path
+  pw_track "$tmp"
   if [ "$rc" -eq 0 ]; then
     if ! (cd "$tmp" && tar -cf - .) | (cd "$dir" && tar -xf -); then
       pw_warn "merging the restored snapshot into $dir failed; building instead"
