@@ -87,7 +87,9 @@ type Options struct {
 	ExtraArgs []string `json:"extraArgs,omitempty"`
 	// Cache is the shared cache volume.
 	Cache *Cache `json:"cache,omitempty"`
-	// Snapshots keeps install snapshots on the cache (npm, pip); default true.
+	// Snapshots keeps install snapshots on the cache: npm and pip (default
+	// true); gomod (default false: per-pod module and build caches restored
+	// from snapshots, for a cache on a network volume).
 	Snapshots *bool `json:"snapshots,omitempty"`
 	// KeySalt is mixed into the cache key; change it to invalidate.
 	KeySalt string `json:"keySalt,omitempty"`

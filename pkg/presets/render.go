@@ -29,6 +29,9 @@ type Defaults struct {
 	SingleWriter bool `json:"singleWriter"`
 	// SecretKey is the default registrySecret key.
 	SecretKey string `json:"secretKey"`
+	// Snapshots, when set, is the default of the snapshots option (else
+	// true): false for gomod, whose snapshots are opt-in.
+	Snapshots *bool `json:"snapshots,omitempty"`
 	// MountPath is the default cache.mountPath, SecretMountPath the default
 	// registrySecret.mountPath.
 	MountPath       string `json:"mountPath"`

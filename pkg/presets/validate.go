@@ -207,8 +207,8 @@ func validateMountPath(v string, p *field.Path) field.ErrorList {
 // validateOnly refuses options that belong to another preset.
 func validateOnly(name string, o Options, p *field.Path) field.ErrorList {
 	var errs field.ErrorList
-	if o.Snapshots != nil && name != "npm" && name != "pip" {
-		errs = append(errs, field.Forbidden(p.Child("snapshots"), "only the npm and pip presets keep install snapshots"))
+	if o.Snapshots != nil && name != "npm" && name != "pip" && name != "gomod" {
+		errs = append(errs, field.Forbidden(p.Child("snapshots"), "only the npm, pip and gomod presets keep install snapshots"))
 	}
 	switch {
 	case o.Prebuild != "" && name != "gomod":

@@ -33,13 +33,14 @@ list of quoted names, e.g. "\"yarn\""), listing the known ones.
 prewarm.preset.defaults: per-ecosystem defaults as JSON, keyed by preset
 name. singleWriter presets (no safe concurrent writers) default to a
 read-only cache and accept readWrite only with trustedWriter: true.
-secretKey is the default key (and file name) of registrySecret.
+secretKey is the default key (and file name) of registrySecret. snapshots,
+where set, is the default of the snapshots option (else true).
 */ -}}
 {{- define "prewarm.preset.defaults" -}}
 {{- $all := dict
   "npm" (dict "image" (dict "repository" "node" "tag" "22-alpine") "mode" "readWrite" "singleWriter" false "secretKey" ".npmrc")
   "pip" (dict "image" (dict "repository" "python" "tag" "3.12-slim") "mode" "readWrite" "singleWriter" false "secretKey" "pip.conf")
-  "gomod" (dict "image" (dict "repository" "golang" "tag" "1.26-alpine") "mode" "readWrite" "singleWriter" false "secretKey" ".netrc")
+  "gomod" (dict "image" (dict "repository" "golang" "tag" "1.26-alpine") "mode" "readWrite" "singleWriter" false "secretKey" ".netrc" "snapshots" false)
   "cargo" (dict "image" (dict "repository" "rust" "tag" "1.95-slim") "mode" "readOnly" "singleWriter" true "secretKey" "credentials.toml")
   "maven" (dict "image" (dict "repository" "maven" "tag" "3.9-eclipse-temurin-21") "mode" "readOnly" "singleWriter" true "secretKey" "settings.xml")
   "gradle" (dict "image" (dict "repository" "gradle" "tag" "8-jdk21") "mode" "readOnly" "singleWriter" true "secretKey" "gradle.properties")
@@ -99,6 +100,7 @@ caller sees them). Output text is empty.
 {{- $mode := $rule.mode -}}
 {{- if $rule.rule }}{{ $_ := required (printf "presets.%s.cache.mode: %s" $eco $rule.detail) "" }}{{ end -}}
 {{- $snapshots := true -}}
+{{- if hasKey $d "snapshots" }}{{ $snapshots = $d.snapshots }}{{ end -}}
 {{- if hasKey $o "snapshots" }}{{ $snapshots = get $o "snapshots" }}{{ end -}}
 {{- $secret := dict -}}
 {{- with get $o "registrySecret" -}}

@@ -46,8 +46,11 @@ type config struct {
 	npmSets    map[string]bool
 	netSets    map[string]bool
 	netSkipGo  bool
-	root       string // repository root (holds templates-go and tests)
-	command    string // the command line, for the report
+	// netGoFixture replaces go-medium in the network-volume section (a
+	// quick smoke run); empty for the real run.
+	netGoFixture string
+	root         string // repository root (holds templates-go and tests)
+	command      string // the command line, for the report
 }
 
 // sections in run order, each with what measures it; -only picks a subset.
@@ -88,6 +91,7 @@ func main() {
 	flag.StringVar(&npmSets, "npm-sets", "", "comma-separated npm sets to run (default all: npm-small,npm-medium,npm-large; -quick drops npm-large)")
 	flag.StringVar(&netSets, "net-sets", "", "comma-separated npm sets for the network-volume section (default npm-medium)")
 	flag.BoolVar(&c.netSkipGo, "net-skip-go", false, "network-volume section: npm only, no Go")
+	flag.StringVar(&c.netGoFixture, "net-go-fixture", "", "network-volume section: this Go module directory (go.mod, go.sum) instead of go-medium, for a quick smoke run")
 	flag.StringVar(&replot, "replot", "", "do not measure: read the numbers from this benchmarks.md (or a -json file) and write the report and plots again")
 	flag.StringVar(&c.jsonOut, "json", "", "also write the raw numbers to this JSON file")
 	merge := flag.String("merge", "", "do not measure: merge these comma-separated -json files (runs of disjoint sections started together, e.g. the network volume beside the local sets) into one report in -out")

@@ -25,6 +25,7 @@ import (
 
 	"github.com/prewarm-dev/prewarm/tests/internal/fixtures"
 	prun "github.com/prewarm-dev/prewarm/tests/internal/run"
+	"github.com/prewarm-dev/prewarm/tests/internal/shells"
 )
 
 // netVolume is one sshfs mount of a local backing directory.
@@ -372,13 +373,18 @@ func (b *bench) netCompression(r *npmRig) error {
 }
 
 // netGo: the Go module and build cache on the network volume, cold and
-// warm, each followed by the agent's first go build; and the other shape:
-// the build cache as a prewarm snapshot on the volume, restored onto local
-// disk before the first build (modules still read from the volume).
+// warm (what the peers do: the tool's caches on the shared volume), each
+// followed by the agent's first go build; and prewarm's shape for a network
+// volume, the gomod preset's snapshot mode (PREWARM_SNAPSHOTS=true): the
+// module and build cache per pod on local disk, restored from two sharded
+// snapshots on the volume.
 func (b *bench) netGo(v *netVolume) error {
-	fixture, err := fixtures.Path(fixtures.GoMedium)
-	if err != nil {
-		return err
+	fixture := b.cfg.netGoFixture
+	if fixture == "" {
+		var err error
+		if fixture, err = fixtures.Path(fixtures.GoMedium); err != nil {
+			return err
+		}
 	}
 	dir, err := b.workdir("net-go")
 	if err != nil {
@@ -388,18 +394,21 @@ func (b *bench) netGo(v *netVolume) error {
 	vol := filepath.Join(v.mnt, "go-medium")
 	defer removeAll(filepath.Join(v.backing, "go-medium"))
 	repo, home, agentHome := filepath.Join(dir, "ws", "repo"), filepath.Join(dir, "ws", "home"), filepath.Join(dir, "ws", "agent-home")
-	localBuild := filepath.Join(dir, "ws", "gocache")
 	primed, coldCache := filepath.Join(vol, "cache-primed"), filepath.Join(vol, "cache-cold")
-	g := Group{Eco: "go", Set: "go-medium (network volume)", Net: true, Modes: []Mode{
+	set := "go-medium (network volume)"
+	if b.cfg.netGoFixture != "" {
+		set = filepath.Base(b.cfg.netGoFixture) + " (network volume, -net-go-fixture)"
+	}
+	g := Group{Eco: "go", Set: set, Net: true, Modes: []Mode{
 		{Name: "cold", Desc: "empty cache volume on the network volume: setup downloads the modules and compiles (GOMODCACHE and GOCACHE on the volume), then the agent's first go build ./..."},
-		{Name: "warm", Desc: "module and build cache on the network volume populated: setup (go mod download, go build ./... both cache hits over the network), then the agent's first go build ./..."},
-		{Name: "warm-local-build", Desc: "the build cache kept as a prewarm snapshot on the network volume: setup restores it onto local disk (pw_snapshot_restore, concurrent extractors) and runs the setup script with GOCACHE there (modules still on the volume); then the agent's first go build ./... with that local GOCACHE"},
+		{Name: "warm", Desc: "module and build cache on the network volume populated (the peers' shape): setup (go mod download, go build ./... both cache hits over the network), then the agent's first go build ./..."},
+		{Name: "snapshot", Desc: "the gomod preset with snapshots: true: setup restores the module-cache and build-cache snapshots from the network volume onto local disk (sharded, checksummed, concurrent extractors), go mod download and go build ./... run as local cache hits; then the agent's first go build ./... with those local caches and GOPROXY=off"},
 	}}
 	for i := range g.Modes {
 		g.Modes[i].Parts = []Series{{Name: "setup"}, {Name: "first build"}}
 	}
 	prep := func() error {
-		for _, d := range []string{repo, home, agentHome, localBuild} {
+		for _, d := range []string{repo, home, agentHome} {
 			if err := fresh(d); err != nil {
 				return err
 			}
@@ -428,48 +437,56 @@ func (b *bench) netGo(v *netVolume) error {
 		}
 		return build(m, filepath.Join(cache, "mod"), filepath.Join(cache, "build"), p.Elapsed.Seconds())
 	}
-	// The build-cache snapshot is published with the library's own
-	// pw_snapshot_publish, as a setup script would after its prebuild.
-	lib, err := b.script("lib")
-	if err != nil {
-		return err
-	}
-	driver := "#!/bin/sh\n" + lib + "\npw_init gomod\nrc=0\n\"$@\" || rc=$?\nexit \"$rc\"\n"
-	const buildKey = "go-build-cache-bench"
+	// snapshot mode: the per-pod caches are the readOnly paths under HOME,
+	// where the preset points the agent.
+	localMod, localBuild := filepath.Join(home, "go", "pkg", "mod"), filepath.Join(home, ".cache", "go-build")
+	snapEnv := []string{"PREWARM_REPO=" + repo, "PREWARM_HOME=" + home, "PREWARM_CACHE=" + primed, "PREWARM_SNAPSHOTS=true"}
 	steps := []step{
 		coldStep(primed, coldCache, func(cache string) (float64, error) { return one(&g.Modes[0], cache, "cold") }, func() error {
-			env := append(baseEnv(""), "PREWARM_CACHE="+primed, "PREWARM_HOME="+home, "PREWARM_REPO="+repo)
-			if _, err := b.untimed(dir, env, 60*time.Minute, "dash", "-c", driver, "prewarm-libtest", "pw_snapshot_publish", buildKey, filepath.Join(primed, "build")); err != nil {
+			// untimed: the first snapshot-mode setup publishes the two
+			// snapshots (its modules come from the volume's download cache)
+			if err := prep(); err != nil {
 				return err
 			}
-			snap, shards, err := oneSnapshot(primed)
+			script, err := b.script("gomod")
 			if err != nil {
 				return err
 			}
-			sb, _ := duBytes(snap)
+			sh, err := shells.Named("dash")
+			if err != nil {
+				return err
+			}
+			p, err := b.untimed(repo, append(sh.Env(), snapEnv...), 60*time.Minute, sh.Command(script, "prewarm-gomod")...)
+			if err != nil {
+				return err
+			}
+			if sums := parseSummaries(p.Stdout); len(sums) != 1 || sums[0]["result"] == "snapshot" {
+				return fmt.Errorf("priming the snapshot mode: want one summary, not result=snapshot\n%s", p)
+			}
+			snaps, _ := filepath.Glob(filepath.Join(primed, "snapshots", "*.v2"))
+			if len(snaps) != 2 {
+				return fmt.Errorf("priming the snapshot mode: want 2 snapshots (module cache, build cache) in %s/snapshots, have %v", primed, snaps)
+			}
+			sb, _ := duBytes(filepath.Join(primed, "snapshots"))
+			lm, _ := duBytes(localMod)
+			lb, _ := duBytes(localBuild)
 			mod, _ := duBytes(filepath.Join(primed, "mod"))
 			bc, _ := duBytes(filepath.Join(primed, "build"))
-			g.Info = append(g.Info, fmt.Sprintf("network volume after a cold setup: module cache %s, build cache %s; build-cache snapshot %s in %d shards", human(mod), human(bc), human(sb), shards))
+			g.Info = append(g.Info, fmt.Sprintf("network volume after a cold setup: module cache %s, build cache %s; snapshot mode: local module cache %s and build cache %s, kept on the volume as 2 snapshots of %s", human(mod), human(bc), human(lm), human(lb), human(sb)))
 			return nil
 		}),
 		{"warm", func(int) (float64, error) { return one(&g.Modes[1], primed, "warm") }},
-		{"warm-local-build", func(int) (float64, error) {
+		{"snapshot", func(int) (float64, error) {
 			if err := prep(); err != nil {
 				return 0, err
 			}
 			settle()
-			env := append(baseEnv(""), "PREWARM_CACHE="+primed, "PREWARM_HOME="+home, "PREWARM_REPO="+repo)
-			p, err := b.mustExec(dir, env, 30*time.Minute, "dash", "-c", driver, "prewarm-libtest", "pw_snapshot_restore", buildKey, localBuild)
+			// GOPROXY=off: the setup fetches nothing, the snapshots hold it all
+			p, _, err := b.runScript("dash", "gomod", repo, append(append([]string{}, snapEnv...), "GOPROXY=off"), 30*time.Minute, 1, "snapshot")
 			if err != nil {
 				return 0, err
 			}
-			// then the setup script as usual, with GOCACHE on local disk
-			senv := []string{"PREWARM_REPO=" + repo, "PREWARM_HOME=" + home, "PREWARM_CACHE=" + primed, "GOCACHE=" + localBuild}
-			sp, _, err := b.runScript("dash", "gomod", repo, senv, 30*time.Minute, 1, "warm")
-			if err != nil {
-				return 0, err
-			}
-			return build(&g.Modes[2], filepath.Join(primed, "mod"), localBuild, p.Elapsed.Seconds()+sp.Elapsed.Seconds())
+			return build(&g.Modes[2], localMod, localBuild, p.Elapsed.Seconds())
 		}},
 	}
 	err = b.interleave("net go-medium", b.cfg.runs, steps, g.record)

@@ -476,13 +476,37 @@ volume: Go has no read-only GOCACHE layer and copying a shared build cache
 fills the per-pod GOCACHE for the agent. No -mod=mod is needed: the file
 proxy only replaces the download source.
 
-No snapshots for Go: the module cache is the installed tree.
+snapshot (PREWARM_SNAPSHOTS=true, the preset's snapshots option; off by
+default for Go, unlike npm and pip, whose library default is true): for a
+cache on a network volume (NFS, EFS, Filestore, CephFS), where every file
+go reads or writes costs round trips. The module cache and build cache are
+per pod, on local disk under HOME (the readOnly paths, so the agent finds
+them the same way), and kept on the volume as two sharded snapshots per
+key (go version, GOOS/GOARCH, go.mod, go.sum, go.work*, args, prebuild;
+each cache its own key, "part=mod" and "part=build"). Both present: they
+are restored (pw_snapshot_restore: checksummed shards, concurrent
+extractors, all or nothing) and go mod download and the prebuild run as
+local cache hits: result=snapshot. Otherwise go mod download reads the
+volume's module download cache as the first GOPROXY entry (falling back to
+the configured proxy), the prebuild compiles locally, and, when the cache
+is writable, each missing part is published (the build cache only after a
+prebuild that succeeded) and the module files this run fetched are added
+to the volume's download cache (file by file, temp + rename) so other keys
+find them. A broken snapshot is a warning and this cold path, never a
+failed step. readOnly restores and never writes. A second workdir merges
+its restore into the caches the first one filled. The build cache of a
+key is the first publisher's: later commits with the same go.sum hit on
+the dependencies and recompile only the packages that changed.
 */ -}}
 {{- define "prewarm.script.gomod" -}}
 #!/bin/sh
 {{ template "prewarm.script.lib" . }}
 
+# Go snapshots are opt-in: unset means false here (pw_init's default true
+# is npm's and pip's); pw_init still rejects a value other than true/false.
+PW_GO_SNAPSHOT=${PREWARM_SNAPSHOTS:-false}
 pw_init gomod
+PREWARM_SNAPSHOTS=$PW_GO_SNAPSHOT
 : "${PREWARM_PREBUILD:=build}"
 case $PREWARM_PREBUILD in
   build | test | none) ;;
@@ -492,12 +516,12 @@ pw_has go || pw_die "go is not installed in this image"
 
 PW_GO_FAILED=
 PW_GO_SHARED=$PREWARM_CACHE/mod
-if pw_cache_writable; then
+if pw_cache_writable && [ "$PREWARM_SNAPSHOTS" = false ]; then
   : "${GOMODCACHE:=$PREWARM_CACHE/mod}"
   : "${GOCACHE:=$PREWARM_CACHE/build}"
   PW_GO_SHARED=$GOMODCACHE
 else
-  [ "$PREWARM_CACHE_MODE" = readWrite ] && PW_GO_FAILED=1
+  [ "$PREWARM_CACHE_MODE" = readWrite ] && [ "$PW_WRITABLE" != yes ] && PW_GO_FAILED=1
   if [ -z "${GOMODCACHE-}" ] || pw_under_cache "$GOMODCACHE"; then
     GOMODCACHE=$HOME/go/pkg/mod
   fi
@@ -523,7 +547,7 @@ case " $GOFLAGS " in
 esac
 export GOMODCACHE GOCACHE GOFLAGS
 
-# pw_go_mark_used: sets the mtime of the module cache entries this
+# pw_go_mark_used DIR: sets the mtime of the module cache DIR's entries this
 # workdir's go.sum (and go.work.sum) names to now: the download files
 # (cache/download/<path>/@v/<version>.{info,mod,zip,ziphash}) and the
 # extracted module directory (<path>@<version>, dated by its own mtime).
@@ -535,14 +559,15 @@ export GOMODCACHE GOCACHE GOFLAGS
 # names (xargs); relative to GOMODCACHE so no name needs quoting; a name
 # with other characters or a ".." is skipped. Never fails the setup.
 pw_go_mark_used() {
-  local f
+  local f dir
+  dir=$1
   set --
   for f in go.sum go.work.sum; do
     [ -f "$f" ] && set -- "$@" "$PWD/$f"
   done
   [ $# -gt 0 ] || return 0
   # shellcheck disable=SC2016 # awk's $1, $2
-  (cd "$GOMODCACHE" 2>/dev/null && awk '
+  (cd "$dir" 2>/dev/null && awk '
     NF >= 2 {
       v = $2
       sub(/\/go\.mod$/, "", v)
@@ -563,8 +588,78 @@ pw_go_mark_used() {
   return 0
 }
 
+# pw_go_snap_restore KEY DIR: restores snapshot KEY into DIR (a cache the
+# go commands share across workdirs): straight into DIR when DIR is absent
+# or empty, else into a temp beside it and merged in (both caches are
+# content-addressed: a file in both is the same file). Returns as
+# pw_snapshot_restore: 0 restored, 1 no snapshot, 2 failed (warned).
+pw_go_snap_restore() {
+  local key dir tmp rc
+  key=$1
+  dir=$(pw_strip_slash "$2")
+  mkdir -p "${dir%/*}" 2>/dev/null || :
+  if [ "$(pw_store_state "$dir")" = cold ]; then
+    pw_snapshot_restore "$key" "$dir"
+    return
+  fi
+  tmp="${dir%/*}/.tmp-prewarm-merge-${dir##*/}-$$"
+  rc=0
+  pw_snapshot_restore "$key" "$tmp" || rc=$?
+  # tracked only now: pw_snapshot_restore's own cleanup removes every
+  # tracked path
+  pw_track "$tmp"
+  if [ "$rc" -eq 0 ]; then
+    if ! (cd "$tmp" && tar -cf - .) | (cd "$dir" && tar -xf -); then
+      pw_warn "merging the restored snapshot into $dir failed; building instead"
+      rc=2
+    fi
+  fi
+  rm -rf "$tmp" 2>/dev/null || :
+  pw_untrack "$tmp"
+  return "$rc"
+}
+
+# pw_go_fill_shared: adds the module download files (.info, .mod, .zip,
+# .ziphash) of the local GOMODCACHE that the volume's download cache lacks,
+# each copied to a ".tmp-" name beside its place and renamed, so the file
+# GOPROXY never serves half a file (go falls back to the next GOPROXY
+# entry for a file that is not there yet). One listing of each side, then
+# one cp and one mv per missing file. Writable caches only; never fails.
+pw_go_fill_shared() {
+  local src dst list f d
+  src=$GOMODCACHE/cache/download
+  dst=$PW_GO_SHARED/cache/download
+  [ "$PW_WRITABLE" = yes ] && [ -d "$src" ] || return 0
+  list=$PREWARM_CACHE/.tmp-prewarm-godl-$$
+  pw_track "$list"
+  pw_track "$list.have"
+  if ! mkdir -p "$dst" 2>/dev/null ||
+    ! (cd "$dst" && find . -type f) >"$list.have" 2>/dev/null ||
+    ! (cd "$src" && find . -type f \( -name '*.info' -o -name '*.mod' -o -name '*.zip' -o -name '*.ziphash' \)) 2>/dev/null |
+    awk -v have="$list.have" '
+      BEGIN { while ((getline l <have) > 0) { sub(/^\.\//, "", l); seen[l] = 1 } }
+      { sub(/^\.\//, "") }
+      !($0 in seen) && !/(^|\/)\./ && !/[^A-Za-z0-9._~+\/@!-]/' >"$list"; then
+    pw_warn "cannot list the module download caches; $dst not filled"
+    rm -f "$list" "$list.have" 2>/dev/null || :
+    return 0
+  fi
+  while IFS= read -r f; do
+    d=${f%/*}
+    [ -d "$dst/$d" ] || mkdir -p "$dst/$d" 2>/dev/null || continue
+    if cp "$src/$f" "$dst/$d/.tmp-prewarm-$$" 2>/dev/null && mv -f "$dst/$d/.tmp-prewarm-$$" "$dst/$f" 2>/dev/null; then
+      :
+    else
+      rm -f "$dst/$d/.tmp-prewarm-$$" 2>/dev/null || :
+      pw_warn "cannot add $f to $dst; other keys download it again"
+    fi
+  done <"$list"
+  rm -f "$list" "$list.have" 2>/dev/null || :
+  return 0
+}
+
 pw_go_workdir() {
-  local files f gover key state result rc prebuild
+  local files f gover key state result rc prebuild kmod kbuild rmod rbuild
   [ -f go.mod ] || pw_die "workdir '$PW_WORKDIR' has no go.mod"
   gover=$(go env GOVERSION) || pw_die "go env GOVERSION failed in workdir '$PW_WORKDIR'"
   files=go.mod
@@ -577,6 +672,25 @@ pw_go_workdir() {
   state=$(pw_store_state "$PW_GO_SHARED/cache/download")
   result=$state
   [ -n "$PW_GO_FAILED" ] && result=fallback
+
+  rmod=1
+  rbuild=1
+  if [ "$PREWARM_SNAPSHOTS" = true ]; then
+    f=$(go env GOOS GOARCH | tr '\n' ' ') || pw_die "go env GOOS GOARCH failed in workdir '$PW_WORKDIR'"
+    # shellcheck disable=SC2086 # $files holds plain file names
+    kmod=$(pw_key "go=$gover goos/goarch=$f args=$* prebuild=$PREWARM_PREBUILD part=mod" $files)
+    # shellcheck disable=SC2086
+    kbuild=$(pw_key "go=$gover goos/goarch=$f args=$* prebuild=$PREWARM_PREBUILD part=build" $files)
+    rmod=0
+    pw_go_snap_restore "$kmod" "$GOMODCACHE" || rmod=$?
+    rbuild=0
+    pw_go_snap_restore "$kbuild" "$GOCACHE" || rbuild=$?
+    if [ "$rmod" -eq 0 ] && [ "$rbuild" -eq 0 ]; then
+      result=snapshot
+    elif [ "$rmod" -eq 2 ] || [ "$rbuild" -eq 2 ]; then
+      result=fallback
+    fi
+  fi
 
   rc=0
   go mod download "$@" >&2 || rc=$?
@@ -594,9 +708,28 @@ pw_go_workdir() {
     pw_warn "prebuild ($PREWARM_PREBUILD) failed (exit $rc) in workdir '$PW_WORKDIR'; the module cache is ready, the build cache is partial"
     prebuild=failed
   fi
+  if [ "$PREWARM_SNAPSHOTS" = true ]; then
+    # publish the parts not restored (no-ops unless the cache is writable)
+    [ "$rmod" -eq 0 ] || pw_snapshot_publish "$kmod" "$GOMODCACHE"
+    if [ "$rbuild" -ne 0 ] && [ "$prebuild" != failed ]; then
+      pw_snapshot_publish "$kbuild" "$GOCACHE"
+    fi
+    if [ "$rmod" -ne 0 ]; then
+      pw_go_fill_shared
+      if [ "$PW_WRITABLE" = yes ]; then pw_go_mark_used "$PW_GO_SHARED"; fi
+    fi
+    pw_summary gomod "$key" "$result" "prebuild=$prebuild"
+    if [ "$result" = snapshot ]; then
+      # a restore reads no store: the record names none
+      pw_record_use "$key"
+    else
+      pw_record_use "$key" "$PW_GO_SHARED"
+    fi
+    return 0
+  fi
   # mtime = last use for the modules this workdir used (shared cache only;
   # GOCACHE: go refreshes the mtime of the entries it uses itself)
-  if [ "$PW_WRITABLE" = yes ]; then pw_go_mark_used; fi
+  if [ "$PW_WRITABLE" = yes ]; then pw_go_mark_used "$GOMODCACHE"; fi
   pw_summary gomod "$key" "$result" "prebuild=$prebuild"
   pw_record_use "$key" "$GOMODCACHE" "$GOCACHE"
 }
@@ -3734,13 +3867,14 @@ list of quoted names, e.g. "\"yarn\""), listing the known ones.
 prewarm.preset.defaults: per-ecosystem defaults as JSON, keyed by preset
 name. singleWriter presets (no safe concurrent writers) default to a
 read-only cache and accept readWrite only with trustedWriter: true.
-secretKey is the default key (and file name) of registrySecret.
+secretKey is the default key (and file name) of registrySecret. snapshots,
+where set, is the default of the snapshots option (else true).
 */ -}}
 {{- define "prewarm.preset.defaults" -}}
 {{- $all := dict
   "npm" (dict "image" (dict "repository" "node" "tag" "22-alpine") "mode" "readWrite" "singleWriter" false "secretKey" ".npmrc")
   "pip" (dict "image" (dict "repository" "python" "tag" "3.12-slim") "mode" "readWrite" "singleWriter" false "secretKey" "pip.conf")
-  "gomod" (dict "image" (dict "repository" "golang" "tag" "1.26-alpine") "mode" "readWrite" "singleWriter" false "secretKey" ".netrc")
+  "gomod" (dict "image" (dict "repository" "golang" "tag" "1.26-alpine") "mode" "readWrite" "singleWriter" false "secretKey" ".netrc" "snapshots" false)
   "cargo" (dict "image" (dict "repository" "rust" "tag" "1.95-slim") "mode" "readOnly" "singleWriter" true "secretKey" "credentials.toml")
   "maven" (dict "image" (dict "repository" "maven" "tag" "3.9-eclipse-temurin-21") "mode" "readOnly" "singleWriter" true "secretKey" "settings.xml")
   "gradle" (dict "image" (dict "repository" "gradle" "tag" "8-jdk21") "mode" "readOnly" "singleWriter" true "secretKey" "gradle.properties")
@@ -3800,6 +3934,7 @@ caller sees them). Output text is empty.
 {{- $mode := $rule.mode -}}
 {{- if $rule.rule }}{{ $_ := required (printf "presets.%s.cache.mode: %s" $eco $rule.detail) "" }}{{ end -}}
 {{- $snapshots := true -}}
+{{- if hasKey $d "snapshots" }}{{ $snapshots = $d.snapshots }}{{ end -}}
 {{- if hasKey $o "snapshots" }}{{ $snapshots = get $o "snapshots" }}{{ end -}}
 {{- $secret := dict -}}
 {{- with get $o "registrySecret" -}}
@@ -3888,12 +4023,15 @@ set to the container name, so extraArgs reach the tool as "$@".
 gomod: module cache and build cache on the volume (both are safe to share
 where file locking works). readOnly gives the pod its own caches and serves
 the shared module cache as a file GOPROXY, falling back to the network.
+snapshots: true (off by default; for a cache on a network volume) gives
+the pod its own caches too, restored from snapshots on the volume, in both
+modes (see prewarm.script.gomod).
 */ -}}
 {{- define "prewarm.preset.gomod" -}}
 {{- $c := dict -}}
 {{- $_ := include "prewarm.preset.resolve" (dict "eco" "gomod" "options" . "out" $c) -}}
 {{- $env := list -}}
-{{- if $c.readWrite -}}
+{{- if and $c.readWrite (eq $c.snapshots "false") -}}
 {{- $env = concat $env (list
   (dict "name" "GOMODCACHE" "value" (printf "%s/mod" $c.cache))
   (dict "name" "GOCACHE" "value" (printf "%s/build" $c.cache))
@@ -3908,7 +4046,7 @@ the shared module cache as a file GOPROXY, falling back to the network.
 ) -}}
 {{- end -}}
 {{- with $c.secret }}{{ $env = append $env (dict "name" "NETRC" "value" .file) }}{{ end -}}
-{{- $setupEnv := list (dict "name" "PREWARM_PREBUILD" "value" $c.prebuild) -}}
+{{- $setupEnv := list (dict "name" "PREWARM_PREBUILD" "value" $c.prebuild) (dict "name" "PREWARM_SNAPSHOTS" "value" $c.snapshots) -}}
 {{- include "prewarm.preset.emit" (dict "c" $c "env" $env "setupEnv" $setupEnv) -}}
 {{- end -}}
 
