@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -119,9 +118,7 @@ func TestCacheInvalidateDuringRestoresNeverLeavesAPartialTree(t *testing.T) {
 // --wait (a setup starting meanwhile falls back to a per-pod cache), then
 // removes the store; the next setup fills it again.
 func TestCacheClearStoresNeverRacesARunningSetup(t *testing.T) {
-	if _, err := exec.LookPath("go"); err != nil {
-		t.Fatal("go is not installed")
-	}
+	ecoNeedsGo(t)
 	sh := ecoShellNamed(t, "dash")
 	base := ecoTempDir(t)
 	repo := gomodRepo(t, base)

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prewarm-dev/prewarm/tests/internal/tree"
 )
 
 // ecoGoSmallFiles: a module with one real dependency tree (cobra, pflag,
@@ -66,19 +68,16 @@ func ecoGoSnapDirs(t *testing.T, cache string) []string {
 	return final
 }
 
-// ecoGoMissing lists the lines of want that got lacks.
-func ecoGoMissing(want, got []string) []string {
-	have := make(map[string]bool, len(got))
-	for _, l := range got {
-		have[l] = true
+// ecoGoSnapEachShell runs f under each shell with a fresh base directory
+// and its cache directory (base/cache, not created).
+func ecoGoSnapEachShell(t *testing.T, f func(t *testing.T, sh ecoShell, base, cache string)) {
+	t.Helper()
+	for _, sh := range ecoShells(t) {
+		t.Run(sh.name, func(t *testing.T) {
+			base := ecoTempDir(t)
+			f(t, sh, base, filepath.Join(base, "cache"))
+		})
 	}
-	var missing []string
-	for _, l := range want {
-		if !have[l] {
-			missing = append(missing, l)
-		}
-	}
-	return missing
 }
 
 // ecoGoAgentBuild runs the agent's `go build ./...` with the per-pod
@@ -107,70 +106,62 @@ func ecoGoAgentBuild(t *testing.T, repo, home string) {
 // nothing to the cache.
 func TestGomodSnapshotColdPublishesThenRestores(t *testing.T) {
 	t.Parallel()
-	if _, err := exec.LookPath("go"); err != nil {
-		t.Fatal("go is not installed")
-	}
-	for _, sh := range ecoShells(t) {
-		t.Run(sh.name, func(t *testing.T) {
-			base := ecoTempDir(t)
-			cache := filepath.Join(base, "cache")
+	ecoNeedsGo(t)
+	ecoGoSnapEachShell(t, func(t *testing.T, sh ecoShell, base, cache string) {
 
-			r, home1 := ecoGoSnapRun(t, sh, base, "cold", cache)
-			s := ecoOK(t, sh, r)
-			ecoWantResult(t, sh, r, s, "cold")
-			if s["prebuild"] != "build" {
-				t.Errorf("want prebuild=build, got %v", s)
+		r, home1 := ecoGoSnapRun(t, sh, base, "cold", cache)
+		s := ecoOK(t, sh, r)
+		ecoWantResult(t, sh, r, s, "cold")
+		if s["prebuild"] != "build" {
+			t.Errorf("want prebuild=build, got %v", s)
+		}
+		snaps := ecoGoSnapDirs(t, cache)
+		if len(snaps) != 2 {
+			t.Fatalf("want 2 snapshots (module cache, build cache) after the cold run, got %v\n%s", snaps, r)
+		}
+		for _, p := range []string{"mod", "build"} {
+			if _, err := os.Stat(filepath.Join(cache, p)); p == "build" && err == nil {
+				t.Errorf("snapshot mode wrote a build cache on the volume (%s/build)", cache)
 			}
-			snaps := ecoGoSnapDirs(t, cache)
-			if len(snaps) != 2 {
-				t.Fatalf("want 2 snapshots (module cache, build cache) after the cold run, got %v\n%s", snaps, r)
-			}
-			for _, p := range []string{"mod", "build"} {
-				if _, err := os.Stat(filepath.Join(cache, p)); p == "build" && err == nil {
-					t.Errorf("snapshot mode wrote a build cache on the volume (%s/build)", cache)
-				}
-			}
-			zip := filepath.Join(cache, "mod", "cache", "download", "github.com", "spf13", "cobra", "@v", "v1.10.2.zip")
-			if _, err := os.Stat(zip); err != nil {
-				t.Errorf("the volume's module download cache was not filled: %v", err)
-			}
-			if _, err := os.Stat(filepath.Join(cache, "mod", "github.com", "spf13", "cobra@v1.10.2")); err == nil {
-				t.Errorf("the volume got an extracted module tree; only download files belong there")
-			}
-			if temps := ecoTempsUnder(t, cache); len(temps) > 0 {
-				t.Errorf("temps left under the cache: %v", temps)
-			}
-			mod1, build1 := ecoGoLocal(home1)
+		}
+		zip := filepath.Join(cache, "mod", "cache", "download", "github.com", "spf13", "cobra", "@v", "v1.10.2.zip")
+		if _, err := os.Stat(zip); err != nil {
+			t.Errorf("the volume's module download cache was not filled: %v", err)
+		}
+		if _, err := os.Stat(filepath.Join(cache, "mod", "github.com", "spf13", "cobra@v1.10.2")); err == nil {
+			t.Errorf("the volume got an extracted module tree; only download files belong there")
+		}
+		if temps := ecoTempsUnder(t, cache); len(temps) > 0 {
+			t.Errorf("temps left under the cache: %v", temps)
+		}
+		mod1, build1 := ecoGoLocal(home1)
 
-			r, home2 := ecoGoSnapRun(t, sh, base, "restore", cache, "GOPROXY=off")
-			s = ecoOK(t, sh, r)
-			ecoWantResult(t, sh, r, s, "snapshot")
-			mod2, build2 := ecoGoLocal(home2)
-			if d := ecoDiffLists(ecoTreeDigest(t, mod1), ecoTreeDigest(t, mod2)); d != "" {
-				t.Errorf("restored module cache differs from the published one:\n%s", d)
-			}
-			// The build cache: every published entry restored as it was (the
-			// prebuild then adds the entries of this clone's main package,
-			// whose action depends on its directory).
-			if missing := ecoGoMissing(ecoTreeDigest(t, build1), ecoTreeDigest(t, build2)); len(missing) > 0 {
-				t.Errorf("restored build cache lacks %d entries of the published one, e.g. %v", len(missing), missing[:min(len(missing), 5)])
-			}
-			if got := ecoGoSnapDirs(t, cache); strings.Join(got, " ") != strings.Join(snaps, " ") {
-				t.Errorf("a restore changed the snapshots: %v, was %v", got, snaps)
-			}
-			ecoGoAgentBuild(t, filepath.Join(base, "repo-restore"), home2)
+		r, home2 := ecoGoSnapRun(t, sh, base, "restore", cache, "GOPROXY=off")
+		s = ecoOK(t, sh, r)
+		ecoWantResult(t, sh, r, s, "snapshot")
+		mod2, build2 := ecoGoLocal(home2)
+		if d := ecoDiffLists(ecoTreeDigest(t, mod1), ecoTreeDigest(t, mod2)); d != "" {
+			t.Errorf("restored module cache differs from the published one:\n%s", d)
+		}
+		// The build cache: every published entry restored as it was (the
+		// prebuild then adds the entries of this clone's main package,
+		// whose action depends on its directory).
+		if missing := tree.Missing(ecoTreeDigest(t, build1), ecoTreeDigest(t, build2)); len(missing) > 0 {
+			t.Errorf("restored build cache lacks %d entries of the published one, e.g. %v", len(missing), missing[:min(len(missing), 5)])
+		}
+		if got := ecoGoSnapDirs(t, cache); strings.Join(got, " ") != strings.Join(snaps, " ") {
+			t.Errorf("a restore changed the snapshots: %v, was %v", got, snaps)
+		}
+		ecoGoAgentBuild(t, filepath.Join(base, "repo-restore"), home2)
 
-			// readOnly: restores, never publishes, writes nothing.
-			state := ecoCacheState(t, cache)
-			r, home3 := ecoGoSnapRun(t, sh, base, "ro", cache, "PREWARM_CACHE_MODE=readOnly", "GOPROXY=off")
-			s = ecoOK(t, sh, r)
-			ecoWantResult(t, sh, r, s, "snapshot")
-			if d := ecoDiffLists(state, ecoCacheState(t, cache)); d != "" {
-				t.Errorf("readOnly run changed the cache:\n%s", d)
-			}
-			ecoGoAgentBuild(t, filepath.Join(base, "repo-ro"), home3)
-		})
-	}
+		// readOnly: restores, never publishes, writes nothing.
+		unchanged := ecoUnchanged(t, cache)
+		r, home3 := ecoGoSnapRun(t, sh, base, "ro", cache, "PREWARM_CACHE_MODE=readOnly", "GOPROXY=off")
+		s = ecoOK(t, sh, r)
+		ecoWantResult(t, sh, r, s, "snapshot")
+		unchanged("readOnly run changed the cache:")
+		ecoGoAgentBuild(t, filepath.Join(base, "repo-ro"), home3)
+	})
 }
 
 // TestGomodSnapshotCorruptFallsBackThenReadOnlyNeverPublishes: a shard of
@@ -180,57 +171,49 @@ func TestGomodSnapshotColdPublishesThenRestores(t *testing.T) {
 // on an empty cache installs from the proxy and publishes nothing.
 func TestGomodSnapshotCorruptFallsBackThenReadOnlyNeverPublishes(t *testing.T) {
 	t.Parallel()
-	if _, err := exec.LookPath("go"); err != nil {
-		t.Fatal("go is not installed")
-	}
-	for _, sh := range ecoShells(t) {
-		t.Run(sh.name, func(t *testing.T) {
-			base := ecoTempDir(t)
-			cache := filepath.Join(base, "cache")
-			r, _ := ecoGoSnapRun(t, sh, base, "cold", cache)
-			ecoWantResult(t, sh, r, ecoOK(t, sh, r), "cold")
+	ecoNeedsGo(t)
+	ecoGoSnapEachShell(t, func(t *testing.T, sh ecoShell, base, cache string) {
+		r, _ := ecoGoSnapRun(t, sh, base, "cold", cache)
+		ecoWantResult(t, sh, r, ecoOK(t, sh, r), "cold")
 
-			// corrupt every shard of every snapshot: whichever part is
-			// read first must be caught
-			shards, err := filepath.Glob(filepath.Join(cache, "snapshots", "*.v2", "*.tar"))
-			if err != nil || len(shards) == 0 {
-				t.Fatalf("no shards to corrupt (%v)", err)
+		// corrupt every shard of every snapshot: whichever part is
+		// read first must be caught
+		shards, err := filepath.Glob(filepath.Join(cache, "snapshots", "*.v2", "*.tar"))
+		if err != nil || len(shards) == 0 {
+			t.Fatalf("no shards to corrupt (%v)", err)
+		}
+		for _, p := range shards {
+			ecoRewrite(t, p, func(b []byte) []byte { b[len(b)/2] ^= 0xff; return b })
+		}
+		r, home := ecoGoSnapRun(t, sh, base, "corrupt", cache)
+		s := ecoOK(t, sh, r)
+		ecoWantResult(t, sh, r, s, "fallback")
+		if !strings.Contains(r.stderr, "is corrupt") {
+			t.Errorf("want a corrupt-snapshot warning\n%s", r)
+		}
+		mod, build := ecoGoLocal(home)
+		for _, d := range []string{mod, build} {
+			if _, err := os.Stat(d); err != nil {
+				t.Errorf("fallback left no local cache %s: %v", d, err)
 			}
-			for _, p := range shards {
-				ecoRewrite(t, p, func(b []byte) []byte { b[len(b)/2] ^= 0xff; return b })
-			}
-			r, home := ecoGoSnapRun(t, sh, base, "corrupt", cache)
-			s := ecoOK(t, sh, r)
-			ecoWantResult(t, sh, r, s, "fallback")
-			if !strings.Contains(r.stderr, "is corrupt") {
-				t.Errorf("want a corrupt-snapshot warning\n%s", r)
-			}
-			mod, build := ecoGoLocal(home)
-			for _, d := range []string{mod, build} {
-				if _, err := os.Stat(d); err != nil {
-					t.Errorf("fallback left no local cache %s: %v", d, err)
-				}
-			}
-			ecoGoAgentBuild(t, filepath.Join(base, "repo-corrupt"), home)
-			if got := ecoGoSnapDirs(t, cache); len(got) != 2 {
-				t.Errorf("want the fallback run to publish 2 good snapshots again, got %v", got)
-			}
-			r, _ = ecoGoSnapRun(t, sh, base, "again", cache, "GOPROXY=off")
-			ecoWantResult(t, sh, r, ecoOK(t, sh, r), "snapshot")
+		}
+		ecoGoAgentBuild(t, filepath.Join(base, "repo-corrupt"), home)
+		if got := ecoGoSnapDirs(t, cache); len(got) != 2 {
+			t.Errorf("want the fallback run to publish 2 good snapshots again, got %v", got)
+		}
+		r, _ = ecoGoSnapRun(t, sh, base, "again", cache, "GOPROXY=off")
+		ecoWantResult(t, sh, r, ecoOK(t, sh, r), "snapshot")
 
-			// readOnly on an empty cache: cold from the proxy, no publish
-			empty := filepath.Join(base, "cache-empty")
-			if err := os.MkdirAll(empty, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			state := ecoCacheState(t, empty)
-			r, _ = ecoGoSnapRun(t, sh, base, "ro-empty", empty, "PREWARM_CACHE_MODE=readOnly")
-			ecoWantResult(t, sh, r, ecoOK(t, sh, r), "cold")
-			if d := ecoDiffLists(state, ecoCacheState(t, empty)); d != "" {
-				t.Errorf("readOnly run wrote to the cache:\n%s", d)
-			}
-		})
-	}
+		// readOnly on an empty cache: cold from the proxy, no publish
+		empty := filepath.Join(base, "cache-empty")
+		if err := os.MkdirAll(empty, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		unchanged := ecoUnchanged(t, empty)
+		r, _ = ecoGoSnapRun(t, sh, base, "ro-empty", empty, "PREWARM_CACHE_MODE=readOnly")
+		ecoWantResult(t, sh, r, ecoOK(t, sh, r), "cold")
+		unchanged("readOnly run wrote to the cache:")
+	})
 }
 
 // TestGomodSnapshotTwoWorkdirsMergeIntoOneCache, under dash and busybox:
@@ -240,9 +223,7 @@ func TestGomodSnapshotCorruptFallsBackThenReadOnlyNeverPublishes(t *testing.T) {
 // agent builds both modules with GOPROXY=off.
 func TestGomodSnapshotTwoWorkdirsMergeIntoOneCache(t *testing.T) {
 	t.Parallel()
-	if _, err := exec.LookPath("go"); err != nil {
-		t.Fatal("go is not installed")
-	}
+	ecoNeedsGo(t)
 	files := map[string]string{}
 	for name, body := range ecoGoSmallFiles {
 		files[name] = body
@@ -251,37 +232,33 @@ func TestGomodSnapshotTwoWorkdirsMergeIntoOneCache(t *testing.T) {
 		}
 		files["two/"+name] = body
 	}
-	for _, sh := range ecoShells(t) {
-		t.Run(sh.name, func(t *testing.T) {
-			base := ecoTempDir(t)
-			cache := filepath.Join(base, "cache")
-			runPod := func(name string, extra ...string) (ecoRun, string, string) {
-				repo := filepath.Join(base, "repo-"+name)
-				home := filepath.Join(base, "home-"+name)
-				ecoWriteFiles(t, repo, files)
-				env := append([]string{"PREWARM_REPO=" + repo, "PREWARM_HOME=" + home, "PREWARM_CACHE=" + cache,
-					"PREWARM_SNAPSHOTS=true", "PREWARM_WORKDIRS=.\ntwo"}, extra...)
-				return ecoRunScript(t, sh, ecoScript(t, "gomod"), "prewarm-gomod", repo, env, 8*time.Minute), repo, home
-			}
-			r, _, _ := runPod("cold")
-			if r.exitCode != 0 {
-				t.Fatalf("cold run failed\n%s", r)
-			}
-			if got := ecoGoSnapDirs(t, cache); len(got) != 4 {
-				t.Fatalf("want 4 snapshots (2 keys x module and build cache), got %v", got)
-			}
-			r, repo, home := runPod("restore", "GOPROXY=off")
-			if r.exitCode != 0 {
-				t.Fatalf("restore run failed\n%s", r)
-			}
-			for _, s := range ecoSummaries(t, r, 2) {
-				ecoWantResult(t, sh, r, s, "snapshot")
-			}
-			ecoGoAgentBuild(t, repo, home)
-			ecoGoAgentBuild(t, filepath.Join(repo, "two"), home)
-			if temps := ecoTempsUnder(t, home); len(temps) > 0 {
-				t.Errorf("merge temps left under HOME: %v", temps)
-			}
-		})
-	}
+	ecoGoSnapEachShell(t, func(t *testing.T, sh ecoShell, base, cache string) {
+		runPod := func(name string, extra ...string) (ecoRun, string, string) {
+			repo := filepath.Join(base, "repo-"+name)
+			home := filepath.Join(base, "home-"+name)
+			ecoWriteFiles(t, repo, files)
+			env := append([]string{"PREWARM_REPO=" + repo, "PREWARM_HOME=" + home, "PREWARM_CACHE=" + cache,
+				"PREWARM_SNAPSHOTS=true", "PREWARM_WORKDIRS=.\ntwo"}, extra...)
+			return ecoRunScript(t, sh, ecoScript(t, "gomod"), "prewarm-gomod", repo, env, 8*time.Minute), repo, home
+		}
+		r, _, _ := runPod("cold")
+		if r.exitCode != 0 {
+			t.Fatalf("cold run failed\n%s", r)
+		}
+		if got := ecoGoSnapDirs(t, cache); len(got) != 4 {
+			t.Fatalf("want 4 snapshots (2 keys x module and build cache), got %v", got)
+		}
+		r, repo, home := runPod("restore", "GOPROXY=off")
+		if r.exitCode != 0 {
+			t.Fatalf("restore run failed\n%s", r)
+		}
+		for _, s := range ecoSummaries(t, r, 2) {
+			ecoWantResult(t, sh, r, s, "snapshot")
+		}
+		ecoGoAgentBuild(t, repo, home)
+		ecoGoAgentBuild(t, filepath.Join(repo, "two"), home)
+		if temps := ecoTempsUnder(t, home); len(temps) > 0 {
+			t.Errorf("merge temps left under HOME: %v", temps)
+		}
+	})
 }

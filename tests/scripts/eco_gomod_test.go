@@ -58,9 +58,7 @@ func ecoGoRun(t *testing.T, sh ecoShell, base, repo, cache, home string, extra [
 // the same way; and extra args reach `go mod download` literally.
 func TestGomodColdThenWarmThenAgentBuildsWithProxyOff(t *testing.T) {
 	t.Parallel()
-	if _, err := exec.LookPath("go"); err != nil {
-		t.Fatal("go is not installed")
-	}
+	ecoNeedsGo(t)
 	dash, bb := ecoShellNamed(t, "dash"), ecoShellNamed(t, "busybox")
 	base := ecoTempDir(t)
 	cache := filepath.Join(base, "cache")
@@ -130,7 +128,7 @@ func TestGomodColdThenWarmThenAgentBuildsWithProxyOff(t *testing.T) {
 	// Read-only consumers: modules come from file://<cache>/mod/cache/download
 	// (GOPROXY=off behind it proves nothing else served them).
 	for _, sh := range []ecoShell{dash, bb} {
-		state := ecoCacheState(t, cache)
+		unchanged := ecoUnchanged(t, cache)
 		repo := ecoGoRepo(t, base, "repo-ro-"+sh.name)
 		home := filepath.Join(base, "home-ro-"+sh.name)
 		r := ecoGoRun(t, sh, base, repo, cache, home, []string{"PREWARM_CACHE_MODE=readOnly", "GOPROXY=off", "PREWARM_PREBUILD=none"})
@@ -140,9 +138,7 @@ func TestGomodColdThenWarmThenAgentBuildsWithProxyOff(t *testing.T) {
 		for _, s := range ecoSummaries(t, r, 2) {
 			ecoWantResult(t, sh, r, s, "warm")
 		}
-		if d := ecoDiffLists(state, ecoCacheState(t, cache)); d != "" {
-			t.Errorf("%s: readOnly run changed the cache:\n%s", sh.name, d)
-		}
+		unchanged("%s: readOnly run changed the cache:", sh.name)
 		if _, err := os.Stat(filepath.Join(home, "go", "pkg", "mod", "cache", "download", "github.com", "spf13", "cobra")); err != nil {
 			t.Errorf("%s: readOnly run did not fill the per-pod module cache: %v", sh.name, err)
 		}
@@ -165,7 +161,7 @@ func TestGomodColdThenWarmThenAgentBuildsWithProxyOff(t *testing.T) {
 	if err := os.Chmod(cache, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	state := ecoCacheState(t, cache)
+	unchanged := ecoUnchanged(t, cache)
 	r = ecoGoRun(t, nobody, base, repo, cache, home, []string{"GOPROXY=off", "PREWARM_PREBUILD=none"})
 	if r.exitCode != 0 {
 		t.Fatalf("%s: run with an unwritable cache failed\n%s", nobody.name, r)
@@ -176,9 +172,7 @@ func TestGomodColdThenWarmThenAgentBuildsWithProxyOff(t *testing.T) {
 	if !strings.Contains(r.stderr, "prewarm: warning: cache") {
 		t.Errorf("want a warning about the unwritable cache\n%s", r)
 	}
-	if d := ecoDiffLists(state, ecoCacheState(t, cache)); d != "" {
-		t.Errorf("the unwritable cache changed:\n%s", d)
-	}
+	unchanged("the unwritable cache changed:")
 
 	// Extra args go to `go mod download` as literal words, never as shell.
 	r = ecoGoRun(t, dash, base, repo, cache, filepath.Join(base, "home-args"), []string{"PREWARM_PREBUILD=none"}, "bad module;echo INJECTED")

@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -216,6 +217,28 @@ func ecoTreeDigest(t *testing.T, root string) []string {
 
 // ecoDiffLists reports the first differences of two sorted lists.
 func ecoDiffLists(a, b []string) string { return tree.Diff(a, b, 30) }
+
+// ecoNeedsGo fails the test when go is not on PATH.
+func ecoNeedsGo(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Fatal("go is not installed")
+	}
+}
+
+// ecoUnchanged records root's state (ecoCacheState) now; the function it
+// returns fails the test, with the message and the difference, when root
+// has changed since.
+func ecoUnchanged(t *testing.T, root string) func(format string, args ...any) {
+	t.Helper()
+	before := ecoCacheState(t, root)
+	return func(format string, args ...any) {
+		t.Helper()
+		if d := ecoDiffLists(before, ecoCacheState(t, root)); d != "" {
+			t.Errorf(format+"\n%s", append(args, d)...)
+		}
+	}
+}
 
 // ecoCacheState lists every path under root with mode, size, mtime and
 // symlink target, to prove a read-only run wrote nothing.

@@ -8,7 +8,6 @@ package scripts
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -197,9 +196,7 @@ type realGoPrune struct {
 
 func newRealGoPrune(t *testing.T) realGoPrune {
 	t.Helper()
-	if _, err := exec.LookPath("go"); err != nil {
-		t.Fatal("go is not installed")
-	}
+	ecoNeedsGo(t)
 	base := ecoTempDir(t)
 	return realGoPrune{
 		dash:  ecoShellNamed(t, "dash"),

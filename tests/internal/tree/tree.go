@@ -131,6 +131,9 @@ func Diff(a, b []string, max int) string {
 	return strings.Join(d, "\n")
 }
 
+// Missing lists the entries of want that got lacks.
+func Missing(want, got []string) []string { return missing(want, got, "") }
+
 // missing lists the entries of a that b lacks, each after mark.
 func missing(a, b []string, mark string) []string {
 	in := make(map[string]bool, len(b))
