@@ -25,6 +25,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -341,8 +342,24 @@ func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "%s %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
 }
 
+// scriptsNote says which scripts a merged run r measured when they are
+// not the ones the report's header names (first).
+func scriptsNote(first *ScriptFacts, r *Results) string {
+	f := r.Scripts
+	if f == nil || first == nil || f.GitHead == first.GitHead && maps.Equal(f.SHA256, first.SHA256) {
+		return ""
+	}
+	var sums []string
+	for _, eco := range slices.Sorted(maps.Keys(f.SHA256)) {
+		if f.SHA256[eco] != first.SHA256[eco] {
+			sums = append(sums, eco+" "+f.SHA256[eco])
+		}
+	}
+	return fmt.Sprintf("`%s` measured the scripts at git %s (rendered scripts that differ from the header's: %s)", r.Command, orDash(f.GitHead), orDash(strings.Join(sums, ", ")))
+}
+
 // mergeResults joins the results of bench runs of disjoint sections that
-// ran side by side (same runs per mode): groups in file order, the first
+// ran side by side or one after another (same runs per mode): groups in file order, the first
 // breakdown, compression and cache series found, the machine of the first
 // file with the load at the end of the last to finish, and every command.
 func mergeResults(files []string, out, jsonOut string) error {
@@ -351,6 +368,8 @@ func mergeResults(files []string, out, jsonOut string) error {
 	}
 	var m *Results
 	var cmds []string
+	overlap := false
+	var longest, sum float64 // seconds: side by side, the longest run; one after another, all
 	for _, f := range files {
 		r, err := readResults(strings.TrimSpace(f))
 		if err != nil {
@@ -359,7 +378,13 @@ func mergeResults(files []string, out, jsonOut string) error {
 		cmds = append(cmds, r.Command)
 		if m == nil {
 			m = r
+			longest, sum = r.TotalSeconds, r.TotalSeconds
 			continue
+		}
+		// RFC 3339 UTC times compare as strings
+		overlap = overlap || r.Started < m.Finished && m.Started < r.Finished
+		if n := scriptsNote(m.Scripts, r); n != "" {
+			m.Notes = append(m.Notes, n)
 		}
 		if r.Runs != m.Runs {
 			return fmt.Errorf("%s: %d runs per mode, the first file has %d", f, r.Runs, m.Runs)
@@ -385,17 +410,27 @@ func mergeResults(files []string, out, jsonOut string) error {
 			m.Finished = r.Finished
 			m.Machine.LoadEnd = r.Machine.LoadEnd
 		}
-		m.TotalSeconds = max(m.TotalSeconds, r.TotalSeconds)
+		longest = max(longest, r.TotalSeconds)
+		sum += r.TotalSeconds
 		if !strings.Contains(m.Machine.Load, r.Machine.Load) {
 			m.Machine.Load += "; another run's start: " + r.Machine.Load
 		}
 	}
-	if len(files) > 1 {
-		m.Machine.Load += fmt.Sprintf(" — %d bench processes ran side by side (the sections split to fit the time), each interleaving its own modes", len(files))
-	}
 	if m == nil {
 		return errors.New("-merge: no files")
 	}
-	m.Command = strings.Join(cmds, " & ")
+	sep := " ; "
+	m.TotalSeconds = sum
+	if overlap {
+		m.TotalSeconds = longest
+	}
+	if len(files) > 1 {
+		how := "one after another"
+		if overlap {
+			how, sep = "side by side", " & "
+		}
+		m.Machine.Load += fmt.Sprintf(" — %d bench processes ran %s (the sections split to fit the time), each interleaving its own modes", len(files), how)
+	}
+	m.Command = strings.Join(cmds, sep)
 	return writeOutputs(out, m, jsonOut)
 }
