@@ -66,3 +66,27 @@ func TestHelmignoreDropsTests(t *testing.T) {
 		}
 	}
 }
+
+// TestAdmissionRefusesASetupOverTheCELLimit: with kelos.integration=admission
+// each setup container becomes one CEL expression, and the API server
+// refuses an expression over 100,000 code points; the chart says so by
+// name instead of an install the API server rejects.
+func TestAdmissionRefusesASetupOverTheCELLimit(t *testing.T) {
+	c, err := Load("prewarm-workspace")
+	if err != nil {
+		t.Fatal(err)
+	}
+	setup := func(n int) map[string]any {
+		return map[string]any{
+			"workspace":  map[string]any{"repo": "https://github.com/example/app.git"},
+			"extraSetup": []any{map[string]any{"name": "big", "image": "alpine", "command": []any{"sh", "-c", strings.Repeat("x", n)}}},
+		}
+	}
+	if _, err := Render(c, Options{Values: setup(90_000)}); err != nil {
+		t.Fatalf("a 90,000-byte command is within the limit: %v", err)
+	}
+	_, err = Render(c, Options{Values: setup(100_000)})
+	if err == nil || !strings.Contains(err.Error(), `the setup container "big" is`) || !strings.Contains(err.Error(), "at most 100000 code points") {
+		t.Fatalf("want the CEL size error naming the container, got %v", err)
+	}
+}
