@@ -45,7 +45,7 @@ zstd or lz4 when the cache is a network file system and the image has the
 tool, PREWARM_SNAPSHOT_COMPRESSION), each shard checksummed over its
 stored bytes (cksum, or sha256 in images without cksum). Restore reads
 each shard once, teed into its checksum and (decompressed) `tar -x`, with
-one extractor
+two extractors
 per CPU the container may use (cgroup quota), into a temp dir beside the
 target, and renames it into place only when every shard matched: never a
 half tree. Publish writes snapshots/.tmp-<key>-<pid>.v2/, the manifest
@@ -587,11 +587,12 @@ pw_codec_dec() {
 }
 
 # pw_snapshot_jobs SHARDS: concurrent extractors: PREWARM_SNAPSHOT_JOBS, else
-# pw_cpus, at most SHARDS, at least 1.
+# twice pw_cpus (an extractor mostly waits for the file system to create
+# its files, so two per CPU keep the disk busy), at most SHARDS, at least 1.
 pw_snapshot_jobs() {
   local j
   j=${PREWARM_SNAPSHOT_JOBS:-}
-  case $j in '' | *[!0-9]* | 0) j=$(pw_cpus) ;; esac
+  case $j in '' | *[!0-9]* | 0) j=$(($(pw_cpus) * 2)) ;; esac
   [ "$j" -gt "$1" ] && j=$1
   [ "$j" -ge 1 ] || j=1
   echo "$j"
@@ -829,7 +830,7 @@ pw_snapshot_restore() {
       return 2
     fi
   done <"$work/dirs"
-  # Concurrent extractors, one per CPU the container may use, each taking
+  # Concurrent extractors, two per CPU the container may use, each taking
   # every JOBS-th shard; nothing is renamed into place before every shard
   # extracted and matched its checksum.
   jobs=$(pw_snapshot_jobs "$n")

@@ -828,6 +828,42 @@ func TestLibCpusReadsCgroupQuotaV1AndV2(t *testing.T) {
 	}
 }
 
+// TestLibSnapshotJobsIsTwicePerCPUCappedByShards: pw_snapshot_jobs SHARDS
+// is PREWARM_SNAPSHOT_JOBS when it is a positive number, else twice the
+// CPUs the container may use (a fake cgroup quota of 1 CPU, so the answer
+// does not depend on this machine), never more than SHARDS, at least 1.
+func TestLibSnapshotJobsIsTwicePerCPUCappedByShards(t *testing.T) {
+	for _, sh := range ecoShells(t) {
+		t.Run(sh.name, func(t *testing.T) {
+			base := ecoTempDir(t)
+			root := filepath.Join(base, "cgroup")
+			if err := os.MkdirAll(root, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(root, "cpu.max"), []byte("100000 100000\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range []struct {
+				jobs, shards, want string
+			}{
+				{"", "8", "2"},
+				{"", "1", "1"},
+				{"", "0", "1"},
+				{"3", "8", "3"},
+				{"16", "8", "8"},
+				{"0", "8", "2"},
+				{"many", "8", "2"},
+			} {
+				env := ecoLibEnv(base, "PW_CGROUP="+root, "PREWARM_SNAPSHOT_JOBS="+c.jobs)
+				r := ecoLib(t, sh, base, env, "pw_snapshot_jobs", c.shards)
+				if r.exitCode != 0 || strings.TrimSpace(r.stdout) != c.want {
+					t.Errorf("PREWARM_SNAPSHOT_JOBS=%q, %s shards, 1 CPU: pw_snapshot_jobs = %q, want %s\n%s", c.jobs, c.shards, r.stdout, c.want, r)
+				}
+			}
+		})
+	}
+}
+
 // TestLibSnapshotRestoreWithAnyJobCountAndPreviousFormat: the same sharded
 // snapshot restores to the identical tree with 1, 2, 3 and 16 extractors;
 // a v1 single-tar snapshot (<key>.tar) is ignored (a miss, logged), and the
