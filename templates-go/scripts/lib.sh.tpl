@@ -43,8 +43,9 @@ a key is the directory $PREWARM_CACHE/snapshots/<key>.v2 holding a text
 manifest and shard tars (byte-balanced whole subtrees; compressed with
 zstd or lz4 when the cache is a network file system and the image has the
 tool, PREWARM_SNAPSHOT_COMPRESSION), each shard checksummed over its
-stored bytes (cksum, or sha256 in images without cksum). Restore reads
-each shard once, teed into its checksum and (decompressed) `tar -x`, with
+stored bytes (cksum, or sha256 in images without cksum). Restore
+checksums each shard while `tar -x` extracts it (read once and teed on a
+network volume or for a compressed shard, else read by both at once), with
 two extractors
 per CPU the container may use (cgroup quota), into a temp dir beside the
 target, and renames it into place only when every shard matched: never a
@@ -677,18 +678,26 @@ pw_snapshot_bad() {
   return 0
 }
 
-# pw_snapshot_x1 SHARD DEST ALGO WORK I CODEC: one extractor's shard: read
-# once, teed through a FIFO into the checksum (WORK/I.sum) and into
-# (the decompressor and) tar -x. A read error flags WORK/read-failed, a
-# decompressor error WORK/dec-failed, a tar error WORK/tar-failed.
+# pw_snapshot_x1 SHARD DEST ALGO WORK I CODEC HOW: one extractor's shard.
+# HOW=once (a network volume, or a compressed shard): read once, teed through
+# the FIFO WORK/I.fifo into the checksum (WORK/I.sum) and into (the
+# decompressor and) tar -x. HOW=twice (an uncompressed shard on local disk):
+# the checksum and tar -x each read the file, at once, so the second read
+# comes from the page cache: on local disk two pipe copies of every byte
+# cost more than that read (measured, docs/caching.md). A read error flags
+# WORK/read-failed, a decompressor error WORK/dec-failed, a tar error
+# WORK/tar-failed.
 pw_snapshot_x1() {
   local fifo pid
-  fifo="$4/$5.fifo"
-  if ! mkfifo "$fifo" 2>>"$4/err"; then
-    : >"$4/tar-failed"
+  if [ "$7" = twice ]; then
+    pw_snapshot_sum1 "$3" <"$1" >"$4/$5.sum" 2>>"$4/err" &
+    pid=$!
+    tar -xf "$1" -C "$2" 2>>"$4/err" || : >"$4/tar-failed"
+    wait "$pid" || : >"$4/read-failed"
     return 0
   fi
-  pw_sum "$3" <"$fifo" >"$4/$5.sum" &
+  fifo="$4/$5.fifo"
+  pw_snapshot_sum1 "$3" <"$fifo" >"$4/$5.sum" &
   pid=$!
   { cat "$1" 2>>"$4/err" || : >"$4/read-failed"; } | tee "$fifo" 2>>"$4/err" |
     if [ "$6" = none ]; then
@@ -698,7 +707,13 @@ pw_snapshot_x1() {
         { tar -xf - -C "$2" 2>>"$4/err" || : >"$4/tar-failed"; cat >/dev/null; }
     fi
   wait "$pid" || :
-  rm -f "$fifo"
+}
+
+# pw_snapshot_sum1 ALGO: the checksum of stdin as the restore reads it
+# back: cksum's own output (CRC and size; the manifest records "CRC-SIZE",
+# pw_sum), or the sha256 hex; one process less per shard than pw_sum.
+pw_snapshot_sum1() {
+  if [ "$1" = cksum ]; then cksum; else pw_sha256; fi
 }
 
 # pw_snapshot_restore KEY TARGET: 0 restored into TARGET, 1 no snapshot (or
@@ -706,7 +721,7 @@ pw_snapshot_x1() {
 # snapshot failed (warned; TARGET untouched, no temp left; a corrupt
 # snapshot is removed when the cache is writable).
 pw_snapshot_restore() {
-  local key target snap parent base tmp work old algo codec kind a b n i jobs w pids pid got want ended
+  local key target snap parent base tmp work old algo codec kind a b n i jobs w pids pid got want ended how z rest
   key=$1
   target=$2
   [ "$PREWARM_SNAPSHOTS" = true ] || return 1
@@ -823,13 +838,31 @@ pw_snapshot_restore() {
   esac
   # The split directories first: two tars creating one missing parent at
   # once can fail (GNU tar gives up when its retry finds it made nothing).
+  # One mkdir for all of them; the FIFOs, when the shards are teed, in one
+  # mkfifo (each process costs a fork and an exec).
+  set --
   while IFS=' ' read -r a b; do
-    if ! mkdir -p "$tmp/$b" 2>>"$work/err"; then
-      pw_warn "cannot create $tmp/$b to restore the snapshot; installing instead"
+    set -- "$@" "$tmp/$b"
+  done <"$work/dirs"
+  if [ $# -gt 0 ] && ! mkdir -p "$@" 2>>"$work/err"; then
+    pw_warn "cannot create the directories of $tmp to restore the snapshot ($(tr '\n' ' ' <"$work/err" 2>/dev/null | cut -c1-200)); installing instead"
+    pw_cleanup
+    return 2
+  fi
+  how=once
+  if [ "$codec" = none ] && ! pw_fs_network "$(pw_fs_type "$snap")"; then
+    how=twice
+  else
+    set --
+    while IFS=' ' read -r i a b; do
+      set -- "$@" "$work/$i.fifo"
+    done <"$work/list"
+    if ! mkfifo "$@" 2>>"$work/err"; then
+      pw_warn "cannot create FIFOs in $work to restore the snapshot ($(tr '\n' ' ' <"$work/err" 2>/dev/null | cut -c1-200)); installing instead"
       pw_cleanup
       return 2
     fi
-  done <"$work/dirs"
+  fi
   # Concurrent extractors, two per CPU the container may use, each taking
   # every JOBS-th shard; nothing is renamed into place before every shard
   # extracted and matched its checksum.
@@ -840,7 +873,7 @@ pw_snapshot_restore() {
     (
       while IFS=' ' read -r i a b; do
         [ $((i % jobs)) -eq "$w" ] || continue
-        pw_snapshot_x1 "$snap/$a" "$tmp" "$algo" "$work" "$i" "$codec"
+        pw_snapshot_x1 "$snap/$a" "$tmp" "$algo" "$work" "$i" "$codec" "$how"
       done <"$work/list"
     ) &
     pids="$pids $!"
@@ -855,7 +888,10 @@ pw_snapshot_restore() {
     return 2
   fi
   while IFS=' ' read -r i a want; do
-    got=$(cat "$work/$i.sum" 2>/dev/null) || got=
+    got=
+    z=
+    read -r got z rest <"$work/$i.sum" 2>/dev/null || :
+    [ "$algo" = cksum ] && got=$got-$z
     if [ "$got" != "$want" ]; then
       pw_snapshot_bad "$snap" "shard $a: $algo $got, recorded $want"
       pw_cleanup

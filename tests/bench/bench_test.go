@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"encoding/xml"
 	"io"
@@ -190,7 +191,9 @@ func TestScriptFactsOnRenderedNpmScript(t *testing.T) {
 	if p := keyProbe(s); p == "unknown" {
 		t.Errorf("cannot tell how the npm key probes npm's version")
 	}
-	t.Logf("checksumConcurrent=%v keyProbe=%s", checksumConcurrent(s), keyProbe(s))
+	if !checksumConcurrent(s) {
+		t.Error("the rendered restore computes no checksum beside tar -x (no background pw_sum or pw_snapshot_sum1 in pw_snapshot_restore or pw_snapshot_x1)")
+	}
 	old := "pw_snapshot_restore() {\n  got=$({ head -c 1 x; } | pw_sum cksum) || got=\n}\n"
 	if checksumConcurrent("x\n" + old) {
 		t.Error("a sequential checksum counted as concurrent")
@@ -262,5 +265,54 @@ func wellFormedXML(s string) error {
 			}
 			return err
 		}
+	}
+}
+
+// TestScratchFS: -scratch-fs none writes in the directory as it is; loop
+// mounts a journaled ext4 (a real loop device: root only) that auto then
+// keeps, and whose cleanup unmounts it and removes the image.
+func TestScratchFS(t *testing.T) {
+	ctx := context.Background()
+	work := t.TempDir()
+	none, err := setupScratch(ctx, "none", work)
+	if err != nil || none.dir != work || none.cleanup != nil || none.note != "" {
+		t.Fatalf("none: %+v, %v", none, err)
+	}
+	if _, err := setupScratch(ctx, "ramdisk", work); err == nil || !strings.Contains(err.Error(), "auto, loop, none") {
+		t.Fatalf("an unknown mode: want an error naming the modes, got %v", err)
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("a loop mount needs root")
+	}
+	defer func(g float64) { loopGiB = g }(loopGiB)
+	loopGiB = 1
+	sc, err := setupScratch(ctx, "loop", work)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mounted := true
+	defer func() {
+		if mounted {
+			sc.cleanup()
+		}
+	}()
+	fs, err := statFS(ctx, sc.dir)
+	if err != nil || fs.fstype != "ext4" || fs.journal != "yes" || sc.dir == work {
+		t.Fatalf("loop: %s is %+v (%v), want a journaled ext4 other than %s", sc.dir, fs, err, work)
+	}
+	if !strings.Contains(sc.note, "journaled ext4 on a loop device") || !strings.Contains(sc.desc, "with a journal") {
+		t.Errorf("loop: note %q, desc %q", sc.note, sc.desc)
+	}
+	auto, err := setupScratch(ctx, "auto", sc.dir)
+	if err != nil || auto.dir != sc.dir || auto.cleanup != nil {
+		t.Fatalf("auto on a journaled ext4: want it as it is, got %+v, %v", auto, err)
+	}
+	mounted = false
+	sc.cleanup()
+	if fs, err := statFS(ctx, sc.dir); err == nil && strings.HasPrefix(fs.source, "/dev/loop") {
+		t.Errorf("after cleanup %s is still mounted from %s", sc.dir, fs.source)
+	}
+	if _, err := os.Stat(filepath.Join(work, "scratch-ext4.img")); !os.IsNotExist(err) {
+		t.Errorf("after cleanup the image is still there (%v)", err)
 	}
 }

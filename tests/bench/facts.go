@@ -35,13 +35,14 @@ func (b *bench) scriptFacts() *ScriptFacts {
 	return f
 }
 
-// checksumConcurrent: inside pw_snapshot_restore, a background job (a line
-// ending in "&") computes the checksum (calls pw_sum).
+// checksumConcurrent: inside pw_snapshot_restore or the per-shard
+// pw_snapshot_x1 it calls, a background job (a line ending in "&") computes
+// the checksum (pw_sum or pw_snapshot_sum1).
 func checksumConcurrent(script string) bool {
-	body := shellFunc(script, "pw_snapshot_restore")
+	body := shellFunc(script, "pw_snapshot_restore") + "\n" + shellFunc(script, "pw_snapshot_x1")
 	for _, l := range strings.Split(body, "\n") {
 		l = strings.TrimSpace(l)
-		if strings.Contains(l, "pw_sum") && strings.HasSuffix(l, "&") && !strings.HasSuffix(l, "&&") {
+		if (strings.Contains(l, "pw_sum") || strings.Contains(l, "pw_snapshot_sum1")) && strings.HasSuffix(l, "&") && !strings.HasSuffix(l, "&&") {
 			return true
 		}
 	}

@@ -42,6 +42,7 @@ type config struct {
 	out        string
 	work       string
 	keep       bool
+	scratchFS  string
 	renderIter int
 	jsonOut    string
 	npmSets    map[string]bool
@@ -88,6 +89,7 @@ func main() {
 	flag.StringVar(&c.out, "out", "", "write benchmarks.md, benchmarks.svg and benchmarks-scaling.svg here (default: only the text report on stdout)")
 	flag.StringVar(&c.work, "work", "", "scratch directory (default: a new one under $TMPDIR, removed at the end)")
 	flag.BoolVar(&c.keep, "keep", false, "keep the scratch directory")
+	flag.StringVar(&c.scratchFS, "scratch-fs", "auto", "where the timed trees are written: auto (a journaled ext4 on a loop device when the scratch directory is ext4 without a journal, whose file creation after a delete is far slower than a node's disk; needs root), loop (always that), none (the scratch directory as it is)")
 	flag.IntVar(&c.renderIter, "render-iter", 20, "runs of each CLI command for the render cost")
 	flag.StringVar(&npmSets, "npm-sets", "", "comma-separated npm sets to run (default all: npm-small,npm-medium,npm-large; -quick drops npm-large)")
 	flag.StringVar(&netSets, "net-sets", "", "comma-separated npm sets for the network-volume section (default npm-medium)")
@@ -157,6 +159,9 @@ func run(c config, only, replot string) error {
 	if c.runs < 1 {
 		return errors.New("-runs must be at least 1")
 	}
+	if !slices.Contains(scratchModes, c.scratchFS) {
+		return fmt.Errorf("-scratch-fs: %q is not one of %s", c.scratchFS, strings.Join(scratchModes, ", "))
+	}
 	c.only = map[string]bool{}
 	for _, s := range strings.Split(only, ",") {
 		if s = strings.TrimSpace(s); s != "" {
@@ -192,12 +197,28 @@ func run(c config, only, replot string) error {
 	if err := os.MkdirAll(c.work, 0o755); err != nil {
 		return err
 	}
+	sc, err := setupScratch(context.Background(), c.scratchFS, c.work)
+	if err != nil {
+		return err
+	}
+	if sc.cleanup != nil {
+		if c.keep {
+			defer logf("kept: the loop file system stays mounted at %s (umount it, then remove %s)", sc.dir, filepath.Dir(sc.dir))
+		} else {
+			defer sc.cleanup()
+		}
+	}
+	c.work = sc.dir
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
 	b := &bench{cfg: c, ctx: ctx, res: &Results{Runs: c.runs, Quick: c.quick, Command: c.command}}
 	b.res.Machine = machineInfo(ctx)
+	b.res.Machine.Disk = sc.desc
+	if sc.note != "" {
+		b.res.Notes = append(b.res.Notes, sc.note)
+	}
 	b.res.Scripts = b.scriptFacts()
 	b.res.Started = time.Now().UTC().Format(time.RFC3339)
 	logf("prewarm bench: %d runs per mode, scratch %s", c.runs, c.work)

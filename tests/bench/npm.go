@@ -63,7 +63,7 @@ func (b *bench) npmAll() error {
 var npmModeDesc = []struct{ name, desc string }{
 	{"cold", "empty cache volume: npm ci downloads every package from the registry, then the snapshot is published"},
 	{"warm", "npm store on the volume populated, snapshots off (PREWARM_SNAPSHOTS=false): npm ci from the store"},
-	{"snapshot", "sharded snapshot restored (manifest, two concurrent extractors per CPU the container may use, each checksumming its shards as it reads them, rename), no install"},
+	{"snapshot", "sharded snapshot restored (manifest, two concurrent extractors per CPU the container may use, each checksumming its shards while tar -x extracts them, rename), no install"},
 	{"limit", "one-process plain tar -x of the same node_modules from a local tar (no checksum, no shell): what a single-tar snapshot can at best do"},
 	{"snapshot-busybox", "the same restore under busybox sh with busybox's applets first on PATH (tar, head, tail, wc, …), as in an alpine image; an applet busybox lacks (Debian's has no cksum) comes from the system"},
 }

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -900,21 +901,38 @@ func TestLibSnapshotRestoreWithAnyJobCountAndPreviousFormat(t *testing.T) {
 			}
 			stressSnapshotsDir(t, cache, ecoTestKey)
 			want := ecoTreeDigest(t, src)
-			for _, jobs := range []string{"1", "2", "3", "16"} {
-				dst := filepath.Join(base, "repo-"+jobs, "node_modules")
-				if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				r := ecoLib(t, sh, base, append(env, "PREWARM_SNAPSHOT_JOBS="+jobs), "pw_snapshot_restore", ecoTestKey, dst)
-				if r.exitCode != 0 {
-					t.Fatalf("jobs=%s: %s", jobs, r)
-				}
-				if d := ecoDiffLists(want, ecoTreeDigest(t, dst)); d != "" {
-					t.Fatalf("jobs=%s: restored tree differs:\n%s", jobs, d)
-				}
-				info, err := os.Stat(filepath.Join(dst, "blobs"))
-				if err != nil || info.Mode().Perm() != 0o755 {
-					t.Errorf("jobs=%s: split directory blobs has mode %v (err %v), want 0755 as published", jobs, info.Mode().Perm(), err)
+			// On local disk each shard is read by the checksum and by tar at
+			// once; on a network volume (a mounts file that says the cache
+			// is NFS) it is read once and teed through a FIFO.
+			real, err := filepath.EvalSymlinks(cache)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mounts := filepath.Join(base, "mounts")
+			if err := os.WriteFile(mounts, []byte("/dev/vda / ext4 rw 0 0\nfiler:/export "+real+" nfs4 rw 0 0\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			for _, fs := range []string{"local", "network"} {
+				for _, jobs := range []string{"1", "2", "3", "16"} {
+					dst := filepath.Join(base, "repo-"+fs+"-"+jobs, "node_modules")
+					if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+						t.Fatal(err)
+					}
+					e := append(slices.Clone(env), "PREWARM_SNAPSHOT_JOBS="+jobs)
+					if fs == "network" {
+						e = append(e, "PREWARM_MOUNTS_FILE="+mounts)
+					}
+					r := ecoLib(t, sh, base, e, "pw_snapshot_restore", ecoTestKey, dst)
+					if r.exitCode != 0 {
+						t.Fatalf("%s, jobs=%s: %s", fs, jobs, r)
+					}
+					if d := ecoDiffLists(want, ecoTreeDigest(t, dst)); d != "" {
+						t.Fatalf("%s, jobs=%s: restored tree differs:\n%s", fs, jobs, d)
+					}
+					info, err := os.Stat(filepath.Join(dst, "blobs"))
+					if err != nil || info.Mode().Perm() != 0o755 {
+						t.Errorf("%s, jobs=%s: split directory blobs has mode %v (err %v), want 0755 as published", fs, jobs, info.Mode().Perm(), err)
+					}
 				}
 			}
 			if tmp := ecoTempsUnder(t, base); len(tmp) != 0 {
