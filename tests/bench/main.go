@@ -159,9 +159,6 @@ func run(c config, only, replot string) error {
 	if c.runs < 1 {
 		return errors.New("-runs must be at least 1")
 	}
-	if !slices.Contains(scratchModes, c.scratchFS) {
-		return fmt.Errorf("-scratch-fs: %q is not one of %s", c.scratchFS, strings.Join(scratchModes, ", "))
-	}
 	c.only = map[string]bool{}
 	for _, s := range strings.Split(only, ",") {
 		if s = strings.TrimSpace(s); s != "" {

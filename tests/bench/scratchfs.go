@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 )
@@ -98,6 +99,9 @@ func (f fsFacts) String() string {
 // on ext4 without a journal) a journaled ext4 mounted at work/fs from the
 // image work/scratch-ext4.img.
 func setupScratch(ctx context.Context, mode, work string) (scratch, error) {
+	if !slices.Contains(scratchModes, mode) {
+		return scratch{}, fmt.Errorf("-scratch-fs: %q is not one of %s", mode, strings.Join(scratchModes, ", "))
+	}
 	fs, err := statFS(ctx, work)
 	if err != nil {
 		if mode == "loop" {
@@ -113,9 +117,6 @@ func setupScratch(ctx context.Context, mode, work string) (scratch, error) {
 		if fs.journal != "no" {
 			return here, nil
 		}
-	case "loop":
-	default:
-		return scratch{}, fmt.Errorf("-scratch-fs: %q is not one of %s", mode, strings.Join(scratchModes, ", "))
 	}
 	s, err := loopExt4(ctx, work, fs)
 	if err == nil {
