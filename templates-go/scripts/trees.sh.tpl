@@ -35,7 +35,7 @@ pwt_copy() {
   st=$(mktemp "$HOME/.tmp-prewarm-copy.XXXXXX") || return 1
   rm -f "$st"
   pw_track "$st"
-  if { tar -cf - -C "$src" "$@" || : >"$st"; } | tar -xf - -C "$dst" && [ ! -e "$st" ]; then
+  if { tar -cf - -C "$src" "$@" || true >"$st"; } | tar -xf - -C "$dst" && [ ! -e "$st" ]; then
     rm -f "$st"
     return 0
   fi

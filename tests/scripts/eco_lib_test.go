@@ -721,6 +721,14 @@ func TestLibCacheWritableAndStoreState(t *testing.T) {
 			if r.exitCode == 0 || !strings.Contains(r.stderr, "MiB free (less than PREWARM_CACHE_MIN_FREE_MB=999999999)") {
 				t.Errorf("a (nearly) full cache: want non-zero and a warning\n%s", r)
 			}
+			// A lease that cannot be written (here its name is longer than
+			// a file name may be) costs the shared cache, with a warning,
+			// never the step: `: >FILE` failing would end the script (a
+			// special builtin's redirection error exits the shell).
+			r = ecoLib(t, sh, base, ecoLibEnv(base, "PW_TEST_ECO="+strings.Repeat("e", 300)), "pw_cache_writable")
+			if r.exitCode != 1 || !strings.Contains(r.stderr, "cannot write a lease") {
+				t.Errorf("an unwritable lease: want exit 1 and a warning\n%s", r)
+			}
 			for _, c := range []struct {
 				setup func(d string)
 				want  string
@@ -773,6 +781,29 @@ func TestLibSummaryLineIsParseable(t *testing.T) {
 			s := ecoSummaries(t, r, 1)[0]
 			if s["key"] != ecoTestKey[:20] || s["result"] != "cold" || s["packages"] != "3" || s["workdir"] != "." {
 				t.Fatalf("summary fields %v", s)
+			}
+		})
+	}
+}
+
+// TestLibElapsedCountsTheSecondsSinceTheWorkdirStarted: the summary's
+// seconds come from pw_clock (the kernel's uptime read by a builtin, in
+// hundredths): a step that sleeps 1.2 s reports 1.2 to 1.4 s, to a tenth,
+// and one that does nothing reports 0.0.
+func TestLibElapsedCountsTheSecondsSinceTheWorkdirStarted(t *testing.T) {
+	for _, sh := range ecoShells(t) {
+		t.Run(sh.name, func(t *testing.T) {
+			base := ecoTempDir(t)
+			r := ecoLib(t, sh, base, ecoLibEnv(base), "eval", `pw_clock; PW_T0=$PW_CLOCK; pw_elapsed; sleep 1.2; pw_elapsed`)
+			got := strings.Fields(r.stdout)
+			if r.exitCode != 0 || len(got) != 2 {
+				t.Fatalf("want two elapsed times\n%s", r)
+			}
+			if got[0] != "0.0" {
+				t.Errorf("nothing done: elapsed %q, want 0.0", got[0])
+			}
+			if !regexp.MustCompile(`^1\.[234]$`).MatchString(got[1]) {
+				t.Errorf("after sleep 1.2: elapsed %q, want 1.2 to 1.4", got[1])
 			}
 		})
 	}

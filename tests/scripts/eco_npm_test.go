@@ -217,3 +217,91 @@ func TestNpmScriptInstallsPnpmAndYarnClassicLockfilesThenRestoresSnapshots(t *te
 		})
 	}
 }
+
+// ecoNpmFunc is the text of the npm script's shell function name, cut from
+// the rendered script, so a lib driver can call it alone.
+func ecoNpmFunc(t *testing.T, name string) string {
+	t.Helper()
+	s := ecoScript(t, "npm")
+	i := strings.Index(s, "\n"+name+"() {\n")
+	if i < 0 {
+		t.Fatalf("no function %s in the npm script", name)
+	}
+	j := strings.Index(s[i+1:], "\n}\n")
+	if j < 0 {
+		t.Fatalf("function %s in the npm script has no end", name)
+	}
+	return s[i+1 : i+1+j+3]
+}
+
+// TestNpmVersionIsReadFromNpmsPackageJSON: the npm key's version of npm
+// comes from npm's package.json, read by the shell (pw_npm_version), and
+// must be what `npm --version` prints, so the key is the one a release
+// that asked node computed (its snapshots still hit). An npm whose
+// package.json is not npm's, or has none, gives nothing (the script then
+// asks npm).
+func TestNpmVersionIsReadFromNpmsPackageJSON(t *testing.T) {
+	if _, err := exec.LookPath("npm"); err != nil {
+		t.Fatal("npm is not installed")
+	}
+	out, err := exec.Command("npm", "--version").Output()
+	if err != nil {
+		t.Fatalf("npm --version: %v", err)
+	}
+	want := strings.TrimSpace(string(out))
+	driver := "#!/bin/sh\n" + ecoScript(t, "lib") + "\n" + ecoNpmFunc(t, "pw_npm_version") + "\npw_init npm\npw_npm_version\n"
+
+	// fake npm installs laid out as npm's own: bin/npm -> lib/node_modules/npm/bin/npm-cli.js
+	base := ecoTempDir(t)
+	fake := func(name, pkg string) string {
+		root := filepath.Join(base, name)
+		cli := filepath.Join(root, "lib", "node_modules", "npm", "bin", "npm-cli.js")
+		if err := os.MkdirAll(filepath.Dir(cli), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(cli, []byte("#!/usr/bin/env node\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if pkg != "" {
+			if err := os.WriteFile(filepath.Join(root, "lib", "node_modules", "npm", "package.json"), []byte(pkg), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		bin := filepath.Join(root, "bin")
+		if err := os.MkdirAll(bin, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink("../lib/node_modules/npm/bin/npm-cli.js", filepath.Join(bin, "npm")); err != nil {
+			t.Fatal(err)
+		}
+		return bin
+	}
+	cases := []struct {
+		name, bin, want string
+	}{
+		{"the npm on PATH", "", want},
+		{"name after version, nested versions ignored", fake("later", "{\n  \"version\": \"10.9.3-pre.1\",\n  \"engines\": {\n    \"version\": \"0.0.1\"\n  },\n  \"name\": \"npm\",\n  \"x\": 1\n}\n"), "10.9.3-pre.1"},
+		{"not npm's package.json", fake("other", "{\n  \"name\": \"not-npm\",\n  \"version\": \"1.2.3\"\n}\n"), ""},
+		{"no package.json", fake("none", ""), ""},
+		{"a version with odd characters", fake("odd", "{\n  \"name\": \"npm\",\n  \"version\": \"1.2.3 $(x)\"\n}\n"), ""},
+	}
+	for _, sh := range ecoShells(t) {
+		for _, c := range cases {
+			t.Run(sh.name+"/"+c.name, func(t *testing.T) {
+				dir := ecoTempDir(t)
+				env := ecoLibEnv(dir)
+				if c.bin != "" {
+					for _, kv := range ecoBaseEnv(sh) {
+						if strings.HasPrefix(kv, "PATH=") {
+							env = append(env, "PATH="+c.bin+":"+strings.TrimPrefix(kv, "PATH="))
+						}
+					}
+				}
+				r := ecoRunScript(t, sh, driver, "prewarm-npmtest", dir, env, time.Minute)
+				if r.exitCode != 0 || strings.TrimSpace(r.stdout) != c.want {
+					t.Errorf("pw_npm_version = %q, want %q\n%s", strings.TrimSpace(r.stdout), c.want, r)
+				}
+			})
+		}
+	}
+}

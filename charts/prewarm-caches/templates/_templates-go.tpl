@@ -1094,6 +1094,14 @@ dash and busybox ash (alpine images) and pass `shellcheck -s sh`.
 All configuration arrives through the environment (PREWARM_*) and "$@"; no
 value is ever templated into shell source.
 
+Files are created with `true >FILE`, never `: >FILE`: ":" is a special
+built-in, and a redirection error on one exits a non-interactive dash or
+busybox sh, so a failing `: >FILE` ends the script however it is guarded.
+Processes are counted: every external command costs a fork and an exec
+(about 1-3 ms), and a restore from a snapshot is over in a few tenths of
+a second, so what a builtin can do (read a small file, split words, test
+a path) a builtin does.
+
 Functions (names are a stable interface; other preset scripts build on them):
   pw_init ECO              defaults, HOME, umask, timer, validation
   pw_log / pw_warn / pw_die MSG...   messages on stderr ("prewarm: ...")
@@ -1134,10 +1142,9 @@ tool, PREWARM_SNAPSHOT_COMPRESSION), each shard checksummed over its
 stored bytes (cksum, or sha256 in images without cksum). Restore
 checksums each shard while `tar -x` extracts it (read once and teed on a
 network volume or for a compressed shard, else read by both at once), with
-two extractors
-per CPU the container may use (cgroup quota), into a temp dir beside the
-target, and renames it into place only when every shard matched: never a
-half tree. Publish writes snapshots/.tmp-<key>-<pid>.v2/, the manifest
+two extractors per CPU the container may use (cgroup quota), into a temp
+dir beside the target, and renames it into place only when every shard
+matched: never a half tree. Publish writes snapshots/.tmp-<key>-<pid>.v2/, the manifest
 last, syncs, and renames it to <key>.v2 unless that exists (at most one
 snapshot per key; a racing loser's directory lands inside the winner's and
 is removed at once). A restore on a writable cache touches the snapshot
@@ -1157,24 +1164,33 @@ pw_warn() { printf 'prewarm: warning: %s\n' "$*" >&2; }
 pw_die() { printf 'prewarm: error: %s\n' "$*" >&2; exit 1; }
 pw_has() { command -v "$1" >/dev/null 2>&1; }
 
-# pw_now prints seconds since the epoch, fractional where date supports %N.
-pw_now() {
-  local t
-  t=$(date +%s.%N 2>/dev/null) || t=
-  case $t in
-    '' | *[!0-9.]* | .* | *.) t=$(date +%s) ;;
-  esac
-  printf '%s\n' "$t"
+# pw_clock sets PW_CLOCK to a clock in hundredths of a second: the
+# kernel's uptime, read by a builtin (no process: each one costs a fork and
+# an exec, and a restore from a snapshot is over in a few tenths of a
+# second), else `date`'s whole seconds.
+pw_clock() {
+  local up rest s f
+  PW_CLOCK=
+  if [ -r /proc/uptime ] && read -r up rest 2>/dev/null </proc/uptime; then
+    s=${up%.*} f=${up#*.}
+    case $s.$f in
+      "$up") case $s$f in '' | *[!0-9]*) ;; *) [ ${#f} -eq 2 ] && PW_CLOCK=$((s * 100 + ${f#0})) ;; esac ;;
+    esac
+  fi
+  if [ -z "$PW_CLOCK" ]; then
+    s=$(date +%s 2>/dev/null) || s=0
+    case $s in '' | *[!0-9]*) s=0 ;; esac
+    PW_CLOCK=$((s * 100))
+  fi
 }
 
-# pw_elapsed prints the seconds since PW_T0 (one decimal when measurable).
+# pw_elapsed prints the seconds since PW_T0 (pw_clock's), to a tenth.
 pw_elapsed() {
-  local now
-  now=$(pw_now)
-  case $PW_T0$now in
-    *.*) awk -v a="$PW_T0" -v b="$now" 'BEGIN { d = b - a; if (d < 0) d = 0; printf "%.1f\n", d }' ;;
-    *) echo $((now - PW_T0)) ;;
-  esac
+  local d
+  pw_clock
+  d=$(((PW_CLOCK - PW_T0 + 5) / 10))
+  [ "$d" -ge 0 ] || d=0
+  printf '%d.%d\n' $((d / 10)) $((d % 10))
 }
 
 # pw_strip_slash drops trailing slashes (not from "/").
@@ -1221,7 +1237,7 @@ pw_init() {
   PREWARM_CACHE=$(pw_strip_slash "$PREWARM_CACHE")
   # UID 61100 has no passwd entry: tools would otherwise write to "/".
   HOME=$PREWARM_HOME
-  if ! mkdir -p "$HOME" 2>/dev/null; then
+  if ! { [ -d "$HOME" ] || mkdir -p "$HOME" 2>/dev/null; }; then
     pw_warn "cannot create HOME=$HOME; using a temporary HOME"
     HOME=$(mktemp -d "${TMPDIR:-/tmp}/prewarm-home.XXXXXX") || pw_die "no writable HOME"
   fi
@@ -1233,7 +1249,8 @@ pw_init() {
   PW_CODEC=
   trap 'pw_cleanup; pw_lease_drop' EXIT
   trap 'pw_cleanup; pw_lease_drop; trap - EXIT; exit 130' INT TERM HUP
-  PW_T0=$(pw_now)
+  pw_clock
+  PW_T0=$PW_CLOCK
 }
 
 # pw_track / pw_untrack remember temp paths that pw_cleanup removes when the
@@ -1271,7 +1288,9 @@ pw_workdirs() {
   local wd n
   n=0
   while IFS= read -r wd || [ -n "$wd" ]; do
-    wd=$(printf '%s\n' "$wd" | sed 's/^[[:space:]]*//; s/[[:space:]]*$//')
+    case $wd in
+      [[:space:]]* | *[[:space:]]) wd=$(printf '%s\n' "$wd" | sed 's/^[[:space:]]*//; s/[[:space:]]*$//') ;;
+    esac
     [ -n "$wd" ] || continue
     case $wd in
       /*) pw_die "workdir '$wd' must be relative to the repo (PREWARM_WORKDIRS), not absolute" ;;
@@ -1290,7 +1309,8 @@ EOF
 pw_enter_workdir() {
   PW_WORKDIR=$1
   cd "$PREWARM_REPO/$1" 2>/dev/null || pw_die "workdir '$1': $PREWARM_REPO/$1 is not a directory"
-  PW_T0=$(pw_now)
+  pw_clock
+  PW_T0=$PW_CLOCK
 }
 
 # pw_each_workdir FN ARGS...: runs FN ARGS once per workdir, inside it.
@@ -1332,6 +1352,15 @@ pw_libc() {
       return 0
     fi
   done
+  # getconf answers in the form this prints ("glibc 2.36") without ldd's
+  # shell script
+  v=$(getconf GNU_LIBC_VERSION 2>/dev/null) || v=
+  case $v in
+    'glibc '[0-9]*)
+      printf '%s\n' "$v"
+      return 0
+      ;;
+  esac
   v=$(ldd --version 2>&1 | head -n 1) || v=
   case $v in
     *musl*) echo musl ;;
@@ -1339,6 +1368,16 @@ pw_libc() {
     '') echo unknown ;;
     *) printf '%s\n' "$v" ;;
   esac
+}
+
+# pw_arch prints `uname -m`: the kernel.arch sysctl where the kernel has
+# it (the same name), read by a builtin.
+pw_arch() {
+  local a
+  a=
+  [ -r /proc/sys/kernel/arch ] && { read -r a 2>/dev/null </proc/sys/kernel/arch || a=; }
+  [ -n "$a" ] || a=$(uname -m 2>/dev/null) || a=
+  printf '%s\n' "${a:-unknown}"
 }
 
 # pw_key TOOLCHAIN FILE...: sha256 over the ecosystem, TOOLCHAIN (a version
@@ -1352,7 +1391,7 @@ pw_key() {
     printf 'prewarm-key v1\n'
     printf 'ecosystem=%s\n' "$PW_ECO"
     printf 'toolchain=%s\n' "$tool"
-    printf 'arch=%s\n' "$(uname -m 2>/dev/null || echo unknown)"
+    printf 'arch=%s\n' "$(pw_arch)"
     printf 'libc=%s\n' "$(pw_libc)"
     printf 'salt=%s\n' "$PREWARM_KEY_SALT"
     for f in "$@"; do
@@ -1369,7 +1408,7 @@ pw_key() {
 # pw_probe_dir DIR: 0 if DIR exists (created if needed) and takes a write.
 pw_probe_dir() {
   local p
-  mkdir -p "$1" 2>/dev/null || return 1
+  [ -d "$1" ] || mkdir -p "$1" 2>/dev/null || return 1
   p="$1/.tmp-probe-$$"
   if ! (printf 'x' >"$p") 2>/dev/null; then
     rm -f "$p" 2>/dev/null
@@ -1379,8 +1418,19 @@ pw_probe_dir() {
 }
 
 # pw_free_mb DIR: MiB available on DIR's file system (empty if unknown).
+# POSIX df -P prints a 6-column header line (7 words) and one line per file
+# system, never wrapped: the available KiB is the 11th word. Split by the
+# shell, without globbing (one process, not two).
 pw_free_mb() {
-  df -Pk "$1" 2>/dev/null | awk 'NR == 2 && $4 ~ /^[0-9]+$/ { print int($4 / 1024) }'
+  local out
+  out=$(df -Pk "$1" 2>/dev/null) || return 0
+  set -f
+  # shellcheck disable=SC2086 # split into words on purpose
+  set -- $out
+  set +f
+  [ $# -ge 11 ] || return 0
+  case ${11} in '' | *[!0-9]*) return 0 ;; esac
+  echo $((${11} / 1024))
 }
 
 # pw_cache_writable: 0 if PREWARM_CACHE_MODE=readWrite and the cache takes
@@ -1427,10 +1477,15 @@ pw_cache_writable() {
 # (pw_record_use) and counts as a crashed setup's after 120 minutes.
 # pw_lease_drop (at exit) removes it. Names: pkg/cache (LeasesDir, LockDir).
 pw_lease_take() {
-  local d
+  local d h
   d=$PREWARM_CACHE/.prewarm/leases
-  PW_LEASE=$d/$PW_ECO-$(uname -n 2>/dev/null | tr -c 'A-Za-z0-9.\n-' _)-$$
-  if ! mkdir -p "$d" 2>/dev/null || ! : >"$PW_LEASE" 2>/dev/null; then
+  # the host name as `uname -n` gives it, read by a builtin where Linux has it
+  h=
+  [ -r /proc/sys/kernel/hostname ] && { read -r h 2>/dev/null </proc/sys/kernel/hostname || h=; }
+  [ -n "$h" ] || h=$(uname -n 2>/dev/null) || h=
+  case $h in *[!A-Za-z0-9.-]*) h=$(printf '%s\n' "$h" | tr -c 'A-Za-z0-9.\n-' _) ;; esac
+  PW_LEASE=$d/$PW_ECO-$h-$$
+  if ! { [ -d "$d" ] || mkdir -p "$d" 2>/dev/null; } || ! true >"$PW_LEASE" 2>/dev/null; then
     PW_LEASE=
     pw_warn "cannot write a lease in $d; installing with a per-pod cache"
     return 1
@@ -1456,13 +1511,13 @@ pw_lease_drop() {
 # snapshots least recently used first by these records; `prewarm cache ls`
 # shows them. Writable caches only; renews the lease; never fails.
 pw_record_use() {
-  local key d f tmp created stores p top
+  local key d f tmp created stores p top line
   key=$1
   shift
   pw_cache_writable || return 0
   [ -z "${PW_LEASE-}" ] || touch "$PW_LEASE" 2>/dev/null || :
   d=$PREWARM_CACHE/.prewarm/used
-  mkdir -p "$d" 2>/dev/null || return 0
+  [ -d "$d" ] || mkdir -p "$d" 2>/dev/null || return 0
   stores=
   for p in "$@"; do
     case $p in
@@ -1473,7 +1528,16 @@ pw_record_use() {
   done
   f=$d/$key
   tmp=$d/.tmp-$key-$$
-  created=$(sed -n 's/^created=//p' "$f" 2>/dev/null | head -n 1) || created=
+  created=
+  if [ -r "$f" ]; then
+    while IFS= read -r line; do
+      case $line in created=*)
+        created=${line#created=}
+        break
+        ;;
+      esac
+    done <"$f" 2>/dev/null || :
+  fi
   case $created in '' | *[!0-9]*) created=$(date +%s) ;; esac
   if printf 'preset=%s\nworkdir=%s\nstores=%s\ncreated=%s\n' "$PW_ECO" "$PW_WORKDIR" "$stores" "$created" >"$tmp" 2>/dev/null &&
     mv -f "$tmp" "$f" 2>/dev/null; then
@@ -1581,31 +1645,45 @@ pw_cpus() {
 # last, which hides the others) in PREWARM_MOUNTS_FILE (default
 # /proc/self/mounts, whose fields escape a space as \040); empty if unknown.
 pw_fs_type() {
-  local p
+  local p f dev m t rest best type
   p=$(cd "$1" 2>/dev/null && pwd -P) || p=$1
-  awk -v p="$p" '
-    function unesc(s,    o, i, c) {
-      o = ""
-      while ((i = index(s, "\\")) > 0) {
-        c = substr(s, i + 1, 3)
-        if (c == "040") c = " "
-        else if (c == "011") c = "\t"
-        else if (c == "012") c = "\n"
-        else if (c == "134") c = "\\"
-        else c = "\\" c
-        o = o substr(s, 1, i - 1) c
-        s = substr(s, i + 4)
-      }
-      return o s
+  f=${PREWARM_MOUNTS_FILE:-/proc/self/mounts}
+  [ -r "$f" ] || return 0
+  best=0
+  type=
+  # a builtin loop: the file is a few dozen lines, and awk would cost a process
+  while read -r dev m t rest || [ -n "$dev" ]; do
+    case $m in *\\*) m=$(pw_mount_unesc "$m") ;; esac
+    case $p in
+      "$m" | "$m"/*) ;;
+      *) [ "$m" = / ] || continue ;;
+    esac
+    if [ ${#m} -ge "$best" ]; then
+      best=${#m}
+      type=$t
+    fi
+  done <"$f"
+  [ -z "$type" ] || printf '%s\n' "$type"
+}
+
+# pw_mount_unesc FIELD: a /proc/self/mounts field with its octal escapes
+# (\040 space, \011 tab, \012 newline, \134 backslash) decoded.
+pw_mount_unesc() {
+  printf '%s\n' "$1" | awk '{
+    s = $0
+    o = ""
+    while ((i = index(s, "\\")) > 0) {
+      c = substr(s, i + 1, 3)
+      if (c == "040") c = " "
+      else if (c == "011") c = "\t"
+      else if (c == "012") c = "\n"
+      else if (c == "134") c = "\\"
+      else c = "\\" c
+      o = o substr(s, 1, i - 1) c
+      s = substr(s, i + 4)
     }
-    {
-      m = unesc($2)
-      if ((m == "/" || p == m || substr(p, 1, length(m) + 1) == m "/") && length(m) >= best) {
-        best = length(m)
-        t = $3
-      }
-    }
-    END { if (t != "") print t }' "${PREWARM_MOUNTS_FILE:-/proc/self/mounts}" 2>/dev/null || :
+    print o s
+  }'
 }
 
 # pw_fs_network TYPE: 0 if TYPE (as in /proc/self/mounts) is a network
@@ -1780,19 +1858,19 @@ pw_snapshot_x1() {
   if [ "$7" = twice ]; then
     pw_snapshot_sum1 "$3" <"$1" >"$4/$5.sum" 2>>"$4/err" &
     pid=$!
-    tar -xf "$1" -C "$2" 2>>"$4/err" || : >"$4/tar-failed"
-    wait "$pid" || : >"$4/read-failed"
+    tar -xf "$1" -C "$2" 2>>"$4/err" || true >"$4/tar-failed"
+    wait "$pid" || true >"$4/read-failed"
     return 0
   fi
   fifo="$4/$5.fifo"
   pw_snapshot_sum1 "$3" <"$fifo" >"$4/$5.sum" &
   pid=$!
-  { cat "$1" 2>>"$4/err" || : >"$4/read-failed"; } | tee "$fifo" 2>>"$4/err" |
+  { cat "$1" 2>>"$4/err" || true >"$4/read-failed"; } | tee "$fifo" 2>>"$4/err" |
     if [ "$6" = none ]; then
-      { tar -xf - -C "$2" 2>>"$4/err" || : >"$4/tar-failed"; cat >/dev/null; }
+      { tar -xf - -C "$2" 2>>"$4/err" || true >"$4/tar-failed"; cat >/dev/null; }
     else
-      { pw_codec_dec "$6" 2>>"$4/err" || : >"$4/dec-failed"; cat >/dev/null; } |
-        { tar -xf - -C "$2" 2>>"$4/err" || : >"$4/tar-failed"; cat >/dev/null; }
+      { pw_codec_dec "$6" 2>>"$4/err" || true >"$4/dec-failed"; cat >/dev/null; } |
+        { tar -xf - -C "$2" 2>>"$4/err" || true >"$4/tar-failed"; cat >/dev/null; }
     fi
   wait "$pid" || :
 }
@@ -1834,8 +1912,8 @@ pw_snapshot_restore() {
   work="$parent/.tmp-prewarm-$base-$$.work"
   pw_track "$tmp"
   pw_track "$work"
-  rm -rf "$tmp" "$work" 2>/dev/null || :
-  if ! mkdir -p "$tmp" "$work" 2>/dev/null || ! : >"$work/err" 2>/dev/null; then
+  if [ -e "$tmp" ] || [ -e "$work" ]; then rm -rf "$tmp" "$work" 2>/dev/null || :; fi
+  if ! mkdir -p "$tmp" "$work" 2>/dev/null || ! true >"$work/err" 2>/dev/null; then
     pw_warn "cannot create $tmp to restore the snapshot; installing instead"
     pw_cleanup
     return 2
@@ -1846,8 +1924,8 @@ pw_snapshot_restore() {
   codec=none
   ended=
   n=0
-  : >"$work/list"
-  : >"$work/dirs"
+  true >"$work/list"
+  true >"$work/dirs"
   while IFS=' ' read -r kind a b; do
     case $kind in
       prewarm-snapshot-v2) ;;
@@ -1968,7 +2046,7 @@ pw_snapshot_restore() {
     w=$((w + 1))
   done
   for pid in $pids; do
-    wait "$pid" || : >"$work/tar-failed"
+    wait "$pid" || true >"$work/tar-failed"
   done
   if [ -e "$work/read-failed" ]; then
     pw_warn "cannot read snapshot $snap ($(tr '\n' ' ' <"$work/err" 2>/dev/null | cut -c1-200)); installing instead"
@@ -1996,9 +2074,20 @@ pw_snapshot_restore() {
     pw_cleanup
     return 2
   fi
+  # The split directories' modes: one chmod for those that share the first
+  # mode (all of them, as a rule), one each for the rest.
+  set --
+  z=
   while IFS=' ' read -r a b; do
-    [ "$a" = - ] || chmod "$a" "$tmp/$b" 2>/dev/null || :
+    [ "$a" != - ] || continue
+    : "${z:=$a}"
+    if [ "$a" = "$z" ]; then
+      set -- "$@" "$tmp/$b"
+    else
+      chmod "$a" "$tmp/$b" 2>/dev/null || :
+    fi
   done <"$work/dirs"
+  [ $# -eq 0 ] || chmod "$z" "$@" 2>/dev/null || :
   if [ -e "$target" ] || [ -L "$target" ]; then
     old="$parent/.tmp-prewarm-old-$base-$$"
     pw_track "$old"
@@ -2028,10 +2117,10 @@ pw_snapshot_pack() {
   tmp=$2
   shift 2
   if [ "$PW_CODEC" = none ]; then
-    tar -cf - -C "$src" "$@" 2>>"$tmp/.err" || : >"$tmp.failed"
+    tar -cf - -C "$src" "$@" 2>>"$tmp/.err" || true >"$tmp.failed"
   else
-    { tar -cf - -C "$src" "$@" 2>>"$tmp/.err" || : >"$tmp.failed"; } |
-      { pw_codec_enc "$PW_CODEC" 2>>"$tmp/.err" || : >"$tmp.failed"; }
+    { tar -cf - -C "$src" "$@" 2>>"$tmp/.err" || true >"$tmp.failed"; } |
+      { pw_codec_enc "$PW_CODEC" 2>>"$tmp/.err" || true >"$tmp.failed"; }
   fi
 }
 
@@ -2065,7 +2154,7 @@ pw_snapshot_publish() {
   case $k in '' | *[!0-9]* | 0) k=8 ;; esac
   [ "$k" -le 64 ] || k=64
   if ! rm -rf "$tmp" "$tmp.failed" 2>/dev/null || ! mkdir "$tmp" 2>/dev/null ||
-    ! : >"$tmp/.err" 2>/dev/null || ! pw_snapshot_plan "$src" "$k" "$plan"; then
+    ! true >"$tmp/.err" 2>/dev/null || ! pw_snapshot_plan "$src" "$k" "$plan"; then
     pw_warn "cannot plan the snapshot in $tmp; not published"
     pw_cleanup
     return 0
@@ -2089,7 +2178,7 @@ pw_snapshot_publish() {
     if [ $# -gt 0 ]; then
       # one pass: tar (and the compressor) write the shard and the
       # checksum reads the same bytes
-      sum=$(pw_snapshot_pack "$src" "$tmp" "$@" | { tee "$tmp/$s.tar$ext" || : >"$tmp.failed"; } |
+      sum=$(pw_snapshot_pack "$src" "$tmp" "$@" | { tee "$tmp/$s.tar$ext" || true >"$tmp.failed"; } |
         pw_sum "$algo") || ok=no
       if [ -e "$tmp.failed" ] || [ -z "$sum" ]; then ok=no; fi
       printf 'shard %s.tar%s %s\n' "$s" "$ext" "$sum" >>"$tmp/.manifest" || ok=no
@@ -2139,7 +2228,7 @@ pw_atomic_copy_tree() {
     pw_cleanup
     return 1
   fi
-  if { tar -cf - -C "$src" . || : >"$st"; } | tar -xf - -C "$tmp" && [ ! -e "$st" ]; then
+  if { tar -cf - -C "$src" . || true >"$st"; } | tar -xf - -C "$tmp" && [ ! -e "$st" ]; then
     :
   else
     pw_warn "copying $src to $dst failed; $dst not updated"
@@ -2500,7 +2589,7 @@ fi
 export npm_config_cache npm_config_logs_dir npm_config_update_notifier YARN_CACHE_FOLDER YARN_ENABLE_GLOBAL_CACHE
 
 pw_npm_workdir() {
-  local pm files tool key rc state result statedir count
+  local pm files tool key rc state result statedir count v
   if [ -f package-lock.json ] || [ -f npm-shrinkwrap.json ]; then
     pm=npm
     files=
@@ -2518,16 +2607,13 @@ pw_npm_workdir() {
   pw_has node || pw_die "node is not installed in this image"
   pw_has "$pm" || pw_die "workdir '$PW_WORKDIR' has a $pm lockfile but $pm is not installed in this image (corepack enable provides pnpm and yarn)"
 
-  # Everything that changes the installed tree goes into the key. node
-  # reads npm's version from its package.json (faster than npm --version).
+  # Everything that changes the installed tree goes into the key. The shell
+  # reads npm's version from its package.json: `node -e` took 0.08 s here,
+  # as long as the rest of a restore's fixed cost, and `npm --version` more.
   if [ "$pm" = npm ]; then
-    tool=$(node -e 'const fs = require("fs"), p = require("path"); let v = "";
-try { const j = require(p.join(p.dirname(fs.realpathSync(process.argv[1])), "..", "package.json")); if (j.name === "npm") v = j.version; } catch (e) {}
-console.log("node=" + process.version + " npm=" + v);' "$(command -v npm)" 2>/dev/null) || tool=
-    case $tool in
-      *npm=) tool="${tool}$(npm --version 2>/dev/null)" ;;
-      '') tool="node=$(node --version) npm=$(npm --version 2>/dev/null)" ;;
-    esac
+    v=$(pw_npm_version) || v=
+    [ -n "$v" ] || v=$(npm --version 2>/dev/null) || v=
+    tool="node=$(node --version) npm=$v"
   else
     tool="node=$(node --version) $pm=$("$pm" --version 2>/dev/null)"
   fi
@@ -2579,6 +2665,30 @@ console.log("node=" + process.version + " npm=" + v);' "$(command -v npm)" 2>/de
   count=$(pw_npm_count)
   pw_summary npm "$key" "$result" "pm=$pm" ${count:+"packages=$count"}
   pw_record_use "$key" "$statedir"
+}
+
+# pw_npm_version prints the version of the npm on PATH as `npm --version`
+# would, from its package.json (npm-cli.js's ../package.json, links
+# resolved, as npm finds it), read by the shell; nothing when that file is
+# not npm's or cannot be read (the caller then asks npm).
+pw_npm_version() {
+  local f line name ver
+  f=$(command -v npm) || return 0
+  f=$(readlink -f "$f" 2>/dev/null) || return 0
+  f=${f%/*}/../package.json
+  [ -r "$f" ] || return 0
+  name=
+  ver=
+  while IFS= read -r line; do
+    case $line in
+      '  "name": "'*) name=${line#*: \"} name=${name%%\"*} ;;
+      '  "version": "'*) ver=${line#*: \"} ver=${ver%%\"*} ;;
+    esac
+    [ -z "$name" ] || [ -z "$ver" ] || break
+  done <"$f"
+  [ "$name" = npm ] || return 0
+  case $ver in '' | *[!0-9A-Za-z.+-]*) return 0 ;; esac
+  printf '%s\n' "$ver"
 }
 
 # pw_npm_mark_used LOCKFILE...: sets the mtime of the npm cache (_cacache)
@@ -3521,7 +3631,7 @@ pwt_copy() {
   st=$(mktemp "$HOME/.tmp-prewarm-copy.XXXXXX") || return 1
   rm -f "$st"
   pw_track "$st"
-  if { tar -cf - -C "$src" "$@" || : >"$st"; } | tar -xf - -C "$dst" && [ ! -e "$st" ]; then
+  if { tar -cf - -C "$src" "$@" || true >"$st"; } | tar -xf - -C "$dst" && [ ! -e "$st" ]; then
     rm -f "$st"
     return 0
   fi
