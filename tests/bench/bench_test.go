@@ -188,8 +188,8 @@ func TestScriptFactsOnRenderedNpmScript(t *testing.T) {
 	if shellFunc(s, "pw_snapshot_restore") == "" || shellFunc(s, "pw_npm_workdir") == "" {
 		t.Fatal("pw_snapshot_restore or pw_npm_workdir not found in the rendered npm script")
 	}
-	if p := keyProbe(s); p == "unknown" {
-		t.Errorf("cannot tell how the npm key probes npm's version")
+	if p := keyProbe(s); p != "package.json read by the shell" {
+		t.Errorf("the npm key probes npm's version by %q, want the shell reading its package.json (pw_npm_version)", p)
 	}
 	if !checksumConcurrent(s) {
 		t.Error("the rendered restore computes no checksum beside tar -x (no background pw_sum or pw_snapshot_sum1 in pw_snapshot_restore or pw_snapshot_x1)")

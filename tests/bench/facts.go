@@ -59,6 +59,9 @@ func keyProbe(script string) string {
 		key = len(body)
 	}
 	head := body[:key]
+	if strings.Contains(head, "pw_npm_version") {
+		return "package.json read by the shell"
+	}
 	if i := strings.Index(head, "node -e"); i >= 0 {
 		return "node -e"
 	}

@@ -519,9 +519,10 @@ func boundsText(r *Results) string {
 			for _, s := range r.Breakdown {
 				bd[s.Name] = median(s.Values)
 			}
-			if S, ok := bd["restore-script"]; ok && sh != nil && strings.HasPrefix(g.what, "npm-medium") {
-				x := median(sh.Values)
-				fmt.Fprintf(&b, " The snapshot mode times the whole setup step (shell, key, cache probe and lease, manifest, checksums, rename, summary line) and the limit a bare `tar -x`: in the breakdown the step takes %s s where bare concurrent extraction of the shards takes %s s, so about %s s is the step's fixed cost, which no bare `tar -x` pays; the larger the tree, the smaller its share.", secs(S), secs(x), secs(max(S-x, 0)))
+			if S, ok := bd["restore-script"]; ok && sh != nil && bd["limit"] > 0 && strings.HasPrefix(g.what, "npm-medium") {
+				x, L := median(sh.Values), bd["limit"]
+				fmt.Fprintf(&b, " The snapshot mode times the whole setup step (shell, key, cache probe and lease, manifest, checksums, rename, summary line) and the limit a bare `tar -x`. In the breakdown the step takes %s s and one `tar -x` %s s; bare concurrent extraction of the shards, without checksums or shell, takes %s s (%s × one `tar -x`, on %d cores). So 0.8 × one `tar -x` (%s s) leaves %s s for the checksums and everything else the step does, which took %s s; the larger the tree, the smaller their share.",
+					secs(S), secs(L), secs(x), ratioStr(x/L), r.Machine.NProc, secs(0.8*L), secs(0.8*L-x), secs(max(S-x, 0)))
 			} else {
 				fmt.Fprintf(&b, " Concurrent extractors gain only as much as the container has idle CPUs: this run's load average is in the machine table (nproc %d).", r.Machine.NProc)
 			}

@@ -41,8 +41,9 @@ type ScriptFacts struct {
 	// ChecksumConcurrent: the restore computes the snapshot checksum in a
 	// background job beside tar -x (one pass over the disk per reader).
 	ChecksumConcurrent bool `json:"checksumConcurrent"`
-	// KeyProbe: how the npm key learns npm's version: "npm --version" or
-	// "node -e" (reads npm's package.json).
+	// KeyProbe: how the npm key learns npm's version: "package.json read
+	// by the shell" (pw_npm_version), "node -e" (node reads it) or
+	// "npm --version".
 	KeyProbe string `json:"keyProbe"`
 }
 
