@@ -87,9 +87,12 @@ type Options struct {
 	ExtraArgs []string `json:"extraArgs,omitempty"`
 	// Cache is the shared cache volume.
 	Cache *Cache `json:"cache,omitempty"`
-	// Snapshots keeps install snapshots on the cache: npm and pip (default
-	// true); gomod (default false: per-pod module and build caches restored
-	// from snapshots, for a cache on a network volume).
+	// Snapshots keeps install snapshots on the cache: npm and pip (unset:
+	// true). gomod: true gives per-pod module and build caches restored
+	// from snapshots (for a cache on a network volume), false the caches
+	// on the volume; unset is auto: the setup picks the snapshot shape when
+	// the cache is on a network file system, else links the agent's
+	// per-pod GOMODCACHE/GOCACHE to the caches on the volume.
 	Snapshots *bool `json:"snapshots,omitempty"`
 	// KeySalt is mixed into the cache key; change it to invalidate.
 	KeySalt string `json:"keySalt,omitempty"`

@@ -29,9 +29,10 @@ type Defaults struct {
 	SingleWriter bool `json:"singleWriter"`
 	// SecretKey is the default registrySecret key.
 	SecretKey string `json:"secretKey"`
-	// Snapshots, when set, is the default of the snapshots option (else
-	// true): false for gomod, whose snapshots are opt-in.
-	Snapshots *bool `json:"snapshots,omitempty"`
+	// Snapshots, when set, is what an unset snapshots option means (else
+	// "true"): "auto" for gomod, whose setup picks the snapshot shape on a
+	// network file system and the caches on the volume on local disk.
+	Snapshots string `json:"snapshots,omitempty"`
 	// MountPath is the default cache.mountPath, SecretMountPath the default
 	// registrySecret.mountPath.
 	MountPath       string `json:"mountPath"`

@@ -34,13 +34,15 @@ prewarm.preset.defaults: per-ecosystem defaults as JSON, keyed by preset
 name. singleWriter presets (no safe concurrent writers) default to a
 read-only cache and accept readWrite only with trustedWriter: true.
 secretKey is the default key (and file name) of registrySecret. snapshots,
-where set, is the default of the snapshots option (else true).
+where set, is what an unset snapshots option means (else "true"): "auto"
+for gomod, whose setup picks snapshots or the caches on the volume by the
+volume's file system (see prewarm.script.gomod).
 */ -}}
 {{- define "prewarm.preset.defaults" -}}
 {{- $all := dict
   "npm" (dict "image" (dict "repository" "node" "tag" "22-alpine") "mode" "readWrite" "singleWriter" false "secretKey" ".npmrc")
   "pip" (dict "image" (dict "repository" "python" "tag" "3.12-slim") "mode" "readWrite" "singleWriter" false "secretKey" "pip.conf")
-  "gomod" (dict "image" (dict "repository" "golang" "tag" "1.26-alpine") "mode" "readWrite" "singleWriter" false "secretKey" ".netrc" "snapshots" false)
+  "gomod" (dict "image" (dict "repository" "golang" "tag" "1.26-alpine") "mode" "readWrite" "singleWriter" false "secretKey" ".netrc" "snapshots" "auto")
   "cargo" (dict "image" (dict "repository" "rust" "tag" "1.95-slim") "mode" "readOnly" "singleWriter" true "secretKey" "credentials.toml")
   "maven" (dict "image" (dict "repository" "maven" "tag" "3.9-eclipse-temurin-21") "mode" "readOnly" "singleWriter" true "secretKey" "settings.xml")
   "gradle" (dict "image" (dict "repository" "gradle" "tag" "8-jdk21") "mode" "readOnly" "singleWriter" true "secretKey" "gradle.properties")
@@ -99,9 +101,10 @@ caller sees them). Output text is empty.
 {{- $rule := include "prewarm.preset.modeRule" (dict "eco" $eco "mode" (get $cache "mode") "trustedWriter" (get $o "trustedWriter")) | fromJson -}}
 {{- $mode := $rule.mode -}}
 {{- if $rule.rule }}{{ $_ := required (printf "presets.%s.cache.mode: %s" $eco $rule.detail) "" }}{{ end -}}
-{{- $snapshots := true -}}
+{{- $snapshots := "true" -}}
 {{- if hasKey $d "snapshots" }}{{ $snapshots = $d.snapshots }}{{ end -}}
-{{- if hasKey $o "snapshots" }}{{ $snapshots = get $o "snapshots" }}{{ end -}}
+{{- $optSnapshots := get $o "snapshots" -}}
+{{- if kindIs "bool" $optSnapshots }}{{ $snapshots = ternary "true" "false" $optSnapshots }}{{ end -}}
 {{- $secret := dict -}}
 {{- with get $o "registrySecret" -}}
 {{- $key := get . "key" | default $d.secretKey -}}
@@ -120,7 +123,7 @@ caller sees them). Output text is empty.
 {{- $_ := set $out "cache" (get $cache "mountPath" | default $d.mountPath) -}}
 {{- $_ := set $out "mode" $mode -}}
 {{- $_ := set $out "readWrite" (eq $mode "readWrite") -}}
-{{- $_ := set $out "snapshots" (ternary "true" "false" $snapshots) -}}
+{{- $_ := set $out "snapshots" $snapshots -}}
 {{- $_ := set $out "keySalt" (get $o "keySalt") -}}
 {{- $_ := set $out "prebuild" (get $o "prebuild" | default "build") -}}
 {{- $_ := set $out "goals" (get $o "goals" | default (list "-DskipTests" "test-compile")) -}}

@@ -1,15 +1,23 @@
 {{- /*
-gomod: module cache and build cache on the volume (both are safe to share
-where file locking works). readOnly gives the pod its own caches and serves
-the shared module cache as a file GOPROXY, falling back to the network.
-snapshots: true (off by default; for a cache on a network volume) gives
-the pod its own caches too, restored from snapshots on the volume, in both
-modes (see prewarm.script.gomod).
+gomod: the snapshots option picks the shape of the module and build cache.
+Unset (the default, "auto"): the agent gets per-pod GOMODCACHE/GOCACHE
+under HOME, the volume's module download cache as its first GOPROXY entry,
+and the setup picks the shape at run time by the cache volume's file
+system: on a network file system the snapshot shape below; on local disk
+(writable) the per-pod paths become symlinks to the module and build cache
+on the volume, so the agent reads and writes the shared caches directly.
+snapshots: false: module cache and build cache on the volume (both are
+safe to share where file locking works) in the agent's env. readOnly gives
+the pod its own caches and serves the shared module cache as a file
+GOPROXY, falling back to the network. snapshots: true (for a cache on a
+network volume) gives the pod its own caches too, restored from snapshots
+on the volume, in both modes (see prewarm.script.gomod).
 */ -}}
 {{- define "prewarm.preset.gomod" -}}
 {{- $c := dict -}}
 {{- $_ := include "prewarm.preset.resolve" (dict "eco" "gomod" "options" . "out" $c) -}}
 {{- $env := list -}}
+{{- /* per-pod paths for auto too: its setup links them to the volume's caches on local disk */ -}}
 {{- if and $c.readWrite (eq $c.snapshots "false") -}}
 {{- $env = concat $env (list
   (dict "name" "GOMODCACHE" "value" (printf "%s/mod" $c.cache))

@@ -8,10 +8,12 @@ import (
 	"github.com/prewarm-dev/prewarm/tests/internal/fixtures"
 )
 
-// goBench: setup (prewarm.script.gomod: go mod download + prebuild) on an
+// goBench: setup (prewarm.script.gomod: go mod download + prebuild) with
+// the preset's default, PREWARM_SNAPSHOTS=auto, which on local disk links
+// the per-pod GOMODCACHE and GOCACHE to the caches on the volume; on an
 // empty cache volume and on a warm one, each followed by the agent's first
-// `go build ./...` with the env the preset gives the agent (GOMODCACHE and
-// GOCACHE on the volume, GOFLAGS=-modcacherw) and GOPROXY=off.
+// `go build ./...` with the env the preset gives the agent (the per-pod
+// paths under HOME, GOFLAGS=-modcacherw) and GOPROXY=off.
 func (b *bench) goBench() error {
 	fixture, err := fixtures.Path(fixtures.GoMedium)
 	if err != nil {
@@ -26,8 +28,8 @@ func (b *bench) goBench() error {
 	primed, coldCache := filepath.Join(dir, "cache-primed"), filepath.Join(dir, "cache-cold")
 
 	g := Group{Eco: "go", Set: "go-medium", Modes: []Mode{
-		{Name: "cold", Desc: "empty cache volume: setup downloads the modules from the proxy and compiles (prebuild=build), then the agent's first go build ./..."},
-		{Name: "warm", Desc: "module and build cache on the volume populated: setup (go mod download, go build ./... both no-ops), then the agent's first go build ./..."},
+		{Name: "cold", Desc: "the gomod default (snapshots auto: on local disk the per-pod GOMODCACHE and GOCACHE are symlinks to the caches on the volume), empty cache volume: setup downloads the modules from the proxy and compiles (prebuild=build), then the agent's first go build ./..."},
+		{Name: "warm", Desc: "the gomod default, module and build cache on the volume populated: setup (go mod download, go build ./... both cache hits through the symlinks), then the agent's first go build ./..."},
 	}}
 	for i := range g.Modes {
 		g.Modes[i].Parts = []Series{{Name: "setup"}, {Name: "first build"}}
@@ -42,15 +44,19 @@ func (b *bench) goBench() error {
 			return 0, err
 		}
 		settle()
-		env := []string{"PREWARM_REPO=" + repo, "PREWARM_HOME=" + home, "PREWARM_CACHE=" + cache}
-		p, _, err := b.runScript("dash", "gomod", repo, env, 30*time.Minute, 1, want)
+		env := []string{"PREWARM_REPO=" + repo, "PREWARM_HOME=" + home, "PREWARM_CACHE=" + cache, "PREWARM_SNAPSHOTS=auto"}
+		p, sums, err := b.runScript("dash", "gomod", repo, env, 30*time.Minute, 1, want)
 		if err != nil {
 			return 0, err
 		}
+		if sums[0]["shape"] != "direct" {
+			return 0, fmt.Errorf("gomod default on local disk: want shape=direct, got %v", sums[0])
+		}
+		mod, gocache := goPodCaches(home)
 		agent := append(baseEnv(""),
 			"HOME="+agentHome,
-			"GOMODCACHE="+filepath.Join(cache, "mod"),
-			"GOCACHE="+filepath.Join(cache, "build"),
+			"GOMODCACHE="+mod,
+			"GOCACHE="+gocache,
 			"GOFLAGS=-modcacherw",
 			"GOPROXY=off",
 		)
@@ -93,4 +99,10 @@ func (b *bench) goBench() error {
 		b.res.Groups = append(b.res.Groups, g)
 	}
 	return err
+}
+
+// goPodCaches: the per-pod GOMODCACHE and GOCACHE the gomod preset gives
+// the agent by default (and with snapshots: true): under HOME.
+func goPodCaches(home string) (mod, build string) {
+	return filepath.Join(home, "go", "pkg", "mod"), filepath.Join(home, ".cache", "go-build")
 }

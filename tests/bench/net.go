@@ -372,12 +372,14 @@ func (b *bench) netCompression(r *npmRig) error {
 	return err
 }
 
-// netGo: the Go module and build cache on the network volume, cold and
-// warm (what the peers do: the tool's caches on the shared volume), each
-// followed by the agent's first go build; and prewarm's shape for a network
-// volume, the gomod preset's snapshot mode (PREWARM_SNAPSHOTS=true): the
+// netGo: the gomod preset's default (PREWARM_SNAPSHOTS=auto) with the
+// cache on the network volume, where it takes the snapshot shape: the
 // module and build cache per pod on local disk, restored from two sharded
-// snapshots on the volume.
+// snapshots on the volume; cold (an empty volume: the setup downloads,
+// compiles and publishes) and warm (restored). Beside them the peers'
+// shape, the old default (PREWARM_SNAPSHOTS=false): the module and build
+// cache on the network volume, read file by file. Each is followed by the
+// agent's first go build with the env the preset gives the agent.
 func (b *bench) netGo(v *netVolume) error {
 	fixture := b.cfg.netGoFixture
 	if fixture == "" {
@@ -394,15 +396,15 @@ func (b *bench) netGo(v *netVolume) error {
 	vol := filepath.Join(v.mnt, "go-medium")
 	defer removeAll(filepath.Join(v.backing, "go-medium"))
 	repo, home, agentHome := filepath.Join(dir, "ws", "repo"), filepath.Join(dir, "ws", "home"), filepath.Join(dir, "ws", "agent-home")
-	primed, coldCache := filepath.Join(vol, "cache-primed"), filepath.Join(vol, "cache-cold")
+	primed, coldCache, primedVol := filepath.Join(vol, "cache-primed"), filepath.Join(vol, "cache-cold"), filepath.Join(vol, "cache-volume")
 	set := "go-medium (network volume)"
 	if b.cfg.netGoFixture != "" {
 		set = filepath.Base(b.cfg.netGoFixture) + " (network volume, -net-go-fixture)"
 	}
 	g := Group{Eco: "go", Set: set, Net: true, Modes: []Mode{
-		{Name: "cold", Desc: "empty cache volume on the network volume: setup downloads the modules and compiles (GOMODCACHE and GOCACHE on the volume), then the agent's first go build ./..."},
-		{Name: "warm", Desc: "module and build cache on the network volume populated (the peers' shape): setup (go mod download, go build ./... both cache hits over the network), then the agent's first go build ./..."},
-		{Name: "snapshot", Desc: "the gomod preset with snapshots: true: setup restores the module-cache and build-cache snapshots from the network volume onto local disk (sharded, checksummed, concurrent extractors), go mod download and go build ./... run as local cache hits; then the agent's first go build ./... with those local caches and GOPROXY=off"},
+		{Name: "cold", Desc: "the gomod default (snapshots auto, which on a network volume takes the snapshot shape), empty cache volume on the network volume: setup downloads the modules into per-pod caches on local disk, compiles, publishes the module-cache and build-cache snapshots to the volume, then the agent's first go build ./..."},
+		{Name: "warm", Desc: "the gomod default on the network volume, populated: setup restores the module-cache and build-cache snapshots from the network volume onto local disk (sharded, checksummed, concurrent extractors), go mod download and go build ./... run as local cache hits; then the agent's first go build ./... with those per-pod caches and GOPROXY=off"},
+		{Name: "volume", Desc: "presets.gomod.snapshots=false (the old default; the peers' shape): module and build cache on the network volume, populated: setup (go mod download, go build ./... both cache hits over the network), then the agent's first go build ./... with GOMODCACHE and GOCACHE on the volume"},
 	}}
 	for i := range g.Modes {
 		g.Modes[i].Parts = []Series{{Name: "setup"}, {Name: "first build"}}
@@ -425,27 +427,42 @@ func (b *bench) netGo(v *netVolume) error {
 		m.Parts[1].Values = append(m.Parts[1].Values, bp.Elapsed.Seconds())
 		return setup + bp.Elapsed.Seconds(), nil
 	}
-	one := func(m *Mode, cache, want string) (float64, error) {
+	// the default's agent env: the per-pod paths under HOME
+	podMod, podBuild := goPodCaches(home)
+	autoEnv := func(cache string) []string {
+		return []string{"PREWARM_REPO=" + repo, "PREWARM_HOME=" + home, "PREWARM_CACHE=" + cache, "PREWARM_SNAPSHOTS=auto"}
+	}
+	volEnv := []string{"PREWARM_REPO=" + repo, "PREWARM_HOME=" + home, "PREWARM_CACHE=" + primedVol, "PREWARM_SNAPSHOTS=false"}
+	auto := func(m *Mode, env []string, want string) (float64, error) {
 		if err := prep(); err != nil {
 			return 0, err
 		}
 		settle()
-		env := []string{"PREWARM_REPO=" + repo, "PREWARM_HOME=" + home, "PREWARM_CACHE=" + cache}
-		p, _, err := b.runScript("dash", "gomod", repo, env, 60*time.Minute, 1, want)
+		p, sums, err := b.runScript("dash", "gomod", repo, env, 60*time.Minute, 1, want)
 		if err != nil {
 			return 0, err
 		}
-		return build(m, filepath.Join(cache, "mod"), filepath.Join(cache, "build"), p.Elapsed.Seconds())
+		if sums[0]["shape"] != "snapshot" {
+			return 0, fmt.Errorf("gomod default on the network volume: want shape=snapshot, got %v", sums[0])
+		}
+		return build(m, podMod, podBuild, p.Elapsed.Seconds())
 	}
-	// snapshot mode: the per-pod caches are the readOnly paths under HOME,
-	// where the preset points the agent.
-	localMod, localBuild := filepath.Join(home, "go", "pkg", "mod"), filepath.Join(home, ".cache", "go-build")
-	snapEnv := []string{"PREWARM_REPO=" + repo, "PREWARM_HOME=" + home, "PREWARM_CACHE=" + primed, "PREWARM_SNAPSHOTS=true"}
 	steps := []step{
-		coldStep(primed, coldCache, func(cache string) (float64, error) { return one(&g.Modes[0], cache, "cold") }, func() error {
-			// untimed: the first snapshot-mode setup publishes the two
-			// snapshots (its modules come from the volume's download cache)
+		coldStep(primed, coldCache, func(cache string) (float64, error) { return auto(&g.Modes[0], autoEnv(cache), "cold") }, func() error {
+			// the first cold run (on primed) published the two snapshots
+			snaps, _ := filepath.Glob(filepath.Join(primed, "snapshots", "*.v2"))
+			if len(snaps) != 2 {
+				return fmt.Errorf("priming the default: want 2 snapshots (module cache, build cache) in %s/snapshots, have %v", primed, snaps)
+			}
+			sb, _ := duBytes(filepath.Join(primed, "snapshots"))
+			lm, _ := duBytes(podMod)
+			lb, _ := duBytes(podBuild)
+			// untimed: fill the caches-on-the-volume shape once (its
+			// modules come from the proxy, as the peers' first run)
 			if err := prep(); err != nil {
+				return err
+			}
+			if err := fresh(primedVol); err != nil {
 				return err
 			}
 			script, err := b.script("gomod")
@@ -456,37 +473,35 @@ func (b *bench) netGo(v *netVolume) error {
 			if err != nil {
 				return err
 			}
-			p, err := b.untimed(repo, append(sh.Env(), snapEnv...), 60*time.Minute, sh.Command(script, "prewarm-gomod")...)
+			p, err := b.untimed(repo, append(sh.Env(), volEnv...), 60*time.Minute, sh.Command(script, "prewarm-gomod")...)
 			if err != nil {
 				return err
 			}
-			if sums := parseSummaries(p.Stdout); len(sums) != 1 || sums[0]["result"] == "snapshot" {
-				return fmt.Errorf("priming the snapshot mode: want one summary, not result=snapshot\n%s", p)
+			if sums := parseSummaries(p.Stdout); len(sums) != 1 || sums[0]["shape"] != "direct" {
+				return fmt.Errorf("priming snapshots=false: want one summary with shape=direct\n%s", p)
 			}
-			snaps, _ := filepath.Glob(filepath.Join(primed, "snapshots", "*.v2"))
-			if len(snaps) != 2 {
-				return fmt.Errorf("priming the snapshot mode: want 2 snapshots (module cache, build cache) in %s/snapshots, have %v", primed, snaps)
-			}
-			sb, _ := duBytes(filepath.Join(primed, "snapshots"))
-			lm, _ := duBytes(localMod)
-			lb, _ := duBytes(localBuild)
-			mod, _ := duBytes(filepath.Join(primed, "mod"))
-			bc, _ := duBytes(filepath.Join(primed, "build"))
-			g.Info = append(g.Info, fmt.Sprintf("network volume after a cold setup: module cache %s, build cache %s; snapshot mode: local module cache %s and build cache %s, kept on the volume as 2 snapshots of %s", human(mod), human(bc), human(lm), human(lb), human(sb)))
+			mod, _ := duBytes(filepath.Join(primedVol, "mod"))
+			bc, _ := duBytes(filepath.Join(primedVol, "build"))
+			g.Info = append(g.Info, fmt.Sprintf("default (snapshot shape on the network volume): local module cache %s and build cache %s, kept on the volume as 2 snapshots of %s; snapshots=false: module cache %s, build cache %s on the network volume", human(lm), human(lb), human(sb), human(mod), human(bc)))
 			return nil
 		}),
-		{"warm", func(int) (float64, error) { return one(&g.Modes[1], primed, "warm") }},
-		{"snapshot", func(int) (float64, error) {
+		// GOPROXY=off: the setup fetches nothing, the snapshots hold it all
+		{"warm", func(int) (float64, error) {
+			return auto(&g.Modes[1], append(autoEnv(primed), "GOPROXY=off"), "snapshot")
+		}},
+		{"volume", func(int) (float64, error) {
 			if err := prep(); err != nil {
 				return 0, err
 			}
 			settle()
-			// GOPROXY=off: the setup fetches nothing, the snapshots hold it all
-			p, _, err := b.runScript("dash", "gomod", repo, append(append([]string{}, snapEnv...), "GOPROXY=off"), 30*time.Minute, 1, "snapshot")
+			p, sums, err := b.runScript("dash", "gomod", repo, volEnv, 60*time.Minute, 1, "warm")
 			if err != nil {
 				return 0, err
 			}
-			return build(&g.Modes[2], localMod, localBuild, p.Elapsed.Seconds())
+			if sums[0]["shape"] != "direct" {
+				return 0, fmt.Errorf("snapshots=false: want shape=direct, got %v", sums[0])
+			}
+			return build(&g.Modes[2], filepath.Join(primedVol, "mod"), filepath.Join(primedVol, "build"), p.Elapsed.Seconds())
 		}},
 	}
 	err = b.interleave("net go-medium", b.cfg.runs, steps, g.record)

@@ -44,6 +44,12 @@ func TestTaskPodColdThenWarm(t *testing.T) {
 				if !matches(result, want) {
 					t.Errorf("%s: setup result %q, want %s\n%s", run.name, result, want, line)
 				}
+				// gomod's default (snapshots auto) on the node's local disk:
+				// the agent's per-pod GOMODCACHE/GOCACHE are symlinks into the
+				// cache volume, which the agent's offline go build reads
+				if c.preset == "gomod" && field(line, "shape") != "direct" {
+					t.Errorf("%s: gomod shape %q, want direct (local disk)\n%s", run.name, field(line, "shape"), line)
+				}
 				agent := logs(t, w.ns, run.pod.Name, "agent")
 				if !strings.Contains(agent, "agent-check: ok") {
 					t.Errorf("%s: agent stand-in did not pass:\n%s", run.name, agent)

@@ -476,8 +476,7 @@ volume: Go has no read-only GOCACHE layer and copying a shared build cache
 fills the per-pod GOCACHE for the agent. No -mod=mod is needed: the file
 proxy only replaces the download source.
 
-snapshot (PREWARM_SNAPSHOTS=true, the preset's snapshots option; off by
-default for Go, unlike npm and pip, whose library default is true): for a
+snapshot (PREWARM_SNAPSHOTS=true, the preset's snapshots option): for a
 cache on a network volume (NFS, EFS, Filestore, CephFS), where every file
 go reads or writes costs round trips. The module cache and build cache are
 per pod, on local disk under HOME (the readOnly paths, so the agent finds
@@ -497,15 +496,49 @@ failed step. readOnly restores and never writes. A second workdir merges
 its restore into the caches the first one filled. The build cache of a
 key is the first publisher's: later commits with the same go.sum hit on
 the dependencies and recompile only the packages that changed.
+
+auto (PREWARM_SNAPSHOTS=auto, the preset's default: its agent env is the
+per-pod paths under HOME, as for snapshot mode): the shape is picked here,
+by the file system of the cache volume (pw_fs_type, pw_fs_network). A
+network file system runs the snapshot mode. A local one, when the cache is
+writable, runs the readWrite shape with the per-pod paths made symlinks to
+the volume's caches ($HOME/go/pkg/mod -> $PREWARM_CACHE/mod,
+$HOME/.cache/go-build -> $PREWARM_CACHE/build; the paths are the
+GOMODCACHE/GOCACHE of the env when not under the cache), and go runs with
+GOMODCACHE/GOCACHE = those per-pod paths, as the agent does: the build
+cache's action IDs hold each dependency's directory, so the same
+GOMODCACHE string is what makes the agent's build a cache hit. A per-pod
+path that is already a directory with files is left alone (warned): this
+run takes the per-pod shape. A cache that does not take writes (readOnly,
+or result=fallback) gets the readOnly shape, never a symlink into it.
+Unset PREWARM_SNAPSHOTS means false (the env of pods rendered before auto
+existed is explicit, so they keep their shape).
+
+The summary line names the shape: shape=direct (the caches on the volume,
+linked or not), shape=pod (per-pod caches, the volume as a file GOPROXY)
+or shape=snapshot.
 */ -}}
 {{- define "prewarm.script.gomod" -}}
 #!/bin/sh
 {{ template "prewarm.script.lib" . }}
 
-# Go snapshots are opt-in: unset means false here (pw_init's default true
-# is npm's and pip's); pw_init still rejects a value other than true/false.
+# PREWARM_SNAPSHOTS for Go: true, false or auto (the preset's default).
+# Unset means false here (pw_init's default true is npm's and pip's);
+# pw_init, which knows only true and false, still rejects any other value.
 PW_GO_SNAPSHOT=${PREWARM_SNAPSHOTS:-false}
+if [ "$PW_GO_SNAPSHOT" = auto ]; then PREWARM_SNAPSHOTS=true; fi
 pw_init gomod
+# auto: snapshots for a cache on a network file system, else the caches on
+# the volume, linked at the per-pod paths (PW_GO_LINK=yes).
+PW_GO_LINK=
+if [ "$PW_GO_SNAPSHOT" = auto ]; then
+  if pw_fs_network "$(pw_fs_type "$PREWARM_CACHE")"; then
+    PW_GO_SNAPSHOT=true
+  else
+    PW_GO_SNAPSHOT=false
+    PW_GO_LINK=yes
+  fi
+fi
 PREWARM_SNAPSHOTS=$PW_GO_SNAPSHOT
 : "${PREWARM_PREBUILD:=build}"
 case $PREWARM_PREBUILD in
@@ -514,12 +547,57 @@ case $PREWARM_PREBUILD in
 esac
 pw_has go || pw_die "go is not installed in this image"
 
+# pw_go_link LINK TARGET: makes the per-pod path LINK a symlink to the
+# cache directory TARGET (creating TARGET and LINK's parent). An absent
+# LINK, a symlink elsewhere (stale) or an empty directory is replaced; a
+# directory with files or another file is left alone: warned, returns 1.
+pw_go_link() {
+  local link target
+  link=$(pw_strip_slash "$1")
+  target=$2
+  if ! mkdir -p "$target" "${link%/*}" 2>/dev/null; then
+    pw_warn "cannot create $target or ${link%/*}; using per-pod caches"
+    return 1
+  fi
+  if [ -L "$link" ]; then
+    [ "$(readlink "$link" 2>/dev/null)" = "$target" ] && return 0
+    rm -f "$link" 2>/dev/null || :
+  elif [ -d "$link" ]; then
+    if ! rmdir "$link" 2>/dev/null; then
+      pw_warn "$link is a directory with files; leaving it (the agent uses it) and using per-pod caches instead of $target"
+      return 1
+    fi
+  elif [ -e "$link" ]; then
+    pw_warn "$link is not a directory; leaving it and using per-pod caches instead of $target"
+    return 1
+  fi
+  if ! ln -s "$target" "$link" 2>/dev/null; then
+    pw_warn "cannot link $link to $target; using per-pod caches"
+    return 1
+  fi
+  return 0
+}
+
+# pw_go_unlink LINK: removes LINK when it is a symlink into the cache (a
+# run that does not write the cache keeps no path into it).
+pw_go_unlink() {
+  local link
+  link=$(pw_strip_slash "$1")
+  [ -L "$link" ] || return 0
+  if pw_under_cache "$(readlink "$link" 2>/dev/null)"; then
+    rm -f "$link" 2>/dev/null || :
+  fi
+  return 0
+}
+
 PW_GO_FAILED=
 PW_GO_SHARED=$PREWARM_CACHE/mod
-if pw_cache_writable && [ "$PREWARM_SNAPSHOTS" = false ]; then
+if pw_cache_writable && [ "$PREWARM_SNAPSHOTS" = false ] && [ -z "$PW_GO_LINK" ]; then
   : "${GOMODCACHE:=$PREWARM_CACHE/mod}"
   : "${GOCACHE:=$PREWARM_CACHE/build}"
   PW_GO_SHARED=$GOMODCACHE
+  PW_GO_SHAPE=direct
+  PW_GO_STORES="$GOMODCACHE $GOCACHE"
 else
   [ "$PREWARM_CACHE_MODE" = readWrite ] && [ "$PW_WRITABLE" != yes ] && PW_GO_FAILED=1
   if [ -z "${GOMODCACHE-}" ] || pw_under_cache "$GOMODCACHE"; then
@@ -528,6 +606,22 @@ else
   if [ -z "${GOCACHE-}" ] || pw_under_cache "$GOCACHE"; then
     GOCACHE=$HOME/.cache/go-build
   fi
+  GOMODCACHE=$(pw_strip_slash "$GOMODCACHE")
+  GOCACHE=$(pw_strip_slash "$GOCACHE")
+  PW_GO_SHAPE=pod
+  [ "$PREWARM_SNAPSHOTS" = true ] && PW_GO_SHAPE=snapshot
+  PW_GO_STORES=
+  if [ -n "$PW_GO_LINK" ] && [ "$PW_WRITABLE" = yes ] &&
+    pw_go_link "$GOMODCACHE" "$PREWARM_CACHE/mod" && pw_go_link "$GOCACHE" "$PREWARM_CACHE/build"; then
+    # go keeps the per-pod paths (the agent's): see auto above
+    PW_GO_SHAPE=direct
+    PW_GO_STORES="$PREWARM_CACHE/mod $PREWARM_CACHE/build"
+  else
+    pw_go_unlink "$GOMODCACHE"
+    pw_go_unlink "$GOCACHE"
+  fi
+fi
+if [ "$PW_GO_SHAPE" != direct ]; then
   if [ -d "$PW_GO_SHARED/cache/download" ] && [ -r "$PW_GO_SHARED/cache/download" ]; then
     : "${GOPROXY:=$(cd "$HOME" && go env GOPROXY)}"
     case ,$GOPROXY, in
@@ -718,7 +812,7 @@ pw_go_workdir() {
       pw_go_fill_shared
       if [ "$PW_WRITABLE" = yes ]; then pw_go_mark_used "$PW_GO_SHARED"; fi
     fi
-    pw_summary gomod "$key" "$result" "prebuild=$prebuild"
+    pw_summary gomod "$key" "$result" "prebuild=$prebuild" "shape=$PW_GO_SHAPE"
     if [ "$result" = snapshot ]; then
       # a restore reads no store: the record names none
       pw_record_use "$key"
@@ -729,9 +823,10 @@ pw_go_workdir() {
   fi
   # mtime = last use for the modules this workdir used (shared cache only;
   # GOCACHE: go refreshes the mtime of the entries it uses itself)
-  if [ "$PW_WRITABLE" = yes ]; then pw_go_mark_used "$GOMODCACHE"; fi
-  pw_summary gomod "$key" "$result" "prebuild=$prebuild"
-  pw_record_use "$key" "$GOMODCACHE" "$GOCACHE"
+  if [ "$PW_WRITABLE" = yes ]; then pw_go_mark_used "$PW_GO_SHARED"; fi
+  pw_summary gomod "$key" "$result" "prebuild=$prebuild" "shape=$PW_GO_SHAPE"
+  # shellcheck disable=SC2086 # $PW_GO_STORES: two paths without spaces or a pod's
+  pw_record_use "$key" $PW_GO_STORES
 }
 
 pw_each_workdir pw_go_workdir "$@"
@@ -4015,13 +4110,15 @@ prewarm.preset.defaults: per-ecosystem defaults as JSON, keyed by preset
 name. singleWriter presets (no safe concurrent writers) default to a
 read-only cache and accept readWrite only with trustedWriter: true.
 secretKey is the default key (and file name) of registrySecret. snapshots,
-where set, is the default of the snapshots option (else true).
+where set, is what an unset snapshots option means (else "true"): "auto"
+for gomod, whose setup picks snapshots or the caches on the volume by the
+volume's file system (see prewarm.script.gomod).
 */ -}}
 {{- define "prewarm.preset.defaults" -}}
 {{- $all := dict
   "npm" (dict "image" (dict "repository" "node" "tag" "22-alpine") "mode" "readWrite" "singleWriter" false "secretKey" ".npmrc")
   "pip" (dict "image" (dict "repository" "python" "tag" "3.12-slim") "mode" "readWrite" "singleWriter" false "secretKey" "pip.conf")
-  "gomod" (dict "image" (dict "repository" "golang" "tag" "1.26-alpine") "mode" "readWrite" "singleWriter" false "secretKey" ".netrc" "snapshots" false)
+  "gomod" (dict "image" (dict "repository" "golang" "tag" "1.26-alpine") "mode" "readWrite" "singleWriter" false "secretKey" ".netrc" "snapshots" "auto")
   "cargo" (dict "image" (dict "repository" "rust" "tag" "1.95-slim") "mode" "readOnly" "singleWriter" true "secretKey" "credentials.toml")
   "maven" (dict "image" (dict "repository" "maven" "tag" "3.9-eclipse-temurin-21") "mode" "readOnly" "singleWriter" true "secretKey" "settings.xml")
   "gradle" (dict "image" (dict "repository" "gradle" "tag" "8-jdk21") "mode" "readOnly" "singleWriter" true "secretKey" "gradle.properties")
@@ -4080,9 +4177,10 @@ caller sees them). Output text is empty.
 {{- $rule := include "prewarm.preset.modeRule" (dict "eco" $eco "mode" (get $cache "mode") "trustedWriter" (get $o "trustedWriter")) | fromJson -}}
 {{- $mode := $rule.mode -}}
 {{- if $rule.rule }}{{ $_ := required (printf "presets.%s.cache.mode: %s" $eco $rule.detail) "" }}{{ end -}}
-{{- $snapshots := true -}}
+{{- $snapshots := "true" -}}
 {{- if hasKey $d "snapshots" }}{{ $snapshots = $d.snapshots }}{{ end -}}
-{{- if hasKey $o "snapshots" }}{{ $snapshots = get $o "snapshots" }}{{ end -}}
+{{- $optSnapshots := get $o "snapshots" -}}
+{{- if kindIs "bool" $optSnapshots }}{{ $snapshots = ternary "true" "false" $optSnapshots }}{{ end -}}
 {{- $secret := dict -}}
 {{- with get $o "registrySecret" -}}
 {{- $key := get . "key" | default $d.secretKey -}}
@@ -4101,7 +4199,7 @@ caller sees them). Output text is empty.
 {{- $_ := set $out "cache" (get $cache "mountPath" | default $d.mountPath) -}}
 {{- $_ := set $out "mode" $mode -}}
 {{- $_ := set $out "readWrite" (eq $mode "readWrite") -}}
-{{- $_ := set $out "snapshots" (ternary "true" "false" $snapshots) -}}
+{{- $_ := set $out "snapshots" $snapshots -}}
 {{- $_ := set $out "keySalt" (get $o "keySalt") -}}
 {{- $_ := set $out "prebuild" (get $o "prebuild" | default "build") -}}
 {{- $_ := set $out "goals" (get $o "goals" | default (list "-DskipTests" "test-compile")) -}}
@@ -4167,17 +4265,25 @@ set to the container name, so extraArgs reach the tool as "$@".
 
 {{- /* templates-go/presets/gomod.tpl */ -}}
 {{- /*
-gomod: module cache and build cache on the volume (both are safe to share
-where file locking works). readOnly gives the pod its own caches and serves
-the shared module cache as a file GOPROXY, falling back to the network.
-snapshots: true (off by default; for a cache on a network volume) gives
-the pod its own caches too, restored from snapshots on the volume, in both
-modes (see prewarm.script.gomod).
+gomod: the snapshots option picks the shape of the module and build cache.
+Unset (the default, "auto"): the agent gets per-pod GOMODCACHE/GOCACHE
+under HOME, the volume's module download cache as its first GOPROXY entry,
+and the setup picks the shape at run time by the cache volume's file
+system: on a network file system the snapshot shape below; on local disk
+(writable) the per-pod paths become symlinks to the module and build cache
+on the volume, so the agent reads and writes the shared caches directly.
+snapshots: false: module cache and build cache on the volume (both are
+safe to share where file locking works) in the agent's env. readOnly gives
+the pod its own caches and serves the shared module cache as a file
+GOPROXY, falling back to the network. snapshots: true (for a cache on a
+network volume) gives the pod its own caches too, restored from snapshots
+on the volume, in both modes (see prewarm.script.gomod).
 */ -}}
 {{- define "prewarm.preset.gomod" -}}
 {{- $c := dict -}}
 {{- $_ := include "prewarm.preset.resolve" (dict "eco" "gomod" "options" . "out" $c) -}}
 {{- $env := list -}}
+{{- /* per-pod paths for auto too: its setup links them to the volume's caches on local disk */ -}}
 {{- if and $c.readWrite (eq $c.snapshots "false") -}}
 {{- $env = concat $env (list
   (dict "name" "GOMODCACHE" "value" (printf "%s/mod" $c.cache))
