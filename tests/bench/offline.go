@@ -126,12 +126,12 @@ func (b *bench) pipBench() error {
 			if _, err := b.untimed(repo, baseEnv(""), 5*time.Minute, "tar", "-cf", plainTar, "-C", filepath.Join(repo, ".venv"), "."); err != nil {
 				return err
 			}
-			snaps, _ := filepath.Glob(filepath.Join(primed, "snapshots", "*.tar"))
-			var sb int64
-			if len(snaps) == 1 {
-				sb = fileSize(snaps[0])
+			snap, shards, err := oneSnapshot(primed)
+			if err != nil {
+				return err
 			}
-			g.Info = append(g.Info, fmt.Sprintf("2 wheels (pwdemo-alpha, pwdemo-beta); .venv %d files, snapshot %s; the venv's own pip dominates", countFiles(filepath.Join(repo, ".venv")), human(sb)))
+			sb, _ := duBytes(snap)
+			g.Info = append(g.Info, fmt.Sprintf("2 wheels (pwdemo-alpha, pwdemo-beta); .venv %d files, snapshot %s in %d shards; the venv's own pip dominates", countFiles(filepath.Join(repo, ".venv")), human(sb), shards))
 			return nil
 		}),
 		{"warm", func(int) (float64, error) { return run("dash", primed, "warm", "PREWARM_SNAPSHOTS=false") }},

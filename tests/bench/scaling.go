@@ -51,15 +51,15 @@ func (b *bench) npmCacheScaling() error {
 		pt.StoreBytes, _ = duBytes(filepath.Join(plain, "store"))
 		pt.Snapshots = countSnapshots(plain)
 		if i == 0 {
-			snaps, _ := filepath.Glob(filepath.Join(pruned, "snapshots", "*.tar"))
-			if len(snaps) != 1 {
-				return fmt.Errorf("want one snapshot after version 1, have %v", snaps)
+			snap, _, err := oneSnapshot(pruned)
+			if err != nil {
+				return fmt.Errorf("after version 1: %w", err)
 			}
 			before, err := duBytes(pruned)
 			if err != nil {
 				return err
 			}
-			snapBytes, _ := duBytes(snaps[0])
+			snapBytes, _ := duBytes(snap)
 			cs.BudgetBytes = before + snapBytes*3/2
 			cs.BudgetNote = fmt.Sprintf("the volume after version 1 (%s) plus 1.5 × its snapshot (%s)", human(before), human(snapBytes))
 		}
