@@ -83,7 +83,8 @@ func (d *demo) runScripts(ctx context.Context, ws *v1alpha2.Workspace, job *batc
 	}
 	d.ui.line("Each run is a new Task pod, on this machine: the live Workspace's setup command")
 	d.ui.line("(sh -c SCRIPT prewarm-<preset>) with the pod's env, a fresh copy of %s/<fixture>", displayPath(d.cfg.root, d.cfg.fixtures))
-	d.ui.line("as /workspace/repo, and one folder per cache PVC that both runs share. Cold runs download")
+	d.ui.line("as /workspace/repo (one folder, emptied for each pod, as a pod's emptyDir), and one folder")
+	d.ui.line("per cache PVC that both runs share. Cold runs download")
 	d.ui.line("from the npm registry and the Go module proxy: ~30 s for npm, 2-4 min for Go (client-go) on 2 cores.")
 	d.ui.printf("\n")
 
@@ -99,7 +100,14 @@ func (d *demo) runScripts(ctx context.Context, ws *v1alpha2.Workspace, job *batc
 		}
 		var runs [2]scriptRun
 		for i := range runs {
-			pod := d.path("pods", fmt.Sprintf("%s-%d", e.preset, i+1))
+			// Every Task pod mounts its workspace at the same path
+			// (/workspace), emptied: so does every run here. Go's build
+			// cache keys hold the module cache's path, and the gomod
+			// preset gives the agent per-pod paths under the workspace.
+			pod := d.podDir(e)
+			if err := tree.Fresh(pod); err != nil {
+				return err
+			}
 			what := "new pod, empty cache  "
 			if i == 1 {
 				what = "new pod, same cache   "
@@ -178,6 +186,10 @@ func findSetup(ws *v1alpha2.Workspace, job *batchv1.Job, name string) (v1alpha2.
 	}
 	return *setup, corev1.Container{}, fmt.Errorf("the rendered pod has no init container %s", name)
 }
+
+// podDir is the folder standing in for the /workspace of ecosystem e's
+// pods: the same for each of its pods, as /workspace is in the cluster.
+func (d *demo) podDir(e ecosystem) string { return d.path("pods", e.preset) }
 
 // pathMap maps the pod's paths to folders on this machine: /workspace to
 // the pod's folder, each volume's mountPath to one folder per claim.
@@ -282,8 +294,7 @@ func (d *demo) runSetup(ctx context.Context, ws *v1alpha2.Workspace, setup v1alp
 // with the agent container's env and the network proxy off: every module
 // and compiled package must come from the cache.
 func (d *demo) agentBuild(ctx context.Context, ws *v1alpha2.Workspace, job *batchv1.Job, e ecosystem) error {
-	pod := d.path("pods", e.preset+"-2")
-	m, err := d.podPaths(ws, pod)
+	m, err := d.podPaths(ws, d.podDir(e))
 	if err != nil {
 		return err
 	}
