@@ -101,11 +101,14 @@ func (d *demo) runScripts(ctx context.Context, ws *v1alpha2.Workspace, job *batc
 		var runs [2]scriptRun
 		for i := range runs {
 			// Every Task pod mounts its workspace at the same path
-			// (/workspace), emptied: so does every run here. Go's build
+			// (/workspace), empty: so does every run here. Go's build
 			// cache keys hold the module cache's path, and the gomod
 			// preset gives the agent per-pod paths under the workspace.
+			// The previous pod's folder is moved aside, not deleted (the
+			// kubelet removes an old pod's volume apart from the new
+			// pod's start); the demo's folder goes at the end.
 			pod := d.podDir(e)
-			if err := tree.Fresh(pod); err != nil {
+			if err := os.Rename(pod, fmt.Sprintf("%s.gone-%d", pod, i)); err != nil && !os.IsNotExist(err) {
 				return err
 			}
 			what := "new pod, empty cache  "
