@@ -43,6 +43,7 @@ Functions (names are a stable interface; other preset scripts build on them):
                            key and of the stores PATH... on the cache)
   pw_lease_take / pw_lease_drop   the setup's lease on the cache's stores
   pw_has CMD               0 if CMD is on PATH
+  pw_read1 FILE OPT        PW_READ1: a /proc line, else `uname OPT`
   pw_strip_slash PATH      PATH without trailing slashes
   pw_track / pw_untrack / pw_cleanup   temp paths removed at exit
 
@@ -159,8 +160,8 @@ pw_init() {
   PW_TMPS=
   PW_LEASE=
   PW_CODEC=
-  trap 'pw_cleanup; pw_lease_drop' EXIT
-  trap 'pw_cleanup; pw_lease_drop; trap - EXIT; exit 130' INT TERM HUP
+  trap 'pw_exit' EXIT
+  trap 'pw_exit; trap - EXIT; exit 130' INT TERM HUP
   pw_clock
   PW_T0=$PW_CLOCK
 }
@@ -185,13 +186,22 @@ EOF
 pw_cleanup() {
   local p
   [ -n "${PW_TMPS-}" ] || return 0
+  set --
   while IFS= read -r p; do
-    [ -n "$p" ] && rm -rf "$p" 2>/dev/null
+    [ -z "$p" ] || set -- "$@" "$p"
   done <<EOF
 $PW_TMPS
 EOF
   PW_TMPS=
+  [ $# -eq 0 ] || rm -rf "$@" 2>/dev/null || :
   return 0
+}
+
+# pw_exit: at exit, the temp paths and then the lease, in one rm.
+pw_exit() {
+  [ -z "${PW_LEASE-}" ] || pw_track "$PW_LEASE"
+  PW_LEASE=
+  pw_cleanup
 }
 
 # pw_workdirs prints PREWARM_WORKDIRS one per line: relative paths only, no
@@ -322,7 +332,7 @@ pw_probe_dir() {
   local p
   [ -d "$1" ] || mkdir -p "$1" 2>/dev/null || return 1
   p="$1/.tmp-probe-$$"
-  if ! (printf 'x' >"$p") 2>/dev/null; then
+  if ! printf 'x' 2>/dev/null >"$p"; then
     rm -f "$p" 2>/dev/null
     return 1
   fi
@@ -385,8 +395,8 @@ pw_cache_writable() {
 # The lease is written before the lock is looked at, and a trimmer takes the
 # lock before it looks at leases, so one of the two always sees the other:
 # no store is removed under a running setup. A lock older than 60 minutes
-# is a crashed trimmer's; a lease is touched after every workdir
-# (pw_record_use) and counts as a crashed setup's after 120 minutes.
+# is a crashed trimmer's; a lease is touched by pw_record_use once it is 10
+# minutes old and counts as a crashed setup's after 120 minutes.
 # pw_lease_drop (at exit) removes it. Names: pkg/cache (LeasesDir, LockDir).
 pw_lease_take() {
   local d h
@@ -397,6 +407,8 @@ pw_lease_take() {
   [ -n "$h" ] || h=$(uname -n 2>/dev/null) || h=
   case $h in *[!A-Za-z0-9.-]*) h=$(printf '%s\n' "$h" | tr -c 'A-Za-z0-9.\n-' _) ;; esac
   PW_LEASE=$d/$PW_ECO-$h-$$
+  pw_clock
+  PW_LEASE_T=$PW_CLOCK
   if ! { [ -d "$d" ] || mkdir -p "$d" 2>/dev/null; } || ! true >"$PW_LEASE" 2>/dev/null; then
     PW_LEASE=
     pw_warn "cannot write a lease in $d; installing with a per-pod cache"
@@ -421,13 +433,20 @@ pw_lease_drop() {
 # when the key was first recorded); its mtime is the key's last use, so
 # nothing depends on atime (noatime mounts). The pruner trims stores and
 # snapshots least recently used first by these records; `prewarm cache ls`
-# shows them. Writable caches only; renews the lease; never fails.
+# shows them. Writable caches only; renews a lease 10 minutes old (a touch
+# is a process; most setups are over long before); never fails.
 pw_record_use() {
   local key d f tmp created stores p top line
   key=$1
   shift
   pw_cache_writable || return 0
-  [ -z "${PW_LEASE-}" ] || touch "$PW_LEASE" 2>/dev/null || :
+  if [ -n "${PW_LEASE-}" ]; then
+    pw_clock
+    if [ $((PW_CLOCK - ${PW_LEASE_T:-0})) -ge 60000 ]; then
+      touch "$PW_LEASE" 2>/dev/null || :
+      PW_LEASE_T=$PW_CLOCK
+    fi
+  fi
   d=$PREWARM_CACHE/.prewarm/used
   [ -d "$d" ] || mkdir -p "$d" 2>/dev/null || return 0
   stores=
@@ -762,36 +781,63 @@ pw_snapshot_bad() {
 # decompressor and) tar -x. HOW=twice (an uncompressed shard on local disk):
 # the checksum and tar -x each read the file, at once, so the second read
 # comes from the page cache: on local disk two pipe copies of every byte
-# cost more than that read (measured, docs/caching.md). A read error flags
-# WORK/read-failed, a decompressor error WORK/dec-failed, a tar error
+# cost more than that read (measured, docs/caching.md). HOW=tar: tar -x
+# only (one cksum of every shard runs beside the extractors). A read error
+# flags WORK/read-failed, a decompressor error WORK/dec-failed, a tar error
 # WORK/tar-failed.
 pw_snapshot_x1() {
   local fifo pid
+  if [ "$7" = tar ]; then
+    # shellcheck disable=SC2086 # PW_TARX is a list of options
+    tar $PW_TARX -xf "$1" -C "$2" 2>>"$4/err" || true >"$4/tar-failed"
+    return 0
+  fi
   if [ "$7" = twice ]; then
     pw_snapshot_sum1 "$3" <"$1" >"$4/$5.sum" 2>>"$4/err" &
     pid=$!
-    tar -xf "$1" -C "$2" 2>>"$4/err" || true >"$4/tar-failed"
+    # shellcheck disable=SC2086 # PW_TARX is a list of options
+    tar $PW_TARX -xf "$1" -C "$2" 2>>"$4/err" || true >"$4/tar-failed"
     wait "$pid" || true >"$4/read-failed"
     return 0
   fi
   fifo="$4/$5.fifo"
   pw_snapshot_sum1 "$3" <"$fifo" >"$4/$5.sum" &
   pid=$!
+  # shellcheck disable=SC2086 # PW_TARX is a list of options
   { cat "$1" 2>>"$4/err" || true >"$4/read-failed"; } | tee "$fifo" 2>>"$4/err" |
     if [ "$6" = none ]; then
-      { tar -xf - -C "$2" 2>>"$4/err" || true >"$4/tar-failed"; cat >/dev/null; }
+      { tar $PW_TARX -xf - -C "$2" 2>>"$4/err" || true >"$4/tar-failed"; cat >/dev/null; }
     else
       { pw_codec_dec "$6" 2>>"$4/err" || true >"$4/dec-failed"; cat >/dev/null; } |
-        { tar -xf - -C "$2" 2>>"$4/err" || true >"$4/tar-failed"; cat >/dev/null; }
+        { tar $PW_TARX -xf - -C "$2" 2>>"$4/err" || true >"$4/tar-failed"; cat >/dev/null; }
     fi
   wait "$pid" || :
 }
 
-# pw_snapshot_sum1 ALGO: the checksum of stdin as the restore reads it
-# back: cksum's own output (CRC and size; the manifest records "CRC-SIZE",
-# pw_sum), or the sha256 hex; one process less per shard than pw_sum.
+# pw_tar_x_opts: sets PW_TARX, the options of a snapshot's tar -x: -o, so
+# the tree belongs to whoever restores it, as an install would make it (root
+# would otherwise chown and chmod every file to the publisher's); with GNU
+# tar also 128 KiB records (-b 256, -B to fill them from a pipe): one read
+# and, for most files, one write where 10 KiB records take several (measured,
+# docs/caching.md).
+pw_tar_x_opts() {
+  case $(tar --version 2>/dev/null) in
+    *'GNU tar'*) PW_TARX='-o -b 256 -B' ;;
+    *) PW_TARX=-o ;;
+  esac
+}
+
+# pw_snapshot_sum1 ALGO [FILE...]: the checksum of stdin as the restore
+# reads it back: cksum's own output (CRC and size; the manifest records
+# "CRC-SIZE", pw_sum), or the sha256 hex; one process less per shard than
+# pw_sum. With FILEs (cksum only): one "CRC SIZE FILE" line each, in order.
 pw_snapshot_sum1() {
-  if [ "$1" = cksum ]; then cksum; else pw_sha256; fi
+  if [ "$1" = cksum ]; then
+    shift
+    cksum "$@"
+  else
+    pw_sha256
+  fi
 }
 
 # pw_snapshot_restore KEY TARGET: 0 restored into TARGET, 1 no snapshot (or
@@ -799,7 +845,7 @@ pw_snapshot_sum1() {
 # snapshot failed (warned; TARGET untouched, no temp left; a corrupt
 # snapshot is removed when the cache is writable).
 pw_snapshot_restore() {
-  local key target snap parent base tmp work old algo codec kind a b n i jobs w pids pid got want ended how z rest
+  local key target snap parent base tmp work old algo codec kind a b n i jobs w pids pid got want ended how z rest list dirs late um err one sums
   key=$1
   target=$2
   [ "$PREWARM_SNAPSHOTS" = true ] || return 1
@@ -820,24 +866,28 @@ pw_snapshot_restore() {
     *) parent=. base=$target ;;
   esac
   : "${parent:=/}"
+  # absolute, so that the work directory can wait for the exit's rm while
+  # the script enters other workdirs
+  case $parent in
+    /*) ;;
+    .) [ -z "${PWD-}" ] || parent=$PWD ;;
+    *) [ -z "${PWD-}" ] || parent=$PWD/$parent ;;
+  esac
   tmp="$parent/.tmp-prewarm-$base-$$"
   work="$parent/.tmp-prewarm-$base-$$.work"
   pw_track "$tmp"
   pw_track "$work"
   if [ -e "$tmp" ] || [ -e "$work" ]; then rm -rf "$tmp" "$work" 2>/dev/null || :; fi
-  if ! mkdir -p "$tmp" "$work" 2>/dev/null || ! true >"$work/err" 2>/dev/null; then
-    pw_warn "cannot create $tmp to restore the snapshot; installing instead"
-    pw_cleanup
-    return 2
-  fi
   # The manifest, checked line by line: shard names are plain, paths stay
-  # inside the tree, modes are octal, and "end" counts the shards.
+  # inside the tree, modes are octal, and "end" counts the shards. The
+  # shards ("I FILE SUM") and the split directories ("MODE PATH") are kept
+  # one per line in list and dirs.
   algo=
   codec=none
   ended=
   n=0
-  true >"$work/list"
-  true >"$work/dirs"
+  list=
+  dirs=
   while IFS=' ' read -r kind a b; do
     case $kind in
       prewarm-snapshot-v2) ;;
@@ -847,12 +897,14 @@ pw_snapshot_restore() {
         case $a in - | [0-7][0-7][0-7] | [0-7][0-7][0-7][0-7]) ;; *) kind=bad ;; esac
         case $b in . | ./*) ;; *) kind=bad ;; esac
         case /$b/ in */../*) kind=bad ;; esac
-        printf '%s %s\n' "$a" "$b" >>"$work/dirs"
+        dirs="$dirs$a $b
+"
         ;;
       shard)
         case $a in '' | .* | *[!0-9a-z.]*) kind=bad ;; esac
         [ -f "$snap/$a" ] || kind=missing
-        printf '%s %s %s\n' "$n" "$a" "$b" >>"$work/list"
+        list="$list$n $a $b
+"
         n=$((n + 1))
         ;;
       end)
@@ -914,16 +966,37 @@ pw_snapshot_restore() {
       return 2
       ;;
   esac
-  # The split directories first: two tars creating one missing parent at
-  # once can fail (GNU tar gives up when its retry finds it made nothing).
-  # One mkdir for all of them; the FIFOs, when the shards are teed, in one
-  # mkfifo (each process costs a fork and an exec).
-  set --
+  # One mkdir makes the work directory, the tree and its split directories
+  # before any tar runs (two tars creating one missing parent at once can
+  # fail: GNU tar gives up when its retry finds it made nothing), under the
+  # umask that gives them their recorded mode when they share one with rwx
+  # for the owner (as a rule); other modes get a chmod after the
+  # extraction. The FIFOs, when the shards are teed, come in one mkfifo
+  # (each process costs a fork and an exec).
+  set -- "$work" "$tmp"
+  z=
+  late=
   while IFS=' ' read -r a b; do
+    [ -n "$b" ] || continue
     set -- "$@" "$tmp/$b"
-  done <"$work/dirs"
-  if [ $# -gt 0 ] && ! mkdir -p "$@" 2>>"$work/err"; then
-    pw_warn "cannot create the directories of $tmp to restore the snapshot ($(tr '\n' ' ' <"$work/err" 2>/dev/null | cut -c1-200)); installing instead"
+    [ "$a" != - ] || continue
+    : "${z:=$a}"
+    [ "$a" = "$z" ] || late=yes
+  done <<EOF
+$dirs
+EOF
+  um=
+  case $late:$z in
+    :7[0-7][0-7] | :07[0-7][0-7])
+      a=${z#"${z%??}"}
+      um=0$((7 - ${a%?}))$((7 - ${a#?}))
+      ;;
+    :) ;;
+    *) late=yes ;;
+  esac
+  if ! err=$({ [ -z "$um" ] || umask "$um"; } && mkdir -p "$@" 2>&1) ||
+    ! true >"$work/err" 2>/dev/null; then
+    pw_warn "cannot create $tmp to restore the snapshot ($(printf '%s' "$err" | tr '\n' ' ' | cut -c1-200)); installing instead"
     pw_cleanup
     return 2
   fi
@@ -933,8 +1006,10 @@ pw_snapshot_restore() {
   else
     set --
     while IFS=' ' read -r i a b; do
-      set -- "$@" "$work/$i.fifo"
-    done <"$work/list"
+      [ -z "$a" ] || set -- "$@" "$work/$i.fifo"
+    done <<EOF
+$list
+EOF
     if ! mkfifo "$@" 2>>"$work/err"; then
       pw_warn "cannot create FIFOs in $work to restore the snapshot ($(tr '\n' ' ' <"$work/err" 2>/dev/null | cut -c1-200)); installing instead"
       pw_cleanup
@@ -943,16 +1018,34 @@ pw_snapshot_restore() {
   fi
   # Concurrent extractors, two per CPU the container may use, each taking
   # every JOBS-th shard; nothing is renamed into place before every shard
-  # extracted and matched its checksum.
+  # extracted and matched its checksum. On local disk one cksum reads every
+  # shard beside them (a process per shard costs more).
+  one=
+  if [ "$how" = twice ] && [ "$algo" = cksum ]; then
+    set --
+    while IFS=' ' read -r i a b; do
+      [ -z "$a" ] || set -- "$@" "$a"
+    done <<EOF
+$list
+EOF
+    # run in the snapshot, so each line names its shard plainly
+    (cd "$snap" && pw_snapshot_sum1 cksum "$@") >"$work/sums" 2>>"$work/err" &
+    one=$!
+    how=tar
+  fi
   jobs=$(pw_snapshot_jobs "$n")
+  pw_tar_x_opts
   pids=
   w=0
   while [ "$w" -lt "$jobs" ]; do
     (
       while IFS=' ' read -r i a b; do
+        [ -n "$a" ] || continue
         [ $((i % jobs)) -eq "$w" ] || continue
         pw_snapshot_x1 "$snap/$a" "$tmp" "$algo" "$work" "$i" "$codec" "$how"
-      done <"$work/list"
+      done <<EOF
+$list
+EOF
     ) &
     pids="$pids $!"
     w=$((w + 1))
@@ -960,22 +1053,38 @@ pw_snapshot_restore() {
   for pid in $pids; do
     wait "$pid" || true >"$work/tar-failed"
   done
+  sums=/dev/null
+  if [ -n "$one" ]; then
+    wait "$one" || true >"$work/read-failed"
+    sums=$work/sums
+  fi
   if [ -e "$work/read-failed" ]; then
     pw_warn "cannot read snapshot $snap ($(tr '\n' ' ' <"$work/err" 2>/dev/null | cut -c1-200)); installing instead"
     pw_cleanup
     return 2
   fi
-  while IFS=' ' read -r i a want; do
-    got=
-    z=
-    read -r got z rest <"$work/$i.sum" 2>/dev/null || :
-    [ "$algo" = cksum ] && got=$got-$z
-    if [ "$got" != "$want" ]; then
-      pw_snapshot_bad "$snap" "shard $a: $algo $got, recorded $want"
-      pw_cleanup
-      return 2
-    fi
-  done <"$work/list"
+  {
+    while IFS=' ' read -r i a want; do
+      [ -n "$a" ] || continue
+      got=
+      z=
+      if [ -n "$one" ]; then
+        # the one cksum's line of this shard, which names it
+        read -r got z rest <&3 || :
+        [ "$rest" = "$a" ] || z=of-another-file
+      else
+        read -r got z rest <"$work/$i.sum" 2>/dev/null || :
+      fi
+      [ "$algo" = cksum ] && got=$got-$z
+      if [ "$got" != "$want" ]; then
+        pw_snapshot_bad "$snap" "shard $a: $algo $got, recorded $want"
+        pw_cleanup
+        return 2
+      fi
+    done <<EOF
+$list
+EOF
+  } 3<"$sums"
   if [ -e "$work/dec-failed" ]; then
     pw_snapshot_bad "$snap" "a $codec shard does not decompress: $(tr '\n' ' ' <"$work/err" 2>/dev/null | cut -c1-200)"
     pw_cleanup
@@ -986,20 +1095,25 @@ pw_snapshot_restore() {
     pw_cleanup
     return 2
   fi
-  # The split directories' modes: one chmod for those that share the first
-  # mode (all of them, as a rule), one each for the rest.
-  set --
-  z=
-  while IFS=' ' read -r a b; do
-    [ "$a" != - ] || continue
-    : "${z:=$a}"
-    if [ "$a" = "$z" ]; then
-      set -- "$@" "$tmp/$b"
-    else
-      chmod "$a" "$tmp/$b" 2>/dev/null || :
-    fi
-  done <"$work/dirs"
-  [ $# -eq 0 ] || chmod "$z" "$@" 2>/dev/null || :
+  # The split directories' modes mkdir's umask did not give: one chmod for
+  # those that share the first mode, one each for the rest.
+  if [ -n "$late" ]; then
+    set --
+    z=
+    while IFS=' ' read -r a b; do
+      [ -n "$b" ] || continue
+      [ "$a" != - ] || continue
+      : "${z:=$a}"
+      if [ "$a" = "$z" ]; then
+        set -- "$@" "$tmp/$b"
+      else
+        chmod "$a" "$tmp/$b" 2>/dev/null || :
+      fi
+    done <<EOF
+$dirs
+EOF
+    [ $# -eq 0 ] || chmod "$z" "$@" 2>/dev/null || :
+  fi
   if [ -e "$target" ] || [ -L "$target" ]; then
     old="$parent/.tmp-prewarm-old-$base-$$"
     pw_track "$old"
@@ -1015,7 +1129,9 @@ pw_snapshot_restore() {
     return 2
   fi
   pw_untrack "$tmp"
-  pw_cleanup
+  # The work directory (and any tree moved aside) goes at exit, in the one
+  # rm that drops the lease; now if its path is relative.
+  case $work in /*) ;; *) pw_cleanup ;; esac
   # mtime = last use, for the pruner; only where writes are allowed.
   if pw_cache_writable; then touch -c "$snap" 2>/dev/null || :; fi
   return 0

@@ -14,6 +14,13 @@ never published.
 {{ template "prewarm.script.lib" . }}
 
 pw_init npm
+# `node --version` takes about 10 ms (node starts up): it runs while the
+# cache is probed, and pw_npm_node reads its answer.
+PW_NODE_VER=
+PW_NODE_FILE=$HOME/.tmp-prewarm-node-version-$$
+pw_track "$PW_NODE_FILE"
+node --version >"$PW_NODE_FILE" 2>/dev/null &
+PW_NODE_PID=$!
 PW_NPM_CACHE_FAILED=
 if pw_cache_writable; then
   : "${npm_config_cache:=$PREWARM_CACHE/store}"
@@ -38,6 +45,17 @@ fi
 # Yarn berry ignores cacheFolder unless the global cache is off.
 : "${YARN_ENABLE_GLOBAL_CACHE:=false}"
 export npm_config_cache npm_config_logs_dir npm_config_update_notifier YARN_CACHE_FOLDER YARN_ENABLE_GLOBAL_CACHE
+
+# pw_npm_node sets PW_NODE_VER to `node --version` (the same for every
+# workdir).
+pw_npm_node() {
+  if [ -n "$PW_NODE_PID" ]; then
+    wait "$PW_NODE_PID" 2>/dev/null || :
+    PW_NODE_PID=
+    read -r PW_NODE_VER <"$PW_NODE_FILE" 2>/dev/null || PW_NODE_VER=
+  fi
+  [ -n "$PW_NODE_VER" ] || PW_NODE_VER=$(node --version)
+}
 
 pw_npm_workdir() {
   local pm files tool key rc state result statedir count v
@@ -64,10 +82,11 @@ pw_npm_workdir() {
   if [ "$pm" = npm ]; then
     v=$(pw_npm_version) || v=
     [ -n "$v" ] || v=$(npm --version 2>/dev/null) || v=
-    tool="node=$(node --version) npm=$v"
   else
-    tool="node=$(node --version) $pm=$("$pm" --version 2>/dev/null)"
+    v=$("$pm" --version 2>/dev/null)
   fi
+  pw_npm_node
+  tool="node=$PW_NODE_VER $pm=$v"
   tool="$tool args=$* NODE_ENV=${NODE_ENV-} omit=${npm_config_omit-} include=${npm_config_include-} production=${npm_config_production-} ignore_scripts=${npm_config_ignore_scripts-}"
   # shellcheck disable=SC2086 # $files holds plain lockfile names
   key=$(pw_key "$tool" $files)

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/prewarm-dev/prewarm/tests/internal/shells"
 )
 
 func sampleResults() *Results {
@@ -185,7 +187,7 @@ func TestScriptFactsOnRenderedNpmScript(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if shellFunc(s, "pw_snapshot_restore") == "" || shellFunc(s, "pw_npm_workdir") == "" {
+	if shells.Func(s, "pw_snapshot_restore") == "" || shells.Func(s, "pw_npm_workdir") == "" {
 		t.Fatal("pw_snapshot_restore or pw_npm_workdir not found in the rendered npm script")
 	}
 	if p := keyProbe(s); p != "package.json read by the shell" {

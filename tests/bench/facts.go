@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
+
+	"github.com/prewarm-dev/prewarm/tests/internal/shells"
 )
 
 // scriptFacts renders every script the bench runs and reads what the npm
@@ -39,7 +41,7 @@ func (b *bench) scriptFacts() *ScriptFacts {
 // pw_snapshot_x1 it calls, a background job (a line ending in "&") computes
 // the checksum (pw_sum or pw_snapshot_sum1).
 func checksumConcurrent(script string) bool {
-	body := shellFunc(script, "pw_snapshot_restore") + "\n" + shellFunc(script, "pw_snapshot_x1")
+	body := shells.Func(script, "pw_snapshot_restore") + "\n" + shells.Func(script, "pw_snapshot_x1")
 	for _, l := range strings.Split(body, "\n") {
 		l = strings.TrimSpace(l)
 		if (strings.Contains(l, "pw_sum") || strings.Contains(l, "pw_snapshot_sum1")) && strings.HasSuffix(l, "&") && !strings.HasSuffix(l, "&&") {
@@ -53,7 +55,7 @@ var npmVersionRE = regexp.MustCompile(`\$\((?:"\$pm"|npm) --version`)
 
 // keyProbe: how pw_npm_workdir learns npm's version for the key.
 func keyProbe(script string) string {
-	body := shellFunc(script, "pw_npm_workdir")
+	body := shells.Func(script, "pw_npm_workdir")
 	key := strings.Index(body, "pw_key")
 	if key < 0 {
 		key = len(body)
@@ -69,18 +71,4 @@ func keyProbe(script string) string {
 		return "npm --version"
 	}
 	return "unknown"
-}
-
-// shellFunc returns the text of a top-level shell function NAME() { … }
-// (up to the first line that is exactly "}").
-func shellFunc(script, name string) string {
-	i := strings.Index(script, "\n"+name+"() {")
-	if i < 0 {
-		return ""
-	}
-	rest := script[i+1:]
-	if j := strings.Index(rest, "\n}\n"); j >= 0 {
-		return rest[:j]
-	}
-	return rest
 }

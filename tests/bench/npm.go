@@ -261,14 +261,14 @@ func (b *bench) npmBreakdown(r *npmRig) error {
 			return p.Elapsed.Seconds(), err
 		}
 	}
-	untar := func(tarBin string) func(int) (float64, error) {
+	untar := func(tarBin string, opts ...string) func(int) (float64, error) {
 		return func(int) (float64, error) {
 			dst := filepath.Join(r.dir, "untar")
 			if err := fresh(dst); err != nil {
 				return 0, err
 			}
 			settle()
-			p, err := b.mustExec(r.dir, env, 5*time.Minute, tarBin, "-xf", snap, "-C", dst)
+			p, err := b.mustExec(r.dir, env, 5*time.Minute, append(append([]string{tarBin}, opts...), "-xf", snap, "-C", dst)...)
 			return p.Elapsed.Seconds(), err
 		}
 	}
@@ -326,6 +326,7 @@ func (b *bench) npmBreakdown(r *npmRig) error {
 		{"sha256sum", "head -c N snapshot | sha256sum: the fallback checksum in images without cksum", sh(fmt.Sprintf("head -c %d %s | sha256sum >/dev/null", n, q(snap)))},
 		{"tar-x-gnu", "GNU tar -xf of the whole tree as one tar, one process", untar("tar")},
 		{"tar-x-busybox", "busybox tar -xf of the same tar", untar(filepath.Join(bb, "tar"))},
+		{"tar-x-gnu-opts", "GNU tar -o -b 256 -B -xf of the same tar, one process: the options the restore gives GNU tar (no chown and chmod of every file to the archive's owners, which root does by default; 128 KiB records)", untar("tar", "-o", "-b", "256", "-B")},
 		{fmt.Sprintf("tar-x-%d-shards", len(shards)), fmt.Sprintf("the same tree as %d tars (top-level entries split by size), extracted by %d concurrent GNU tar -x, no checksum, no shell", len(shards), len(shards)), func(int) (float64, error) {
 			dst := filepath.Join(r.dir, "untar")
 			if err := fresh(dst); err != nil {

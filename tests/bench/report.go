@@ -495,6 +495,9 @@ func boundsText(r *Results) string {
 		if sh != nil && tx > 0 {
 			fmt.Fprintf(&b, " Bare concurrent `tar -x` of shards without checksum or shell (`%s`) takes %s s (%s × one `tar -x` alone, %s s).", sh.Name, secs(median(sh.Values)), ratioStr(median(sh.Values)/tx), secs(tx))
 		}
+		if to, ok := bd["tar-x-gnu-opts"]; ok && to > 0 {
+			fmt.Fprintf(&b, " One `tar -x` process with the options the restore gives GNU tar (`-o -b 256 -B`) takes %s s: the restore takes %s × that.", secs(to), ratioStr(S/to))
+		}
 		if tm, ok := bd["tar-x-tmpfs"]; ok && tx > 0 {
 			fmt.Fprintf(&b, " The same one-process `tar -x` into tmpfs takes %s s: the other %s s are the disk file system creating the files, the work concurrent extractors (two per CPU the container may use) overlap.", secs(tm), secs(max(tx-tm, 0)))
 		}

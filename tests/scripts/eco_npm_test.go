@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/prewarm-dev/prewarm/tests/internal/fixtures"
+	"github.com/prewarm-dev/prewarm/tests/internal/shells"
 )
 
 func ecoNpmFixture(t *testing.T) string {
@@ -218,20 +219,15 @@ func TestNpmScriptInstallsPnpmAndYarnClassicLockfilesThenRestoresSnapshots(t *te
 	}
 }
 
-// ecoNpmFunc is the text of the npm script's shell function name, cut from
-// the rendered script, so a lib driver can call it alone.
-func ecoNpmFunc(t *testing.T, name string) string {
+// npmFunc is the text of the npm script's shell function name, so a lib
+// driver can call it alone.
+func npmFunc(t *testing.T, name string) string {
 	t.Helper()
-	s := ecoScript(t, "npm")
-	i := strings.Index(s, "\n"+name+"() {\n")
-	if i < 0 {
+	f := shells.Func(ecoScript(t, "npm"), name)
+	if f == "" {
 		t.Fatalf("no function %s in the npm script", name)
 	}
-	j := strings.Index(s[i+1:], "\n}\n")
-	if j < 0 {
-		t.Fatalf("function %s in the npm script has no end", name)
-	}
-	return s[i+1 : i+1+j+3]
+	return f
 }
 
 // TestNpmVersionIsReadFromNpmsPackageJSON: the npm key's version of npm
@@ -249,7 +245,7 @@ func TestNpmVersionIsReadFromNpmsPackageJSON(t *testing.T) {
 		t.Fatalf("npm --version: %v", err)
 	}
 	want := strings.TrimSpace(string(out))
-	driver := "#!/bin/sh\n" + ecoScript(t, "lib") + "\n" + ecoNpmFunc(t, "pw_npm_version") + "\npw_init npm\npw_npm_version\n"
+	driver := "#!/bin/sh\n" + ecoScript(t, "lib") + "\n" + npmFunc(t, "pw_npm_version") + "\npw_init npm\npw_npm_version\n"
 
 	// fake npm installs laid out as npm's own: bin/npm -> lib/node_modules/npm/bin/npm-cli.js
 	base := ecoTempDir(t)

@@ -150,3 +150,18 @@ func isDir(p string) bool {
 	st, err := os.Stat(p)
 	return err == nil && st.IsDir()
 }
+
+// Func returns the text of the top-level function NAME() { … } of a
+// rendered script, from its name to the first line that is exactly "}"
+// (that line included), or "" when the script has no such function.
+func Func(script, name string) string {
+	i := strings.Index(script, "\n"+name+"() {\n")
+	if i < 0 {
+		return ""
+	}
+	rest := script[i+1:]
+	if j := strings.Index(rest, "\n}\n"); j >= 0 {
+		return rest[:j+3]
+	}
+	return rest
+}

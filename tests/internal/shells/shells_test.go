@@ -12,3 +12,16 @@ func TestWithout(t *testing.T) {
 		t.Errorf("Without = %q, want %q", got, want)
 	}
 }
+
+func TestFunc(t *testing.T) {
+	script := "#!/bin/sh\nf() {\n  echo f\n}\ng() {\n  if x; then\n    y\n  fi\n}\nf\n"
+	for _, c := range []struct{ name, want string }{
+		{"g", "g() {\n  if x; then\n    y\n  fi\n}\n"},
+		{"f", "f() {\n  echo f\n}\n"},
+		{"h", ""},
+	} {
+		if got := Func(script, c.name); got != c.want {
+			t.Errorf("Func(%s) = %q, want %q", c.name, got, c.want)
+		}
+	}
+}
