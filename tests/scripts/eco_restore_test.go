@@ -160,8 +160,8 @@ func TestLibRecordUseRenewsTheLeaseOnceItIsTenMinutesOld(t *testing.T) {
 	for _, sh := range ecoShells(t) {
 		t.Run(sh.name, func(t *testing.T) {
 			base := ecoTempDir(t)
-			// the lease's mtime is set back an hour; it is printed after a
-			// use record with the lease 9 minutes old, then 10.
+			// the lease's mtime is set back to 2001; it is printed after a
+			// use record with the lease 9 minutes old, then 10, then again.
 			script := `pw_cache_writable || exit 9
 touch -t 200109090146.40 "$PW_LEASE"; echo "old $(stat -c %Y "$PW_LEASE")"
 PW_LEASE_T=$((PW_LEASE_T - 54000)); pw_record_use k1; echo "9min $(stat -c %Y "$PW_LEASE")"

@@ -1970,17 +1970,15 @@ pw_snapshot_bad() {
 # WORK/tar-failed.
 pw_snapshot_x1() {
   local fifo pid
-  if [ "$7" = tar ]; then
+  if [ "$7" != once ]; then
+    pid=
+    if [ "$7" = twice ]; then
+      pw_snapshot_sum1 "$3" <"$1" >"$4/$5.sum" 2>>"$4/err" &
+      pid=$!
+    fi
     # shellcheck disable=SC2086 # PW_TARX is a list of options
     tar $PW_TARX -xf "$1" -C "$2" 2>>"$4/err" || true >"$4/tar-failed"
-    return 0
-  fi
-  if [ "$7" = twice ]; then
-    pw_snapshot_sum1 "$3" <"$1" >"$4/$5.sum" 2>>"$4/err" &
-    pid=$!
-    # shellcheck disable=SC2086 # PW_TARX is a list of options
-    tar $PW_TARX -xf "$1" -C "$2" 2>>"$4/err" || true >"$4/tar-failed"
-    wait "$pid" || true >"$4/read-failed"
+    if [ -n "$pid" ]; then wait "$pid" || true >"$4/read-failed"; fi
     return 0
   fi
   fifo="$4/$5.fifo"
