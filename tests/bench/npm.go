@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -63,7 +62,7 @@ func (b *bench) npmAll() error {
 var npmModeDesc = []struct{ name, desc string }{
 	{"cold", "empty cache volume: npm ci downloads every package from the registry, then the snapshot is published"},
 	{"warm", "npm store on the volume populated, snapshots off (PREWARM_SNAPSHOTS=false): npm ci from the store"},
-	{"snapshot", "sharded snapshot restored (manifest, two concurrent extractors per CPU the container may use, each checksumming its shards while tar -x extracts them, rename), no install"},
+	{"snapshot", "sharded snapshot restored (manifest, two concurrent tar -x per CPU the container may use with one cksum reading every shard beside them, rename), no install"},
 	{"limit", "one-process plain tar -x of the same node_modules from a local tar (no checksum, no shell): what a single-tar snapshot can at best do"},
 	{"snapshot-busybox", "the same restore under busybox sh with busybox's applets first on PATH (tar, head, tail, wc, …), as in an alpine image; an applet busybox lacks (Debian's has no cksum) comes from the system"},
 }
@@ -272,20 +271,29 @@ func (b *bench) npmBreakdown(r *npmRig) error {
 			return p.Elapsed.Seconds(), err
 		}
 	}
-	shards, err := b.npmShards(r, max(2, b.res.Machine.NProc))
+	snapDir, _, err := oneSnapshot(r.primed)
 	if err != nil {
 		return err
 	}
+	shards, dirs, err := snapshotLayout(snapDir)
+	if err != nil {
+		return err
+	}
+	jobs := min(2*b.res.Machine.NProc, len(shards))
 	q := func(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+	var shardArgs string
+	for _, f := range shards {
+		shardArgs += " " + q(filepath.Base(f))
+	}
 	type part struct {
 		name, desc string
 		run        func(int) (float64, error)
 	}
 	// This busybox may lack cksum (Debian's does): then its sha256sum, the
 	// script's fallback, is what a busybox-only image would run.
-	bbSum := part{"cksum-busybox", "the same pass with busybox head and cksum (alpine image)", sh(fmt.Sprintf("%s/head -c %d %s | %s/cksum >/dev/null", bb, n, q(snap), bb))}
+	bbSum := part{"cksum-busybox", "the same pass with busybox cksum (alpine image)", sh(fmt.Sprintf("cd %s && %s/cksum %s >/dev/null", q(snapDir), bb, shardArgs))}
 	if _, err := os.Lstat(filepath.Join(bb, "cksum")); err != nil {
-		bbSum = part{"sha256sum-busybox", "busybox head | busybox sha256sum (this busybox has no cksum applet; sha256 is the script's fallback there)", sh(fmt.Sprintf("%s/head -c %d %s | %s/sha256sum >/dev/null", bb, n, q(snap), bb))}
+		bbSum = part{"sha256sum-busybox", "busybox sha256sum <tar (this busybox has no cksum applet; sha256 is the script's fallback there)", sh(fmt.Sprintf("%s/sha256sum <%s >/dev/null", bb, q(snap)))}
 	}
 	// The same extraction into memory (tmpfs) separates tar's own work from
 	// the disk file system's.
@@ -321,28 +329,36 @@ func (b *bench) npmBreakdown(r *npmRig) error {
 			p, err := b.mustExec(r.repo, env, 10*time.Minute, "tar", "-xf", r.plainTar, "-C", r.nmDir)
 			return p.Elapsed.Seconds(), err
 		}},
-		{"cksum-coreutils", "head -c N tar | cksum (coreutils): the integrity pass over the same bytes, in one process (the script checksums each shard as it extracts it)", sh(fmt.Sprintf("head -c %d %s | cksum >/dev/null", n, q(snap)))},
+		{"cksum-coreutils", "cksum SHARD... (coreutils) in the snapshot: the integrity pass of a restore from local disk, one process reading every shard file beside the extractors", sh(fmt.Sprintf("cd %s && cksum %s >/dev/null", q(snapDir), shardArgs))},
 		bbSum,
-		{"sha256sum", "head -c N snapshot | sha256sum: the fallback checksum in images without cksum", sh(fmt.Sprintf("head -c %d %s | sha256sum >/dev/null", n, q(snap)))},
+		{"sha256sum", "sha256sum <tar: the fallback checksum in images without cksum", sh(fmt.Sprintf("sha256sum <%s >/dev/null", q(snap)))},
 		{"tar-x-gnu", "GNU tar -xf of the whole tree as one tar, one process", untar("tar")},
 		{"tar-x-busybox", "busybox tar -xf of the same tar", untar(filepath.Join(bb, "tar"))},
 		{"tar-x-gnu-opts", "GNU tar -o -b 256 -B -xf of the same tar, one process: the options the restore gives GNU tar (no chown and chmod of every file to the archive's owners, which root does by default; 128 KiB records)", untar("tar", "-o", "-b", "256", "-B")},
-		{fmt.Sprintf("tar-x-%d-shards", len(shards)), fmt.Sprintf("the same tree as %d tars (top-level entries split by size), extracted by %d concurrent GNU tar -x, no checksum, no shell", len(shards), len(shards)), func(int) (float64, error) {
+		{fmt.Sprintf("tar-x-%d-shards", len(shards)), fmt.Sprintf("the snapshot's %d shards extracted as the restore does it, without checksum or shell: its split directories made first, then %d concurrent GNU tar -o -b 256 -B -x (two per CPU, at most one per shard), each taking every %d-th shard", len(shards), jobs, jobs), func(int) (float64, error) {
 			dst := filepath.Join(r.dir, "untar")
 			if err := fresh(dst); err != nil {
 				return 0, err
 			}
 			settle()
 			start := time.Now()
-			errs := make(chan error, len(shards))
-			for _, sh := range shards {
-				go func(sh string) {
-					_, err := b.mustExec(r.dir, env, 5*time.Minute, "tar", "-xf", sh, "-C", dst)
+			for _, d := range dirs {
+				if err := os.MkdirAll(filepath.Join(dst, d), 0o755); err != nil {
+					return 0, err
+				}
+			}
+			errs := make(chan error, jobs)
+			for w := range jobs {
+				go func(w int) {
+					var err error
+					for i := w; i < len(shards) && err == nil; i += jobs {
+						_, err = b.mustExec(r.dir, env, 5*time.Minute, "tar", "-o", "-b", "256", "-B", "-xf", shards[i], "-C", dst)
+					}
 					errs <- err
-				}(sh)
+				}(w)
 			}
 			var first error
-			for range shards {
+			for range jobs {
 				if err := <-errs; err != nil && first == nil {
 					first = err
 				}
@@ -376,7 +392,6 @@ func (b *bench) npmBreakdown(r *npmRig) error {
 		}
 	})
 	removeAll(filepath.Join(r.dir, "untar"))
-	removeAll(filepath.Join(r.dir, "shards"))
 	b.res.Breakdown = res
 	b.res.BreakdownOf = fmt.Sprintf("%s node_modules, %s as one tar", r.set.name, human(n))
 	return err
@@ -384,58 +399,25 @@ func (b *bench) npmBreakdown(r *npmRig) error {
 
 func human(n int64) string { return tree.Human(n) }
 
-// npmShards splits the node_modules of the plain tar into k tars of about
-// equal size by top-level entry (a scope directory stays whole).
-func (b *bench) npmShards(r *npmRig, k int) ([]string, error) {
-	dir := filepath.Join(r.dir, "shards")
-	src := filepath.Join(dir, "src")
-	if err := fresh(src); err != nil {
-		return nil, err
-	}
-	if _, err := b.mustExec(dir, baseEnv(""), 10*time.Minute, "tar", "-xf", r.plainTar, "-C", src); err != nil {
-		return nil, err
-	}
-	entries, err := os.ReadDir(src)
+// snapshotLayout reads a snapshot's manifest: its shard files in order
+// and the directories split across shards ("dir MODE PATH", which the
+// restore creates before any tar runs).
+func snapshotLayout(snap string) (shards, dirs []string, err error) {
+	m, err := os.ReadFile(filepath.Join(snap, "manifest"))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	type entry struct {
-		name string
-		size int64
-	}
-	var es []entry
-	for _, e := range entries {
-		n, _ := duBytes(filepath.Join(src, e.Name()))
-		es = append(es, entry{e.Name(), n})
-	}
-	sort.SliceStable(es, func(i, j int) bool { return es[i].size > es[j].size })
-	groups := make([][]string, k)
-	sizes := make([]int64, k)
-	for _, e := range es {
-		min := 0
-		for i := range sizes {
-			if sizes[i] < sizes[min] {
-				min = i
-			}
+	for _, line := range strings.Split(string(m), "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) == 3 && f[0] == "shard":
+			shards = append(shards, filepath.Join(snap, f[1]))
+		case len(f) == 3 && f[0] == "dir":
+			dirs = append(dirs, f[2])
 		}
-		groups[min] = append(groups[min], e.name)
-		sizes[min] += e.size
 	}
-	var out []string
-	for i, g := range groups {
-		if len(g) == 0 {
-			continue
-		}
-		p := filepath.Join(dir, fmt.Sprintf("shard-%d.tar", i))
-		args := []string{"tar", "-cf", p}
-		for _, n := range g {
-			args = append(args, "./"+n)
-		}
-		if _, err := b.mustExec(src, baseEnv(""), 10*time.Minute, args...); err != nil {
-			return nil, err
-		}
-		out = append(out, p)
+	if len(shards) == 0 {
+		return nil, nil, fmt.Errorf("%s/manifest names no shard", snap)
 	}
-	removeAll(src)
-	return out, nil
+	return shards, dirs, nil
 }
