@@ -228,11 +228,8 @@ func oneSnapshot(cache string) (string, int, error) {
 	if len(snaps) != 1 {
 		return "", 0, fmt.Errorf("want one snapshot in %s/snapshots, have %v", cache, snaps)
 	}
-	m, err := os.ReadFile(filepath.Join(snaps[0], "manifest"))
-	if err != nil {
-		return "", 0, err
-	}
-	return snaps[0], strings.Count(string(m), "\nshard "), nil
+	shards, _, err := snapshotLayout(snaps[0])
+	return snaps[0], len(shards), err
 }
 
 // npmBreakdown times the parts of a snapshot restore on the ~450 set, each
@@ -334,7 +331,7 @@ func (b *bench) npmBreakdown(r *npmRig) error {
 		{"sha256sum", "sha256sum <tar: the fallback checksum in images without cksum", sh(fmt.Sprintf("sha256sum <%s >/dev/null", q(snap)))},
 		{"tar-x-gnu", "GNU tar -xf of the whole tree as one tar, one process", untar("tar")},
 		{"tar-x-busybox", "busybox tar -xf of the same tar", untar(filepath.Join(bb, "tar"))},
-		{"tar-x-gnu-opts", "GNU tar -o -b 256 -B -xf of the same tar, one process: the options the restore gives GNU tar (no chown and chmod of every file to the archive's owners, which root does by default; 128 KiB records)", untar("tar", "-o", "-b", "256", "-B")},
+		{"tar-x-gnu-opts", "GNU tar -o -b 256 -B -xf of the same tar, one process: the options the restore gives GNU tar (no chown and chmod of every file to the archive's owners, which root does by default; 128 KiB records)", untar("tar", restoreTarOpts...)},
 		{fmt.Sprintf("tar-x-%d-shards", len(shards)), fmt.Sprintf("the snapshot's %d shards extracted as the restore does it, without checksum or shell: its split directories made first, then %d concurrent GNU tar -o -b 256 -B -x (two per CPU, at most one per shard), each taking every %d-th shard", len(shards), jobs, jobs), func(int) (float64, error) {
 			dst := filepath.Join(r.dir, "untar")
 			if err := fresh(dst); err != nil {
@@ -352,7 +349,7 @@ func (b *bench) npmBreakdown(r *npmRig) error {
 				go func(w int) {
 					var err error
 					for i := w; i < len(shards) && err == nil; i += jobs {
-						_, err = b.mustExec(r.dir, env, 5*time.Minute, "tar", "-o", "-b", "256", "-B", "-xf", shards[i], "-C", dst)
+						_, err = b.mustExec(r.dir, env, 5*time.Minute, append(append([]string{"tar"}, restoreTarOpts...), "-xf", shards[i], "-C", dst)...)
 					}
 					errs <- err
 				}(w)
@@ -398,6 +395,9 @@ func (b *bench) npmBreakdown(r *npmRig) error {
 }
 
 func human(n int64) string { return tree.Human(n) }
+
+// restoreTarOpts are the options the restore's pw_tar_x_opts gives GNU tar.
+var restoreTarOpts = []string{"-o", "-b", "256", "-B"}
 
 // snapshotLayout reads a snapshot's manifest: its shard files in order
 // and the directories split across shards ("dir MODE PATH", which the
